@@ -1,0 +1,393 @@
+"""Deep linear networks trained by real full-batch gradient descent.
+
+Conventions (Saxe, McClelland & Ganguli 2014, arXiv:1312.6120):
+
+- the loss is ``1/2 sum_mu ||y_mu - W_D ... W_1 x_mu||^2`` over examples;
+- inputs are whitened: ``Sigma11 = sum_mu x x^T = I`` exactly, built from the rows
+  of a Haar-orthogonal matrix; ``Sigma31 = sum_mu y x^T = U S V^T``;
+- ``t`` is measured in units where ``k`` steps at learning rate ``lr`` last
+  ``t / tau = k * lr``; gradient flow is the limit ``lr -> 0``, which the verifier
+  reaches by Richardson extrapolation over three learning rates.
+
+Every network is a real ``torch`` product of weight matrices whose gradients come
+from autograd; an ensemble of networks (random rotations ``U, V, R_j``, random
+datasets, random strengths of the other modes) and all parameter points of a
+call run as one batched program (``bmm`` over a leading ensemble axis).
+Nothing here knows the closed forms being checked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from theorylab.measurement import Measurement
+from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
+
+__all__ = [
+    "ModeNetworks",
+    "mode_networks",
+    "train",
+    "mode_strength_at",
+    "learning_time",
+    "balanced_factorization",
+    "end_to_end_velocity",
+    "singular_value_velocity",
+    "saxe_mode_strength",
+    "saxe_learning_time",
+    "unequal_layer_time",
+    "deep_learning_time",
+]
+
+WIDTH = 3  # neurons per layer: the measured mode plus two others
+EXAMPLES = 5  # whitened examples (> WIDTH, so X is a proper subset of an orthogonal basis)
+LEVELS = (1.0, 0.5, 0.25)  # learning rates, relative to the coarsest, for extrapolation
+BASE_RATE = 0.05  # coarsest learning rate for learning-time runs, in units of 1/s
+MIN_STEPS = 200  # fewest steps before a crossing, at the coarsest learning rate
+
+
+@dataclass
+class ModeNetworks:
+    """A batch of deep linear networks with a known target mode.
+
+    ``weights[j]`` has shape (batch, WIDTH, WIDTH); ``inputs`` and ``targets``
+    (batch, WIDTH, EXAMPLES); ``left``/``right`` are the target's top singular
+    vectors, so the mode strength is ``left^T W_D ... W_1 right``.
+    """
+
+    weights: list[torch.Tensor]
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    left: torch.Tensor
+    right: torch.Tensor
+
+
+def mode_networks(strengths: torch.Tensor, singular_value: torch.Tensor, *,
+                  rng: torch.Generator, device: str) -> ModeNetworks:
+    """Build decoupled networks whose first mode starts at per-layer ``strengths``.
+
+    Args:
+        strengths: (batch, depth) initial strength of the measured mode in each
+            weight matrix, first layer first.
+        singular_value: (batch,) the target's singular value ``s`` for that mode.
+    """
+    batch, depth = strengths.shape
+    options = {"rng": rng, "device": device}
+    left_basis = haar_orthogonal(batch, WIDTH, **options)
+    right_basis = haar_orthogonal(batch, WIDTH, **options)
+    hidden = [haar_orthogonal(batch, WIDTH, **options) for _ in range(depth - 1)]
+    # The other modes: their own target strengths and small balanced initial strengths.
+    spectrum = torch.empty(batch, WIDTH, dtype=torch.float64, device=device)
+    spectrum[:, 0] = singular_value
+    spectrum[:, 1:] = 0.2 + 1.8 * torch.rand(batch, WIDTH - 1, generator=rng, device=device,
+                                             dtype=torch.float64)
+    others = 0.05 + 0.2 * torch.rand(batch, WIDTH - 1, generator=rng, device=device,
+                                     dtype=torch.float64)
+    target = left_basis @ torch.diag_embed(spectrum) @ right_basis.transpose(1, 2)
+    rows = haar_orthogonal(batch, EXAMPLES, **options)[:, :WIDTH, :]  # X X^T = I exactly
+    inputs = rows
+    targets = target @ inputs
+    weights = []
+    for layer in range(depth):
+        diagonal = torch.cat([strengths[:, layer : layer + 1], others], dim=1)
+        scale = torch.diag_embed(diagonal)
+        into = right_basis.transpose(1, 2) if layer == 0 else hidden[layer - 1].transpose(1, 2)
+        out = left_basis if layer == depth - 1 else hidden[layer]
+        weights.append(out @ scale @ into)
+    return ModeNetworks(weights, inputs, targets, left_basis[:, :, 0], right_basis[:, :, 0])
+
+
+def _product(weights: Sequence[torch.Tensor]) -> torch.Tensor:
+    result = weights[0]
+    for weight in weights[1:]:
+        result = weight @ result
+    return result
+
+
+def train(networks: ModeNetworks, learning_rate: torch.Tensor, steps: int,
+          *, until: torch.Tensor | None = None, max_steps: int = 200_000) -> torch.Tensor:
+    """Full-batch gradient descent with simultaneous updates, via autograd.
+
+    Args:
+        learning_rate: (batch,) one learning rate per network.
+        steps: number of steps (or the chunk size when ``until`` is given).
+        until: (batch,) keep going until every network's mode strength has
+            passed this value.
+
+    Returns:
+        The mode strength after each step, shape (steps + 1, batch), step 0 first.
+    """
+    weights = [w.detach().clone().requires_grad_(True) for w in networks.weights]
+    rate = learning_rate.view(-1, 1, 1)
+    history = []
+
+    def strength(product: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bi,bij,bj->b", networks.left, product, networks.right)
+
+    done = 0
+    while True:
+        for _ in range(steps):
+            product = _product(weights)
+            history.append(strength(product.detach()))
+            residual = networks.targets - product @ networks.inputs
+            loss = 0.5 * residual.square().sum()
+            gradients = torch.autograd.grad(loss, weights)
+            with torch.no_grad():
+                for weight, gradient in zip(weights, gradients, strict=True):
+                    weight -= rate * gradient
+        done += steps
+        if until is None or done >= max_steps:
+            break
+        latest = strength(_product(weights).detach())
+        if bool(torch.all((latest >= until) | ~torch.isfinite(latest))):
+            break
+    history.append(strength(_product(weights).detach()))
+    return torch.stack(history)
+
+
+def mode_strength_at(strengths: torch.Tensor, singular_value: torch.Tensor,
+                     duration: torch.Tensor, *, steps: int, rng: torch.Generator,
+                     device: str) -> torch.Tensor:
+    """Mode strength after gradient descent for ``duration = t / tau``.
+
+    Runs each network at the learning rates ``duration * level / steps`` for the
+    levels in LEVELS, on the same networks. Returns (levels, batch).
+    """
+    networks = mode_networks(strengths, singular_value, rng=rng, device=device)
+    results = []
+    for level in LEVELS:
+        count = int(round(steps / level))
+        rate = duration / count
+        results.append(train(networks, rate, count)[-1])
+    return torch.stack(results)
+
+
+def _crossing_times(history: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Fractional step at which each column first reaches its threshold.
+
+    Degree-5 inverse interpolation through the six steps around the crossing:
+    its error, O(lr^6), is not smooth in lr (it depends on where the crossing
+    falls between steps), so it must stay far below what extrapolation removes.
+    """
+    steps, batch = history.shape
+    result = np.full(batch, np.nan)
+    for column in range(batch):
+        trace = history[:, column]
+        above = np.nonzero(trace >= threshold[column])[0]
+        if above.size == 0 or above[0] == 0 or not np.all(np.isfinite(trace[: above[0] + 1])):
+            continue
+        k = int(above[0])
+        window = np.arange(max(k - 3, 0), min(k + 3, steps))
+        values = trace[window]
+        if np.any(np.diff(values) <= 0):  # not monotone: fall back to linear
+            window = np.array([k - 1, k])
+            values = trace[window]
+        coefficients = np.polyfit(values - threshold[column], window.astype(float),
+                                  len(window) - 1)
+        result[column] = coefficients[-1]
+    return result
+
+
+def learning_time(strengths: torch.Tensor, singular_value: torch.Tensor,
+                  final: torch.Tensor, base_rate: torch.Tensor, *, rng: torch.Generator,
+                  device: str) -> tuple[np.ndarray, int, np.ndarray]:
+    """Time (in units of tau) for the mode strength to reach ``final``.
+
+    Returns (levels, batch) times, the number of steps taken at the finest level,
+    and the coarsest learning rate used for each network.
+    """
+    networks = mode_networks(strengths, singular_value, rng=rng, device=device)
+    # Pilot run: where the crossing comes within MIN_STEPS steps, lower the rate so
+    # that every level resolves it with at least MIN_STEPS steps.
+    pilot = train(networks, base_rate, 256, until=final).cpu().numpy()
+    pilot_time = _crossing_times(pilot, final.cpu().numpy()) * base_rate.cpu().numpy()
+    pilot_time = np.where(np.isfinite(pilot_time), pilot_time, np.inf)
+    base_rate = torch.minimum(base_rate, torch.as_tensor(pilot_time / MIN_STEPS,
+                                                         device=base_rate.device))
+    results = []
+    longest = 0
+    for level in LEVELS:
+        rate = base_rate * level
+        history = train(networks, rate, 256, until=final).cpu().numpy()
+        longest = max(longest, history.shape[0])
+        results.append(_crossing_times(history, final.cpu().numpy()) * rate.cpu().numpy())
+    return np.stack(results), longest, base_rate.cpu().numpy()
+
+
+def _group(points: Sequence[dict[str, Any]], key: str | None) -> dict[Any, list[int]]:
+    groups: dict[Any, list[int]] = defaultdict(list)
+    for index, point in enumerate(points):
+        groups[point[key] if key else None].append(index)
+    return groups
+
+
+def _tensor(values: Sequence[float], ensemble: int, device: str) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float64, device=device).repeat_interleave(ensemble)
+
+
+def _split(levels_by_batch: np.ndarray, count: int, ensemble: int) -> list[np.ndarray]:
+    """(levels, count * ensemble) -> per point (levels, ensemble)."""
+    shaped = levels_by_batch.reshape(levels_by_batch.shape[0], count, ensemble)
+    return [shaped[:, index, :] for index in range(count)]
+
+
+def _rounding(steps: int, scale: float) -> float:
+    # Forward error of `steps` updates, each a sum of WIDTH * EXAMPLES products.
+    return WIDTH * EXAMPLES * FLOAT64_EPS * steps * scale
+
+
+# -- simulations named by the claims ------------------------------------------
+
+
+def saxe_mode_strength(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                       ensemble: int, steps: int = 200) -> list[Measurement]:
+    """Mode strength u(t) of two-layer networks from a balanced decoupled start."""
+    rng = generator(seed, device)
+    s = _tensor([p["s"] for p in points], ensemble, device)
+    start = _tensor([np.sqrt(p["u0"]) for p in points], ensemble, device)
+    duration = _tensor([p["t"] / p["tau"] for p in points], ensemble, device)
+    strengths = torch.stack([start, start], dim=1)
+    measured = mode_strength_at(strengths, s, duration, steps=steps, rng=rng, device=device)
+    resolutions = [np.array(LEVELS) * p["t"] / p["tau"] / steps for p in points]
+    return [
+        Measurement(samples, resolution, _rounding(4 * steps, p["s"]), {"steps": 4 * steps})
+        for samples, resolution, p in zip(
+            _split(measured.cpu().numpy(), len(points), ensemble), resolutions, points,
+            strict=True)
+    ]
+
+
+def _time_measurements(points: Sequence[dict[str, Any]], strengths: list[list[float]],
+                       *, seed: int, device: str, ensemble: int) -> list[Measurement]:
+    rng = generator(seed, device)
+    s = _tensor([p["s"] for p in points], ensemble, device)
+    final = _tensor([p["uf"] for p in points], ensemble, device)
+    layered = torch.stack([_tensor(list(column), ensemble, device)
+                           for column in zip(*strengths, strict=True)], dim=1)
+    # Coarsest learning rate: a fixed fraction of the mode's fastest time scale 1/s.
+    base_rate = BASE_RATE / s
+    times, longest, rates = learning_time(layered, s, final, base_rate, rng=rng, device=device)
+    tau = np.array([p["tau"] for p in points])
+    measurements = []
+    for index, (samples, p) in enumerate(zip(_split(times, len(points), ensemble), points,
+                                             strict=True)):
+        resolution = np.array(LEVELS) * rates[index * ensemble]
+        measurements.append(Measurement(samples * tau[index], resolution,
+                                        _rounding(longest, float(np.max(samples))) * tau[index],
+                                        {"steps": longest}))
+    return measurements
+
+
+def saxe_learning_time(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                       ensemble: int) -> list[Measurement]:
+    """Time for a two-layer balanced mode to grow from u0 to uf."""
+    strengths = [[np.sqrt(p["u0"])] * 2 for p in points]
+    return _time_measurements(points, strengths, seed=seed, device=device, ensemble=ensemble)
+
+
+def unequal_layer_time(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                       ensemble: int) -> list[Measurement]:
+    """Time for a two-layer mode started at strengths (a0, b0) to reach uf."""
+    strengths = [[p["a0"], p["b0"]] for p in points]
+    return _time_measurements(points, strengths, seed=seed, device=device, ensemble=ensemble)
+
+
+def deep_learning_time(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                       ensemble: int) -> list[Measurement]:
+    """Time for a balanced mode of an N_l-layer network (N_l - 1 matrices) to reach uf."""
+    results: list[Measurement | None] = [None] * len(points)
+    for layers, indices in _group(points, "N_l").items():
+        group = [points[i] for i in indices]
+        depth = layers - 1
+        strengths = [[p["u0"] ** (1.0 / depth)] * depth for p in group]
+        measured = _time_measurements(group, strengths, seed=seed + layers, device=device,
+                                      ensemble=ensemble)
+        for index, measurement in zip(indices, measured, strict=True):
+            results[index] = measurement
+    return results  # type: ignore[return-value]
+
+
+# -- Arora et al.: end-to-end and singular-value dynamics ----------------------
+
+
+def balanced_factorization(matrix: np.ndarray, depth: int, ensemble: int, *,
+                           rng: torch.Generator, device: str) -> list[torch.Tensor]:
+    """``ensemble`` balanced factorizations ``W_depth ... W_1 = matrix``.
+
+    From the thin SVD ``U S V^T``: ``W_1 = R_1 S^(1/N) V^T``,
+    ``W_j = R_j S^(1/N) R_(j-1)^T``, ``W_N = U S^(1/N) R_(N-1)^T`` with random
+    orthonormal ``R_j`` of one extra row, so ``W_(j+1)^T W_(j+1) = W_j W_j^T``
+    holds exactly whatever the shapes (orthogonal init alone does not ensure it).
+    """
+    target = torch.as_tensor(matrix, dtype=torch.float64, device=device)
+    left, values, right_t = torch.linalg.svd(target, full_matrices=False)
+    rank = values.shape[0]
+    root = torch.diag(values ** (1.0 / depth))
+    hidden = rank + 1
+    frames = [haar_orthogonal(ensemble, hidden, rng=rng, device=device)[:, :, :rank]
+              for _ in range(depth - 1)]
+    weights = []
+    for layer in range(depth):
+        into = right_t.expand(ensemble, -1, -1) if layer == 0 else frames[layer - 1].transpose(1, 2)
+        out = left.expand(ensemble, -1, -1) if layer == depth - 1 else frames[layer]
+        weights.append(out @ root @ into)
+    return weights
+
+
+def _one_step(weights: list[torch.Tensor], target: torch.Tensor, weight_decay: float,
+              rate: float) -> torch.Tensor:
+    """End-to-end matrix after one GD step on 1/2||W_e - T||^2 + decay/2 sum ||W_j||^2."""
+    live = [w.detach().clone().requires_grad_(True) for w in weights]
+    product = _product(live)
+    loss = 0.5 * (product - target).square().sum()
+    loss = loss + 0.5 * weight_decay * sum(w.square().sum() for w in live)
+    gradients = torch.autograd.grad(loss, live)
+    with torch.no_grad():
+        return _product([w - rate * g for w, g in zip(live, gradients, strict=True)])
+
+
+def _velocity_samples(point: dict[str, Any], ensemble: int, rng: torch.Generator, device: str,
+                      reduce_to: str) -> Measurement:
+    matrix = np.asarray(point["W"], dtype=np.float64)
+    gradient = np.asarray(point["gradient"], dtype=np.float64)
+    depth = int(point["N"])
+    decay = float(point.get("weight_decay", 0.0))
+    weights = balanced_factorization(matrix, depth, ensemble, rng=rng, device=device)
+    # Loss 1/2||W_e - T||^2 over examples x_mu = e_mu has gradient W_e - T = gradient at W.
+    target = torch.as_tensor(matrix - gradient, dtype=torch.float64, device=device)
+    start = _product(weights)
+    scale = float(np.abs(gradient).max() + decay * np.abs(matrix).max() + np.abs(matrix).max())
+    base = 1e-3 / max(scale, 1e-12)
+    samples = []
+    for level in LEVELS:
+        rate = base * level
+        after = _one_step(weights, target, decay, rate)
+        if reduce_to == "matrix":
+            samples.append(((after - start) / rate).cpu().numpy())
+        else:
+            before = torch.linalg.svdvals(start)
+            samples.append(((torch.linalg.svdvals(after) - before) / rate).cpu().numpy())
+    size = sum(matrix.shape)
+    # (W_e(lr) - W_e(0)) / lr loses about eps * |W_e| / lr to cancellation.
+    rounding = 8 * depth * size * FLOAT64_EPS * float(np.abs(matrix).max() + 1) / (base * LEVELS[-1])
+    return Measurement(np.stack(samples), base * np.array(LEVELS), rounding,
+                       {"learning_rate": base, "hidden": matrix.shape})
+
+
+def end_to_end_velocity(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                        ensemble: int) -> list[Measurement]:
+    """dW_e/dt of balanced deep linear networks, from one GD step at three learning rates."""
+    rng = generator(seed, device)
+    return [_velocity_samples(p, ensemble, rng, device, "matrix") for p in points]
+
+
+def singular_value_velocity(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                            ensemble: int) -> list[Measurement]:
+    """d sigma_r/dt (descending order) of balanced deep linear networks."""
+    rng = generator(seed, device)
+    return [_velocity_samples(p, ensemble, rng, device, "singular") for p in points]

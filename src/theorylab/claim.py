@@ -1,0 +1,387 @@
+"""The claim model: one closed-form result, declared, never special-cased.
+
+A family module in ``theory/`` is mostly declarative: it builds :class:`Claim`
+objects from parameters, a sympy statement, conventions, a citation and decoys.
+The generic verifier (:mod:`theorylab.verifier`) checks every claim the same way,
+in the spirit of ``scipy.stats.rv_continuous``: a few optional hooks
+(``evaluate``, ``sample``) cover what a plain sympy expression cannot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy
+from hypothesis import strategies as st
+
+from theorylab.domains import Domain, Matrix
+from theorylab.errors import ParameterError
+
+__all__ = [
+    "Citation",
+    "Parameter",
+    "Constraint",
+    "Decoy",
+    "SystematicError",
+    "Claim",
+]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a result comes from: paper and equation or theorem number."""
+
+    authors: tuple[str, ...]
+    year: int
+    title: str
+    where: str
+    arxiv: str | None = None
+    venue: str = ""
+
+    @property
+    def key(self) -> str:
+        """A BibTeX key such as ``saxe2014exact``."""
+        last = self.authors[0].split()[-1].lower()
+        first_word = next(
+            (w for w in self.title.lower().split() if w not in {"a", "an", "the", "on", "of"}),
+            "paper",
+        )
+        return f"{last}{self.year}{''.join(c for c in first_word if c.isalnum())}"
+
+    def short(self) -> str:
+        """E.g. 'Saxe, McClelland & Ganguli 2014 (arXiv:1312.6120), eq. 12'."""
+        names = [a.split()[-1] for a in self.authors]
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " & " + names[-1]
+        arxiv = f" (arXiv:{self.arxiv})" if self.arxiv else ""
+        return f"{who} {self.year}{arxiv}, {self.where}"
+
+    @property
+    def url(self) -> str | None:
+        """The arXiv abstract page, if any."""
+        return f"https://arxiv.org/abs/{self.arxiv}" if self.arxiv else None
+
+    def bibtex(self) -> str:
+        """A BibTeX entry."""
+        fields = {
+            "author": " and ".join(self.authors),
+            "title": "{" + self.title + "}",
+            "year": str(self.year),
+        }
+        if self.venue:
+            fields["journal"] = self.venue
+        if self.arxiv:
+            fields["eprint"] = self.arxiv
+            fields["archivePrefix"] = "arXiv"
+        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items())
+        return f"@article{{{self.key},\n{body}\n}}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named parameter with its domain.
+
+    Attributes:
+        name: the keyword used by ``predict`` and the CLI.
+        domain: the values allowed (:mod:`theorylab.domains`).
+        description: what the parameter means, with its convention.
+        latex: how the symbol prints (defaults to ``name``).
+    """
+
+    name: str
+    domain: Domain
+    description: str = ""
+    latex: str | None = None
+
+    @property
+    def symbol(self) -> sympy.Symbol:
+        """The sympy symbol, carrying the domain's assumptions."""
+        return _symbol(self.name, self.latex, tuple(sorted(self.domain.assumptions.items())))
+
+    def strategy(self) -> st.SearchStrategy:
+        """A hypothesis strategy drawing from the domain."""
+        return self.domain.strategy()
+
+
+_SYMBOLS: dict[tuple, sympy.Symbol] = {}
+
+
+def _symbol(name: str, latex: str | None, assumptions: tuple) -> sympy.Symbol:
+    key = (name, latex, assumptions)
+    if key not in _SYMBOLS:
+        symbol = sympy.Symbol(latex or name, **dict(assumptions))
+        _SYMBOLS[key] = symbol
+    return _SYMBOLS[key]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition linking several parameters, e.g. ``u0 < s``.
+
+    ``holds`` receives the validated parameter dict. The error names
+    ``parameters[0]`` (the one a user most likely got wrong).
+    """
+
+    description: str
+    holds: Callable[[Mapping[str, Any]], bool]
+    parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decoy:
+    """A plausible wrong variant of a claim that the verifier must reject.
+
+    Give either ``statement`` (a sympy expression in the claim's symbols) or
+    ``evaluate`` (a callable like :attr:`Claim.evaluate`).
+    """
+
+    name: str
+    description: str
+    statement: sympy.Expr | None = None
+    evaluate: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class SystematicError:
+    """The known bias of a simulation and how the verifier removes it.
+
+    The simulation reports its samples at several resolutions ``h`` (a step
+    size, or 1/width). The bias is assumed to be a power series
+    ``c_p h^p + c_{p+1} h^{p+1} + ...``; the verifier extrapolates to
+    ``h -> 0`` (Richardson) and bounds what is left by the size of the last
+    correction. With a single resolution there is no extrapolation and no bias.
+    """
+
+    variable: str
+    order: int = 1
+    description: str = ""
+
+
+ParameterPoint = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Claim:
+    """One closed-form result.
+
+    Attributes:
+        id: ``family.name``; public API.
+        title: one line.
+        citation: the paper and equation or theorem.
+        parameters: the parameters with their domains.
+        statement: sympy expression for the predicted quantity.
+        quantity: sympy expression naming the predicted quantity (the left side).
+        conventions: statements of time constants, scalings, initialisation.
+        simulation: ``"module:function"`` in numerics/ measuring the quantity.
+        systematic_error: the simulation's bias model.
+        decoys: wrong variants that must be rejected.
+        uses: ids of claims this one depends on.
+        constraints: conditions linking parameters.
+        evaluate: optional hook ``(params, precision) -> value`` used instead of
+            lambdifying the statement (matrix-valued claims, special functions).
+        sample: optional hook returning a strategy of parameter dicts, for
+            domains whose parts depend on each other.
+        kind: 'theorem', 'lemma' or 'definition' (for the blueprint graph).
+        ensemble: default number of independent simulations per point.
+        budget: default number of parameter points per check.
+    """
+
+    id: str
+    title: str
+    citation: Citation
+    parameters: tuple[Parameter, ...]
+    statement: Any
+    quantity: Any
+    conventions: tuple[str, ...] = ()
+    simulation: str | None = None
+    systematic_error: SystematicError | None = None
+    decoys: tuple[Decoy, ...] = ()
+    uses: tuple[str, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    evaluate: Callable[..., Any] | None = None
+    sample: Callable[[], st.SearchStrategy] | None = None
+    kind: str = "theorem"
+    ensemble: int = 8
+    budget: int = 12
+    notes: str = ""
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # -- identity ---------------------------------------------------------
+
+    @property
+    def family(self) -> str:
+        """The family: the part of the id before the dot."""
+        return self.id.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """The claim's name within its family."""
+        return self.id.split(".", 1)[1]
+
+    def parameter(self, name: str) -> Parameter:
+        """Look up a parameter by name."""
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise KeyError(name)
+
+    @property
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        """Parameter name -> sympy symbol."""
+        return {p.name: p.symbol for p in self.parameters}
+
+    def fingerprint(self) -> str:
+        """A hash of what the claim states; stored evidence is tied to it."""
+        text = json.dumps(
+            [self.id, sympy.srepr(self.statement), [p.name for p in self.parameters],
+             [d.name for d in self.decoys], self.conventions],
+            sort_keys=True,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    # -- presentation -----------------------------------------------------
+
+    def equation(self) -> sympy.Basic:
+        """The statement as ``quantity = expression``."""
+        if isinstance(self.statement, sympy.Basic) and isinstance(self.quantity, sympy.Basic):
+            return sympy.Eq(self.quantity, self.statement, evaluate=False)
+        return self.statement
+
+    def pretty(self) -> str:
+        """Unicode pretty-printed statement."""
+        return sympy.pretty(self.equation(), use_unicode=True)
+
+    def latex(self) -> str:
+        """LaTeX of the statement."""
+        return sympy.latex(self.equation())
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    # -- validation -------------------------------------------------------
+
+    def validate(self, params: Mapping[str, Any]) -> ParameterPoint:
+        """Check names, domains and constraints; return coerced values.
+
+        Raises:
+            ParameterError: naming the parameter and its domain.
+        """
+        known = {p.name for p in self.parameters}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ParameterError(unknown[0], f"one of the parameters of {self.id}: "
+                                 + ", ".join(sorted(known)))
+        missing = [p.name for p in self.parameters if p.name not in params]
+        if missing:
+            parameter = self.parameter(missing[0])
+            raise ParameterError(missing[0], parameter.domain.describe(), detail="missing")
+        values = {p.name: p.domain.validate(p.name, params[p.name]) for p in self.parameters}
+        for parameter in self.parameters:
+            domain = parameter.domain
+            if isinstance(domain, Matrix) and domain.same_shape_as:
+                other = values[domain.same_shape_as]
+                if values[parameter.name].shape != other.shape:
+                    raise ParameterError(parameter.name, domain.describe(),
+                                         detail=f"shape {values[parameter.name].shape}")
+        for constraint in self.constraints:
+            if not constraint.holds(values):
+                name = constraint.parameters[0]
+                raise ParameterError(name, f"such that {constraint.description}",
+                                     values[name] if not isinstance(values[name], np.ndarray)
+                                     else None)
+        return values
+
+    def parse(self, assignments: Mapping[str, str]) -> ParameterPoint:
+        """Parse ``name=value`` strings from the command line and validate them."""
+        raw: dict[str, Any] = {}
+        for name, text in assignments.items():
+            try:
+                parameter = self.parameter(name)
+            except KeyError:
+                raise ParameterError(name, f"one of the parameters of {self.id}: "
+                                     + ", ".join(p.name for p in self.parameters)) from None
+            raw[name] = parameter.domain.parse(name, text)
+        return self.validate(raw)
+
+    # -- prediction -------------------------------------------------------
+
+    def predict(self, *, precision: int | None = None, **params: Any) -> Any:
+        """Evaluate the statement at a parameter point.
+
+        Args:
+            precision: None for float64 (numpy); an integer for that many
+                decimal digits with mpmath.
+            **params: one value per parameter.
+
+        Returns:
+            A float, a numpy array, or (with ``precision``) an mpmath number.
+        """
+        values = self.validate(params)
+        return self._evaluate(self.statement, self.evaluate, values, precision)
+
+    def predict_decoy(self, decoy: Decoy, **params: Any) -> Any:
+        """Evaluate a decoy at a parameter point (float64)."""
+        values = self.validate(params)
+        return self._evaluate(decoy.statement, decoy.evaluate, values, None)
+
+    def _evaluate(self, statement: Any, hook: Callable | None, values: ParameterPoint,
+                  precision: int | None) -> Any:
+        if hook is not None:
+            return hook(values, precision)
+        function = self._lambdified(statement, "mpmath" if precision else "numpy")
+        arguments = [values[p.name] for p in self.parameters]
+        if precision:
+            import mpmath
+
+            with mpmath.workdps(precision):
+                return function(*[mpmath.mpf(a) if isinstance(a, float) else a
+                                  for a in arguments])
+        with np.errstate(all="ignore"):
+            result = function(*arguments)
+        return float(result) if np.ndim(result) == 0 else np.asarray(result, dtype=np.float64)
+
+    def _lambdified(self, statement: Any, module: str) -> Callable:
+        key = (sympy.srepr(statement), module)
+        if key not in self._cache:
+            symbols = [p.symbol for p in self.parameters]
+            modules = ["mpmath"] if module == "mpmath" else ["scipy", "numpy"]
+            self._cache[key] = sympy.lambdify(symbols, statement, modules=modules)
+        return self._cache[key]
+
+    # -- simulation -------------------------------------------------------
+
+    def simulator(self) -> Callable[..., Any]:
+        """Import the simulation function named by :attr:`simulation`."""
+        if self.simulation is None:
+            raise LookupError(f"{self.id} has no simulation")
+        module_name, _, function_name = self.simulation.partition(":")
+        return getattr(importlib.import_module(module_name), function_name)
+
+    def points(self) -> st.SearchStrategy[ParameterPoint]:
+        """Strategy of valid parameter points (the domain the verifier searches)."""
+        if self.sample is not None:
+            return self.sample()
+        strategy = st.fixed_dictionaries({p.name: p.strategy() for p in self.parameters})
+        if self.constraints:
+            strategy = strategy.filter(
+                lambda point: all(c.holds(point) for c in self.constraints)
+            )
+        return strategy
+
+    def decoy(self, name: str) -> Decoy:
+        """Look up a decoy by name."""
+        for decoy in self.decoys:
+            if decoy.name == name:
+                return decoy
+        raise KeyError(name)
+
+
+def claims_in(namespace: Mapping[str, Any] | Sequence[Any]) -> list[Claim]:
+    """Every Claim in a module namespace, in definition order."""
+    values = namespace.values() if isinstance(namespace, Mapping) else namespace
+    return [value for value in values if isinstance(value, Claim)]

@@ -1,0 +1,376 @@
+"""Machine-checked derivations: chains of steps from assumptions to a claim.
+
+Each :class:`Step` states its relation to the previous expression (equality,
+substitution, differentiation, integration, limit, solving an equation or an
+ODE) and a one-line reason. :func:`check_derivation` checks every step exactly
+with sympy; where sympy cannot decide, it evaluates the residual with mpmath at
+``NUMERIC_POINTS`` random points with ``NUMERIC_DIGITS`` digits and marks the
+step as *numeric evidence*, weaker than *exact*. The last expression must be
+the claim's statement.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import mpmath
+import sympy
+from sympy.core.function import AppliedUndef
+
+from theorylab.errors import DerivationError
+
+__all__ = ["Step", "Derivation", "StepStatus", "StepResult", "DerivationResult",
+           "check_derivation", "equivalent", "NUMERIC_POINTS", "NUMERIC_DIGITS"]
+
+NUMERIC_POINTS = 24
+NUMERIC_DIGITS = 40
+
+
+class StepStatus(str, Enum):
+    """How strongly a step is established."""
+
+    ASSUMED = "assumed"
+    EXACT = "exact"
+    NUMERIC = "numeric evidence"
+    FAILED = "failed"
+
+
+RELATIONS = ("assume", "equal", "substitute", "differentiate", "integrate", "limit",
+             "solve", "solve_ode")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a derivation.
+
+    Use the constructors (:meth:`assume`, :meth:`equal`, :meth:`substitute`,
+    :meth:`differentiate`, :meth:`integrate`, :meth:`limit`, :meth:`solve`,
+    :meth:`solve_ode`) rather than building steps by hand.
+    """
+
+    expression: Any
+    relation: str
+    reason: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.relation not in RELATIONS:
+            raise DerivationError(f"unknown relation {self.relation!r}; use one of {RELATIONS}")
+
+    @classmethod
+    def assume(cls, expression: Any, reason: str) -> Step:
+        """A starting point: a model equation or a definition (not checked)."""
+        return cls(sympy.sympify(expression), "assume", reason)
+
+    @classmethod
+    def equal(cls, expression: Any, reason: str) -> Step:
+        """The same quantity (or an equivalent equation), rewritten."""
+        return cls(sympy.sympify(expression), "equal", reason)
+
+    @classmethod
+    def substitute(cls, expression: Any, mapping: Mapping[Any, Any], reason: str) -> Step:
+        """The previous expression with ``mapping`` substituted, then simplified."""
+        return cls(sympy.sympify(expression), "substitute", reason, {"mapping": dict(mapping)})
+
+    @classmethod
+    def differentiate(cls, expression: Any, variable: sympy.Symbol, reason: str) -> Step:
+        """The derivative of the previous expression (both sides of an equation)."""
+        return cls(sympy.sympify(expression), "differentiate", reason, {"variable": variable})
+
+    @classmethod
+    def integrate(cls, expression: Any, variable: sympy.Symbol, reason: str,
+                  lower: Any = None, upper: Any = None) -> Step:
+        """An antiderivative of the previous expression, or with ``lower`` and
+        ``upper`` (a symbol) the definite integral from ``lower`` to ``upper``."""
+        options = {"variable": variable, "lower": lower, "upper": upper}
+        return cls(sympy.sympify(expression), "integrate", reason, options)
+
+    @classmethod
+    def limit(cls, expression: Any, variable: sympy.Symbol, point: Any, reason: str) -> Step:
+        """The limit of the previous expression as ``variable -> point``."""
+        return cls(sympy.sympify(expression), "limit", reason,
+                   {"variable": variable, "point": point})
+
+    @classmethod
+    def solve(cls, expression: sympy.Eq, unknown: sympy.Symbol, reason: str) -> Step:
+        """``Eq(unknown, value)`` solving the previous equation."""
+        return cls(expression, "solve", reason, {"unknown": unknown})
+
+    @classmethod
+    def solve_ode(cls, expression: sympy.Eq, function: Any, variable: sympy.Symbol,
+                  initial: tuple[Any, Any] | None, reason: str) -> Step:
+        """``Eq(f(t), g(t))`` solving the previous ODE, with ``f(t0) = f0``."""
+        return cls(expression, "solve_ode", reason,
+                   {"function": function, "variable": variable, "initial": initial})
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """An ordered list of steps ending in a claim's statement.
+
+    Attributes:
+        claim: the id of the claim derived.
+        title: what the derivation shows.
+        steps: the steps; the first is usually :meth:`Step.assume`.
+        ranges: sampling intervals for numeric checks, per symbol; symbols not
+            listed are drawn from (0.2, 3) if positive, integers from [2, 6].
+        conclusion: 'rhs' compares the last equation's right side with the
+            statement; 'expression' compares the last expression itself.
+    """
+
+    claim: str
+    title: str
+    steps: tuple[Step, ...]
+    ranges: Mapping[sympy.Symbol, tuple[float, float]] = field(default_factory=dict)
+    conclusion: str = "rhs"
+
+
+@dataclass
+class StepResult:
+    """The check of one step."""
+
+    index: int
+    relation: str
+    reason: str
+    status: StepStatus
+    detail: str = ""
+    latex: str = ""
+
+
+@dataclass
+class DerivationResult:
+    """The check of a whole derivation."""
+
+    claim: str
+    title: str
+    steps: list[StepResult]
+    conclusion: StepStatus
+    conclusion_detail: str = ""
+
+    @property
+    def status(self) -> StepStatus:
+        """FAILED if any step or the conclusion fails, else the weakest status."""
+        statuses = [s.status for s in self.steps if s.status is not StepStatus.ASSUMED]
+        statuses.append(self.conclusion)
+        if StepStatus.FAILED in statuses:
+            return StepStatus.FAILED
+        if StepStatus.NUMERIC in statuses:
+            return StepStatus.NUMERIC
+        return StepStatus.EXACT
+
+    @property
+    def ok(self) -> bool:
+        """True when every step and the conclusion check."""
+        return self.status is not StepStatus.FAILED
+
+
+def _residual(expression: Any) -> Any:
+    if isinstance(expression, sympy.Equality):
+        return expression.lhs - expression.rhs
+    return expression
+
+
+def _freeze(expression: Any) -> Any:
+    """Replace derivatives and undefined functions by plain symbols."""
+    replacements: dict[Any, Any] = {}
+    for index, atom in enumerate(expression.atoms(sympy.Derivative)):
+        replacements[atom] = sympy.Symbol(f"_derivative{index}", real=True)
+    expression = expression.xreplace(replacements)
+    functions = {}
+    for index, atom in enumerate(expression.atoms(AppliedUndef)):
+        functions[atom] = sympy.Symbol(f"_function{index}", positive=True)
+    return expression.xreplace(functions)
+
+
+def _sample(symbol: sympy.Symbol, ranges: Mapping, generator: random.Random) -> Any:
+    if symbol in ranges:
+        low, high = ranges[symbol]
+        if symbol.is_integer:
+            return sympy.Integer(generator.randint(int(low), int(high)))
+        return sympy.Float(generator.uniform(low, high), NUMERIC_DIGITS)
+    if symbol.is_integer:
+        return sympy.Integer(generator.randint(2, 6))
+    if symbol.is_positive or symbol.is_nonnegative:
+        return sympy.Float(generator.uniform(0.2, 3.0), NUMERIC_DIGITS)
+    return sympy.Float(generator.uniform(-2.0, 2.0), NUMERIC_DIGITS)
+
+
+def numeric_equivalent(left: Any, right: Any, ranges: Mapping | None = None,
+                       seed: int = 0) -> tuple[bool, str]:
+    """Compare two expressions at random points with mpmath.
+
+    Returns ``(True, detail)`` when the difference is below
+    ``10**-(NUMERIC_DIGITS - 10)`` relative at every one of ``NUMERIC_POINTS``
+    points, else ``(False, the first failing point)``.
+    """
+    ranges = ranges or {}
+    difference = _freeze(sympy.sympify(left) - sympy.sympify(right))
+    scale_expression = _freeze(sympy.sympify(left))
+    symbols = sorted(difference.free_symbols | scale_expression.free_symbols, key=str)
+    generator = random.Random(seed)
+    threshold = mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 10))
+    evaluated = 0
+    attempts = 0
+    while evaluated < NUMERIC_POINTS and attempts < 4 * NUMERIC_POINTS:
+        attempts += 1
+        point = {s: _sample(s, ranges, generator) for s in symbols}
+        with mpmath.workdps(NUMERIC_DIGITS + 10):
+            try:
+                value = sympy.N(difference.subs(point), NUMERIC_DIGITS + 5)
+                scale = sympy.N(scale_expression.subs(point), NUMERIC_DIGITS + 5)
+                value = mpmath.mpmathify(complex(value)) if value.is_number else None
+                scale = mpmath.mpmathify(complex(scale)) if scale.is_number else None
+            except (TypeError, ValueError, ZeroDivisionError):
+                value = None
+        if value is None or scale is None or not mpmath.isfinite(value):
+            continue
+        evaluated += 1
+        if abs(value) > threshold * (1 + abs(scale)):
+            shown = ", ".join(f"{s}={float(v):.6g}" for s, v in point.items())
+            return False, f"differs by {mpmath.nstr(abs(value), 5)} at {shown}"
+    if evaluated < NUMERIC_POINTS:
+        return False, f"could evaluate at only {evaluated} of {NUMERIC_POINTS} points"
+    return True, f"agrees to {NUMERIC_DIGITS - 10} digits at {evaluated} random points"
+
+
+def _is_zero(expression: Any) -> bool:
+    for attempt in (
+        lambda e: sympy.simplify(e),
+        lambda e: sympy.simplify(sympy.expand_log(sympy.expand(e), force=True)),
+        lambda e: sympy.simplify(e.rewrite(sympy.exp)),
+    ):
+        try:
+            if attempt(expression) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError, AttributeError):
+            continue
+    return False
+
+
+def equivalent(left: Any, right: Any, ranges: Mapping | None = None,
+               seed: int = 0) -> tuple[StepStatus, str]:
+    """Decide whether two expressions (or equations) are equal.
+
+    Equations are equivalent when their residuals ``lhs - rhs`` differ by a
+    nonzero constant factor. Exact when sympy simplifies the difference to
+    zero; otherwise numeric evidence or failure.
+    """
+    left, right = sympy.sympify(left), sympy.sympify(right)
+    both_equations = isinstance(left, sympy.Equality) and isinstance(right, sympy.Equality)
+    if both_equations:
+        a, b = _residual(left), _residual(right)
+        if _is_zero(a - b) or _is_zero(a + b):
+            return StepStatus.EXACT, "equivalent equations"
+        ratio = sympy.simplify(a / b)
+        if ratio.is_number and ratio != 0 and ratio.is_finite:
+            return StepStatus.EXACT, f"equations differ by the factor {ratio}"
+        ok, detail = numeric_equivalent(a, b, ranges, seed)
+        if not ok:
+            ok, detail = numeric_equivalent(a, -b, ranges, seed)
+        return (StepStatus.NUMERIC if ok else StepStatus.FAILED), detail
+    if isinstance(left, sympy.Equality) or isinstance(right, sympy.Equality):
+        return StepStatus.FAILED, "compares an equation with an expression"
+    if _is_zero(left - right):
+        return StepStatus.EXACT, "sympy simplifies the difference to 0"
+    ok, detail = numeric_equivalent(left, right, ranges, seed)
+    return (StepStatus.NUMERIC if ok else StepStatus.FAILED), detail
+
+
+def _apply(expression: Any, function: Callable[[Any], Any]) -> Any:
+    if isinstance(expression, sympy.Equality):
+        return sympy.Eq(function(expression.lhs), function(expression.rhs), evaluate=False)
+    return function(expression)
+
+
+def _check_step(previous: Any, step: Step, ranges: Mapping, seed: int) -> tuple[StepStatus, str]:
+    options = step.options
+    new = step.expression
+    if step.relation == "equal":
+        return equivalent(previous, new, ranges, seed)
+    if step.relation == "substitute":
+        candidate = _apply(previous, lambda e: e.subs(options["mapping"]).doit())
+        return equivalent(candidate, new, ranges, seed)
+    if step.relation == "differentiate":
+        variable = options["variable"]
+        candidate = _apply(previous, lambda e: sympy.diff(e, variable))
+        return equivalent(candidate, new, ranges, seed)
+    if step.relation == "limit":
+        candidate = _apply(previous, lambda e: sympy.limit(e, options["variable"],
+                                                           options["point"]))
+        return equivalent(candidate, new, ranges, seed)
+    if step.relation == "integrate":
+        variable, lower, upper = options["variable"], options["lower"], options["upper"]
+        if upper is None:
+            # An antiderivative: its derivative is the previous integrand.
+            derivative = _apply(new, lambda e: sympy.diff(e, variable))
+            return equivalent(previous, derivative, ranges, seed)
+        # A definite integral F(upper): F' = integrand at upper and F(lower) = 0.
+        new_value = _residual(new) if not isinstance(new, sympy.Equality) else new.rhs
+        integrand = previous.rhs if isinstance(previous, sympy.Equality) else previous
+        slope = equivalent(sympy.diff(new_value, upper), integrand.subs(variable, upper),
+                           ranges, seed)
+        start = equivalent(new_value.subs(upper, lower), sympy.Integer(0), ranges, seed)
+        worst = max((slope, start), key=lambda r: _rank(r[0]))
+        return worst[0], f"d/d{upper}: {slope[1]}; at {upper}={lower}: {start[1]}"
+    if step.relation == "solve":
+        unknown = options["unknown"]
+        if not (isinstance(new, sympy.Equality) and new.lhs == unknown):
+            return StepStatus.FAILED, f"a solve step must read Eq({unknown}, value)"
+        residual = _residual(previous).subs(unknown, new.rhs)
+        return equivalent(residual, sympy.Integer(0), ranges, seed)
+    if step.relation == "solve_ode":
+        function, variable, initial = options["function"], options["variable"], options["initial"]
+        if not (isinstance(new, sympy.Equality) and new.lhs == function):
+            return StepStatus.FAILED, f"an ODE solution must read Eq({function}, g)"
+        residual = _residual(previous).subs(function, new.rhs).doit()
+        result = equivalent(residual, sympy.Integer(0), ranges, seed)
+        if initial is not None and result[0] is not StepStatus.FAILED:
+            at, value = initial
+            start = equivalent(new.rhs.subs(variable, at), value, ranges, seed)
+            if _rank(start[0]) > _rank(result[0]):
+                return start[0], f"initial condition: {start[1]}"
+            return result[0], f"{result[1]}; initial condition holds"
+        return result
+    raise DerivationError(f"cannot check relation {step.relation!r}")
+
+
+def _rank(status: StepStatus) -> int:
+    return {StepStatus.ASSUMED: 0, StepStatus.EXACT: 1, StepStatus.NUMERIC: 2,
+            StepStatus.FAILED: 3}[status]
+
+
+def check_derivation(derivation: Derivation, statement: Any, seed: int = 0) -> DerivationResult:
+    """Check every step, then that the last expression is ``statement``."""
+    if not derivation.steps:
+        raise DerivationError(f"derivation of {derivation.claim} has no steps")
+    results: list[StepResult] = []
+    previous = None
+    for index, step in enumerate(derivation.steps):
+        if step.relation == "assume":
+            status, detail = StepStatus.ASSUMED, ""
+        elif previous is None:
+            status, detail = StepStatus.FAILED, "the first step must be an assumption"
+        else:
+            try:
+                status, detail = _check_step(previous, step, derivation.ranges, seed + index)
+            except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
+                status, detail = StepStatus.FAILED, f"could not check: {error}"
+        results.append(StepResult(index, step.relation, step.reason, status, detail,
+                                  sympy.latex(step.expression)))
+        previous = step.expression
+    last = derivation.steps[-1].expression
+    if derivation.conclusion == "rhs":
+        if not isinstance(last, sympy.Equality):
+            conclusion = (StepStatus.FAILED, "the last step is not an equation")
+        else:
+            conclusion = equivalent(last.rhs, statement, derivation.ranges, seed)
+    else:
+        conclusion = equivalent(last, statement, derivation.ranges, seed)
+    detail = conclusion[1]
+    if conclusion[0] is StepStatus.FAILED:
+        detail = "the last expression is not the claim's statement: " + detail
+    return DerivationResult(derivation.claim, derivation.title, results, conclusion[0], detail)

@@ -1,0 +1,117 @@
+"""What a simulation returns, and the statistics that turn it into an estimate.
+
+A simulation in ``numerics/`` returns one :class:`Measurement` per parameter
+point: raw samples over an ensemble of independent runs, at one or more
+resolutions (step sizes, inverse widths). It never sees the theory. The
+verifier reduces a measurement to an :class:`Estimate` here: Richardson
+extrapolation in the resolution (per ensemble member, so correlations between
+levels are respected), the ensemble mean and its standard error, and a bias
+bound from the size of the last extrapolation correction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Measurement", "Estimate", "extrapolate", "reduce"]
+
+
+@dataclass
+class Measurement:
+    """Raw simulation output for one parameter point.
+
+    Attributes:
+        samples: array of shape ``(levels, ensemble, *quantity_shape)``.
+        resolutions: shape ``(levels,)``; the step size or 1/width at each level.
+            A single level means no extrapolation.
+        rounding: an absolute bound on accumulated floating-point error.
+        info: free-form diagnostics (steps, learning rates, widths).
+    """
+
+    samples: np.ndarray
+    resolutions: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    rounding: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.samples = np.asarray(self.samples, dtype=np.float64)
+        self.resolutions = np.atleast_1d(np.asarray(self.resolutions, dtype=np.float64))
+        if self.samples.ndim < 2 or self.samples.shape[0] != self.resolutions.shape[0]:
+            raise ValueError(
+                "samples must have shape (levels, ensemble, ...) matching resolutions; "
+                f"got {self.samples.shape} for {self.resolutions.shape[0]} levels"
+            )
+
+    @property
+    def ensemble(self) -> int:
+        """Number of independent runs."""
+        return int(self.samples.shape[1])
+
+
+@dataclass
+class Estimate:
+    """A measured value with its uncertainty model.
+
+    ``value``, ``standard_error`` and ``bias_bound`` share the quantity's shape.
+    """
+
+    value: np.ndarray
+    standard_error: np.ndarray
+    bias_bound: np.ndarray
+    samples: int
+    levels: np.ndarray
+    finite: bool
+    reason: str = ""
+
+
+def extrapolate(values: np.ndarray, resolutions: np.ndarray, order: int) -> np.ndarray:
+    """Richardson-extrapolate ``values(h)`` to ``h = 0``.
+
+    Fits ``v(h) = v0 + c_p h^p + ... + c_{p+L-2} h^{p+L-2}`` exactly through the
+    ``L`` levels and returns ``v0``, along the first axis.
+    """
+    levels = resolutions.shape[0]
+    largest = float(np.max(np.abs(resolutions)))
+    if levels == 1 or largest == 0:
+        return values[-1]  # nothing to extrapolate (e.g. zero time: no steps taken)
+    scaled = resolutions / largest  # conditioning only; v0 is scale-free
+    exponents = order + np.arange(levels - 1)
+    design = np.column_stack([np.ones(levels)] + [scaled**k for k in exponents])
+    weights = np.linalg.solve(design.T, np.eye(levels)[:, 0])
+    return np.tensordot(weights, values, axes=(0, 0))
+
+
+def reduce(measurement: Measurement, order: int = 1) -> Estimate:
+    """Turn raw samples into an estimate, standard error and bias bound.
+
+    The extrapolated value uses every level; the bias bound is its distance
+    from the extrapolation that omits the coarsest level, i.e. the last
+    correction applied, which exceeds the remaining error once the series is
+    in its asymptotic regime. With one level the bias bound is zero.
+    """
+    samples = measurement.samples
+    resolutions = measurement.resolutions
+    n = measurement.ensemble
+    finite = bool(np.all(np.isfinite(samples)))
+    if not finite:
+        bad = ~np.isfinite(samples)
+        shape = samples.shape[2:]
+        nan = np.full(shape, np.nan)
+        levels = [float(h) for h, b in zip(resolutions, bad.reshape(len(resolutions), -1).any(1),
+                                           strict=True) if b]
+        return Estimate(nan, nan, nan, n, resolutions, False,
+                        f"simulation produced NaN or inf ({int(bad.sum())} of {bad.size} "
+                        f"samples; at resolution {levels})")
+    best = extrapolate(samples, resolutions, order)
+    value = best.mean(axis=0)
+    standard_error = best.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(value)
+    if len(resolutions) > 1:
+        previous = extrapolate(samples[1:], resolutions[1:], order).mean(axis=0)
+        bias = np.abs(value - previous)
+    else:
+        bias = np.zeros_like(value)
+    bias = bias + measurement.rounding
+    return Estimate(value, standard_error, bias, n, resolutions, True)

@@ -1,0 +1,462 @@
+"""Cross-check a claim against its simulation, with honest statistics.
+
+``check(claim, budget, seed, device)``:
+
+1. draws ``budget`` parameter points from the claim's domain with hypothesis,
+   deterministically for the seed;
+2. runs the simulation once, batched over points and an ensemble;
+3. reduces each measurement to an estimate, a standard error and a bias bound
+   (:mod:`theorylab.measurement`);
+4. passes a point when ``|estimate - prediction| <= t * SE + bias + rounding``,
+   with ``t`` the Student-t quantile that keeps the family-wise false-failure
+   rate of the whole check at ``alpha`` (Bonferroni over points and components);
+5. on a FAIL, replays the same hypothesis search with the failing point and lets
+   hypothesis shrink it to a minimal counterexample;
+6. evaluates every decoy against the same estimates: each must FAIL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from theorylab.claim import Claim, Decoy, ParameterPoint
+from theorylab.errors import ParameterError
+from theorylab.measurement import Estimate, Measurement, reduce
+
+__all__ = ["Status", "PointResult", "Verdict", "check", "resolve_device", "DEFAULT_ALPHA"]
+
+#: Family-wise probability that a check of a true claim FAILs.
+DEFAULT_ALPHA = 1e-3
+
+
+class Status(str, Enum):
+    """Outcome of a check."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+
+@dataclass
+class PointResult:
+    """The comparison at one parameter point."""
+
+    point: dict[str, Any]
+    status: Status
+    prediction: Any = None
+    estimate: Any = None
+    standard_error: Any = None
+    bias_bound: Any = None
+    tolerance: Any = None
+    z_score: float = math.nan
+    ratio: float = math.nan
+    reason: str = ""
+
+    @property
+    def relative_tolerance(self) -> float:
+        """Largest tolerance relative to the prediction, over components."""
+        prediction = np.abs(np.asarray(self.prediction, dtype=float))
+        tolerance = np.asarray(self.tolerance, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = tolerance / prediction
+        relative = relative[np.isfinite(relative)]
+        return float(relative.max()) if relative.size else math.nan
+
+
+@dataclass
+class Verdict:
+    """What a check found: the numbers behind PASS, FAIL or INCONCLUSIVE.
+
+    For a claim, ``decoys`` holds one verdict per decoy (each should FAIL).
+    """
+
+    claim: str
+    subject: str
+    status: Status
+    points: list[PointResult]
+    seed: int
+    device: str
+    budget: int
+    ensemble: int
+    alpha: float
+    critical_value: float
+    wall_time: float
+    systematic_error: str = ""
+    counterexample: PointResult | None = None
+    decoys: list[Verdict] = field(default_factory=list)
+    fingerprint: str = ""
+    reason: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """True for PASS."""
+        return self.status is Status.PASS
+
+    @property
+    def worst(self) -> PointResult | None:
+        """The point with the largest discrepancy relative to its tolerance."""
+        finite = [p for p in self.points if math.isfinite(p.ratio)]
+        return max(finite, key=lambda p: p.ratio) if finite else None
+
+    @property
+    def samples(self) -> int:
+        """Simulated runs behind the verdict (points x ensemble)."""
+        return len(self.points) * self.ensemble
+
+    @property
+    def decoys_rejected(self) -> bool:
+        """Every decoy FAILed."""
+        return all(d.status is Status.FAIL for d in self.decoys)
+
+    def relative_resolution(self) -> float:
+        """Smallest relative error of the prediction this check can detect.
+
+        A prediction scaled by ``1 + epsilon`` fails at some point once
+        ``epsilon`` exceeds this (up to the observed discrepancy).
+        """
+        values = [p.relative_tolerance for p in self.points if p.status is not Status.INCONCLUSIVE]
+        values = [v for v in values if math.isfinite(v)]
+        return min(values) if values else math.nan
+
+    def summary(self) -> str:
+        """One line: status, worst point and its numbers."""
+        worst = self.counterexample or self.worst
+        text = f"{self.subject}: {self.status.value}"
+        if worst is not None and worst.prediction is not None:
+            text += (f" (worst |z|={_fmt(worst.z_score)}, |diff|/tol={_fmt(worst.ratio)} "
+                     f"at {format_point(worst.point)})")
+        if self.reason:
+            text += f" [{self.reason}]"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible dict."""
+        return json.loads(json.dumps(asdict(self), default=_json_default))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """Inverse of :meth:`to_dict`."""
+        data = dict(data)
+        data["status"] = Status(data["status"])
+        data["points"] = [_point_from_dict(p) for p in data["points"]]
+        if data.get("counterexample"):
+            data["counterexample"] = _point_from_dict(data["counterexample"])
+        data["decoys"] = [cls.from_dict(d) for d in data.get("decoys", [])]
+        return cls(**data)
+
+    def _repr_html_(self) -> str:
+        colour = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700"}
+        rows = "".join(
+            f"<tr><td>{format_point(p.point)}</td><td>{_fmt(p.prediction)}</td>"
+            f"<td>{_fmt(p.estimate)}</td><td>{_fmt(p.standard_error)}</td>"
+            f"<td>{_fmt(p.bias_bound)}</td><td>{p.status.value}</td></tr>"
+            for p in self.points[:20]
+        )
+        return (
+            f"<div><b style='color:{colour[self.status.value]}'>{self.status.value}</b> "
+            f"{self.subject} (seed {self.seed}, {self.device}, {len(self.points)} points x "
+            f"{self.ensemble}, {self.wall_time:.2f}s)<table><tr><th>point</th><th>prediction</th>"
+            f"<th>estimate</th><th>SE</th><th>bias</th><th>status</th></tr>{rows}</table></div>"
+        )
+
+
+def _point_from_dict(data: dict[str, Any]) -> PointResult:
+    data = dict(data)
+    data["status"] = Status(data["status"])
+    return PointResult(**data)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, Enum):
+        return value.value
+    return str(value)
+
+
+def _fmt(value: Any) -> str:
+    array = np.asarray(value, dtype=float) if value is not None else np.array(math.nan)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    flat = array.ravel()
+    head = ", ".join(f"{v:.4g}" for v in flat[:4])
+    return f"[{head}{', ...' if flat.size > 4 else ''}]"
+
+
+def format_point(point: dict[str, Any]) -> str:
+    """Compact ``name=value`` rendering of a parameter point."""
+    parts = []
+    for name, value in point.items():
+        if isinstance(value, (list, np.ndarray)):
+            array = np.asarray(value)
+            parts.append(f"{name}=<{'x'.join(map(str, array.shape))} array>")
+        elif isinstance(value, float):
+            parts.append(f"{name}={value:.6g}")
+        else:
+            parts.append(f"{name}={value}")
+    return " ".join(parts)
+
+
+def resolve_device(device: str | None) -> str:
+    """Map 'auto' to 'cuda' when CUDA is available, else 'cpu'.
+
+    Raises:
+        ParameterError: for an unknown device, or 'cuda' without CUDA.
+    """
+    device = (device or "cpu").lower()
+    if device not in {"cpu", "cuda", "auto"}:
+        raise ParameterError("device", "one of 'cpu', 'cuda', 'auto'", device)
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise ParameterError("device", "'cuda' only where CUDA is available (use 'auto')", device)
+    return "cpu"
+
+
+def _key(point: ParameterPoint) -> str:
+    return json.dumps(point, sort_keys=True, default=_json_default)
+
+
+def _jsonable(point: ParameterPoint) -> dict[str, Any]:
+    return json.loads(_key(point))
+
+
+def _settings(budget: int) -> settings:
+    return settings(
+        max_examples=budget,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+    )
+
+
+def draw_points(claim: Claim, budget: int, seed: int) -> list[ParameterPoint]:
+    """Draw ``budget`` distinct points from the claim's domain, deterministically."""
+    drawn: dict[str, ParameterPoint] = {}
+
+    @_settings(budget)
+    @hypothesis_seed(seed)
+    @given(claim.points())
+    def record(point: ParameterPoint) -> None:
+        drawn.setdefault(_key(point), point)
+
+    record()
+    return list(drawn.values())[:budget]
+
+
+def _simulate(claim: Claim, points: list[ParameterPoint], seed: int, device: str,
+              ensemble: int) -> list[Measurement] | str:
+    try:
+        simulate = claim.simulator()
+        measurements = simulate(points, seed=seed, device=device, ensemble=ensemble)
+    except (ArithmeticError, RuntimeError, ValueError, np.linalg.LinAlgError) as error:
+        return f"simulation raised {type(error).__name__}: {error}"
+    if len(measurements) != len(points):
+        return f"simulation returned {len(measurements)} measurements for {len(points)} points"
+    return list(measurements)
+
+
+def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
+             critical: float) -> PointResult:
+    shown = _jsonable(point)
+    if isinstance(estimate, str):
+        return PointResult(shown, Status.INCONCLUSIVE, reason=estimate)
+    if isinstance(prediction, Exception):
+        return PointResult(shown, Status.INCONCLUSIVE,
+                           reason=f"prediction raised {type(prediction).__name__}: {prediction}")
+    predicted = np.asarray(prediction, dtype=np.float64)
+    if not estimate.finite:
+        return PointResult(shown, Status.INCONCLUSIVE, prediction=predicted.tolist(),
+                           reason=estimate.reason)
+    if predicted.shape != estimate.value.shape:
+        return PointResult(shown, Status.FAIL, prediction=predicted.tolist(),
+                           estimate=estimate.value.tolist(),
+                           reason=f"prediction shape {predicted.shape} differs from the "
+                                  f"measured shape {estimate.value.shape}")
+    if not np.all(np.isfinite(predicted)):
+        return PointResult(shown, Status.INCONCLUSIVE, prediction=predicted.tolist(),
+                           estimate=estimate.value.tolist(), reason="prediction is not finite")
+    difference = np.abs(estimate.value - predicted)
+    tolerance = critical * estimate.standard_error + estimate.bias_bound
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(difference == 0, 0.0, difference / estimate.standard_error)
+        ratio = np.where(difference == 0, 0.0, difference / tolerance)
+    status = Status.PASS if bool(np.all(difference <= tolerance)) else Status.FAIL
+    return PointResult(
+        shown, status,
+        prediction=predicted.tolist(),
+        estimate=estimate.value.tolist(),
+        standard_error=estimate.standard_error.tolist(),
+        bias_bound=estimate.bias_bound.tolist(),
+        tolerance=tolerance.tolist(),
+        z_score=float(np.max(z)),
+        ratio=float(np.max(ratio)),
+    )
+
+
+def _predict(claim: Claim, decoy: Decoy | None, point: ParameterPoint) -> Any:
+    try:
+        if decoy is None:
+            return claim.predict(**point)
+        return claim.predict_decoy(decoy, **point)
+    except (ArithmeticError, ValueError, OverflowError, np.linalg.LinAlgError) as error:
+        return error
+
+
+def critical_value(alpha: float, comparisons: int, ensemble: int) -> float:
+    """Two-sided Student-t quantile at ``alpha / comparisons`` (Bonferroni)."""
+    from scipy import stats
+
+    per_comparison = alpha / max(comparisons, 1)
+    dof = max(ensemble - 1, 1)
+    return float(stats.t.ppf(1 - per_comparison / 2, dof))
+
+
+def _overall(results: list[PointResult]) -> tuple[Status, str]:
+    if any(r.status is Status.FAIL for r in results):
+        return Status.FAIL, ""
+    inconclusive = [r for r in results if r.status is Status.INCONCLUSIVE]
+    if inconclusive or not results:
+        reason = inconclusive[0].reason if inconclusive else "no parameter points"
+        return Status.INCONCLUSIVE, f"{len(inconclusive)} point(s) inconclusive: {reason}"
+    return Status.PASS, ""
+
+
+def _shrink(claim: Claim, decoy: Decoy | None, budget: int, seed: int, device: str,
+            ensemble: int, order: int, critical: float, known: dict[str, PointResult],
+            time_limit: float) -> PointResult | None:
+    """Replay the seeded search; hypothesis shrinks from the first failing point."""
+    cache = dict(known)
+    state: dict[str, Any] = {"last": None}
+    deadline = time.monotonic() + time_limit
+
+    @_settings(budget)
+    @hypothesis_seed(seed)
+    @given(claim.points())
+    def replay(point: ParameterPoint) -> None:
+        key = _key(point)
+        if key not in cache:
+            if time.monotonic() > deadline:
+                return  # out of shrinking time: treat unknown points as passing
+            measured = _simulate(claim, [point], seed, device, ensemble)
+            estimate = measured if isinstance(measured, str) else reduce(measured[0], order)
+            cache[key] = _compare(point, _predict(claim, decoy, point), estimate, critical)
+        if cache[key].status is Status.FAIL:
+            state["last"] = cache[key]
+            raise AssertionError(key)
+
+    try:
+        replay()
+    except AssertionError:
+        pass
+    return state["last"]
+
+
+def check(
+    claim: Claim,
+    budget: int | None = None,
+    seed: int = 0,
+    device: str | None = "cpu",
+    *,
+    ensemble: int | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    decoys: bool = True,
+    shrink: bool = True,
+    shrink_time: float = 60.0,
+    progress: Callable[[str], None] | None = None,
+) -> Verdict:
+    """Verify a claim against its simulation.
+
+    Args:
+        claim: the claim.
+        budget: parameter points to draw (default: the claim's).
+        seed: seeds hypothesis and the simulation; the same seed gives the same verdict.
+        device: 'cpu', 'cuda' or 'auto'.
+        ensemble: independent simulations per point (default: the claim's).
+        alpha: family-wise false-failure probability of the check.
+        decoys: also evaluate every decoy against the same measurements.
+        shrink: on FAIL, shrink to a minimal counterexample with hypothesis.
+        shrink_time: seconds allowed for shrinking.
+        progress: called with a short message as work proceeds.
+
+    Returns:
+        The verdict, with one verdict per decoy in ``decoys``.
+
+    Raises:
+        ParameterError: for a bad budget, seed, ensemble, alpha or device.
+    """
+    budget = claim.budget if budget is None else budget
+    ensemble = claim.ensemble if ensemble is None else ensemble
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ParameterError("budget", "an integer >= 1", budget)
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 2:
+        raise ParameterError("ensemble", "an integer >= 2", ensemble)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ParameterError("seed", "an integer >= 0", seed)
+    if not (0 < alpha < 1):
+        raise ParameterError("alpha", "a real number in (0, 1)", alpha)
+    device = resolve_device(device)
+    order = claim.systematic_error.order if claim.systematic_error else 1
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+
+    points = draw_points(claim, budget, seed)
+    say(f"{claim.id}: simulating {len(points)} points x {ensemble}")
+    measured = _simulate(claim, points, seed, device, ensemble)
+    if isinstance(measured, str):
+        estimates: list[Estimate | str] = [measured] * len(points)
+    else:
+        estimates = [reduce(m, order) for m in measured]
+
+    components = sum(
+        int(np.size(e.value)) for e in estimates if isinstance(e, Estimate) and e.finite
+    )
+    critical = critical_value(alpha, components, ensemble)
+    bias_text = claim.systematic_error.description if claim.systematic_error else ""
+
+    def judge(decoy: Decoy | None) -> Verdict:
+        results = [
+            _compare(point, _predict(claim, decoy, point), estimate, critical)
+            for point, estimate in zip(points, estimates, strict=True)
+        ]
+        status, reason = _overall(results)
+        return Verdict(
+            claim=claim.id, subject=claim.id if decoy is None else f"{claim.id}~{decoy.name}",
+            status=status, points=results, seed=seed, device=device, budget=budget,
+            ensemble=ensemble, alpha=alpha, critical_value=critical, wall_time=0.0,
+            systematic_error=bias_text, fingerprint=claim.fingerprint(), reason=reason,
+        )
+
+    verdict = judge(None)
+    if verdict.status is Status.FAIL and shrink:
+        say(f"{claim.id}: FAIL, shrinking the counterexample")
+        known = {_key(p): r for p, r in zip(points, verdict.points, strict=True)}
+        verdict.counterexample = _shrink(claim, None, budget, seed, device, ensemble, order,
+                                         critical, known, shrink_time)
+    if decoys:
+        for decoy in claim.decoys:
+            decoy_verdict = judge(decoy)
+            decoy_verdict.counterexample = decoy_verdict.worst
+            verdict.decoys.append(decoy_verdict)
+    verdict.wall_time = time.perf_counter() - started
+    return verdict
