@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
 
 from theorylab.measurement import Measurement
-from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
 
 __all__ = [
     "ModeNetworks",
@@ -75,6 +75,7 @@ def mode_networks(strengths: torch.Tensor, singular_value: torch.Tensor, *,
         strengths: (batch, depth) initial strength of the measured mode in each
             weight matrix, first layer first.
         singular_value: (batch,) the target's singular value ``s`` for that mode.
+
     """
     batch, depth = strengths.shape
     options = {"rng": rng, "device": device}
@@ -121,6 +122,7 @@ def train(networks: ModeNetworks, learning_rate: torch.Tensor, steps: int,
 
     Returns:
         The mode strength after each step, shape (steps + 1, batch), step 0 first.
+
     """
     weights = [w.detach().clone().requires_grad_(True) for w in networks.weights]
     rate = learning_rate.view(-1, 1, 1)
@@ -274,8 +276,7 @@ def _time_measurements(points: Sequence[dict[str, Any]], strengths: list[list[fl
     times, longest, rates = learning_time(layered, s, final, base_rate, rng=rng, device=device)
     tau = np.array([p["tau"] for p in points])
     measurements = []
-    for index, (samples, p) in enumerate(zip(_split(times, len(points), ensemble), points,
-                                             strict=True)):
+    for index, samples in enumerate(_split(times, len(points), ensemble)):
         resolution = np.array(LEVELS) * rates[index * ensemble]
         measurements.append(Measurement(samples * tau[index], resolution,
                                         _rounding(longest, float(np.max(samples))) * tau[index],
@@ -374,7 +375,8 @@ def _velocity_samples(point: dict[str, Any], ensemble: int, rng: torch.Generator
             samples.append(((torch.linalg.svdvals(after) - before) / rate).cpu().numpy())
     size = sum(matrix.shape)
     # (W_e(lr) - W_e(0)) / lr loses about eps * |W_e| / lr to cancellation.
-    rounding = 8 * depth * size * FLOAT64_EPS * float(np.abs(matrix).max() + 1) / (base * LEVELS[-1])
+    magnitude = float(np.abs(matrix).max() + 1)
+    rounding = 8 * depth * size * FLOAT64_EPS * magnitude / (base * LEVELS[-1])
     return Measurement(np.stack(samples), base * np.array(LEVELS), rounding,
                        {"learning_rate": base, "hidden": matrix.shape})
 
@@ -388,6 +390,6 @@ def end_to_end_velocity(points: Sequence[dict[str, Any]], *, seed: int, device: 
 
 def singular_value_velocity(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                             ensemble: int) -> list[Measurement]:
-    """d sigma_r/dt (descending order) of balanced deep linear networks."""
+    """D sigma_r/dt (descending order) of balanced deep linear networks."""
     rng = generator(seed, device)
     return [_velocity_samples(p, ensemble, rng, device, "singular") for p in points]

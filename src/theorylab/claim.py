@@ -91,6 +91,7 @@ class Parameter:
         domain: the values allowed (:mod:`theorylab.domains`).
         description: what the parameter means, with its convention.
         latex: how the symbol prints (defaults to ``name``).
+
     """
 
     name: str
@@ -189,6 +190,7 @@ class Claim:
         kind: 'theorem', 'lemma' or 'definition' (for the blueprint graph).
         ensemble: default number of independent simulations per point.
         budget: default number of parameter points per check.
+
     """
 
     id: str
@@ -270,6 +272,7 @@ class Claim:
 
         Raises:
             ParameterError: naming the parameter and its domain.
+
         """
         known = {p.name for p in self.parameters}
         unknown = sorted(set(params) - known)
@@ -320,6 +323,7 @@ class Claim:
 
         Returns:
             A float, a numpy array, or (with ``precision``) an mpmath number.
+
         """
         values = self.validate(params)
         return self._evaluate(self.statement, self.evaluate, values, precision)

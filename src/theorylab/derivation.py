@@ -84,8 +84,11 @@ class Step:
     @classmethod
     def integrate(cls, expression: Any, variable: sympy.Symbol, reason: str,
                   lower: Any = None, upper: Any = None) -> Step:
-        """An antiderivative of the previous expression, or with ``lower`` and
-        ``upper`` (a symbol) the definite integral from ``lower`` to ``upper``."""
+        """An antiderivative of the previous expression.
+
+        With ``lower`` and ``upper`` (a symbol): the definite integral from
+        ``lower`` to ``upper``.
+        """
         options = {"variable": variable, "lower": lower, "upper": upper}
         return cls(sympy.sympify(expression), "integrate", reason, options)
 
@@ -120,6 +123,7 @@ class Derivation:
             listed are drawn from (0.2, 3) if positive, integers from [2, 6].
         conclusion: 'rhs' compares the last equation's right side with the
             statement; 'expression' compares the last expression itself.
+
     """
 
     claim: str

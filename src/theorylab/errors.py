@@ -17,6 +17,7 @@ class ParameterError(TheorylabError, ValueError):
     Attributes:
         parameter: the parameter's name.
         domain: a human-readable description of the domain.
+
     """
 
     def __init__(self, parameter: str, domain: str, value: object = None, detail: str = ""):

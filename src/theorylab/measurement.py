@@ -29,6 +29,7 @@ class Measurement:
             A single level means no extrapolation.
         rounding: an absolute bound on accumulated floating-point error.
         info: free-form diagnostics (steps, learning rates, widths).
+
     """
 
     samples: np.ndarray
@@ -87,10 +88,12 @@ def extrapolate(values: np.ndarray, resolutions: np.ndarray, order: int) -> np.n
 def reduce(measurement: Measurement, order: int = 1) -> Estimate:
     """Turn raw samples into an estimate, standard error and bias bound.
 
-    The extrapolated value uses every level; the bias bound is its distance
-    from the extrapolation that omits the coarsest level, i.e. the last
-    correction applied, which exceeds the remaining error once the series is
-    in its asymptotic regime. With one level the bias bound is zero.
+    The extrapolated value uses every level. The bias bound adds its distance
+    from the extrapolation that omits the coarsest level (the last correction)
+    and the distance between the extrapolations that omit the finest and the
+    coarsest level; once the series is in its asymptotic regime this exceeds the
+    remaining error even where one bias coefficient happens to vanish. With one
+    level the bias bound is zero.
     """
     samples = measurement.samples
     resolutions = measurement.resolutions
@@ -109,8 +112,11 @@ def reduce(measurement: Measurement, order: int = 1) -> Estimate:
     value = best.mean(axis=0)
     standard_error = best.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(value)
     if len(resolutions) > 1:
-        previous = extrapolate(samples[1:], resolutions[1:], order).mean(axis=0)
-        bias = np.abs(value - previous)
+        # Both corrections of the last tableau column: one alone can vanish by
+        # accident (a bias coefficient crossing zero) and understate the error.
+        finer = extrapolate(samples[1:], resolutions[1:], order).mean(axis=0)
+        coarser = extrapolate(samples[:-1], resolutions[:-1], order).mean(axis=0)
+        bias = np.abs(value - finer) + np.abs(finer - coarser)
     else:
         bias = np.zeros_like(value)
     bias = bias + measurement.rounding

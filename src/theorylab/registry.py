@@ -50,6 +50,7 @@ def claims(family: str | None = None) -> list[Claim]:
 
     Raises:
         ParameterError: for an unknown family.
+
     """
     if family is None:
         return [c for f in families() for c in _family_claims(f)]
@@ -63,6 +64,7 @@ def get(claim_id: str) -> Claim:
 
     Raises:
         UnknownClaimError: with close matches as a hint.
+
     """
     family = claim_id.split(".", 1)[0]
     if family in families():
@@ -89,7 +91,7 @@ def derivations(claim_id: str) -> list[Derivation]:
     return [d for d in _family_derivations(family) if d.claim == claim_id]
 
 
-def status(claim: Claim, evidence: "Evidence", _seen: frozenset[str] = frozenset()) -> str:
+def status(claim: Claim, evidence: Evidence, _seen: frozenset[str] = frozenset()) -> str:
     """The computed status of a claim, from stored evidence."""
     proofs = evidence.latest("derivation", claim)
     needed = derivations(claim.id)

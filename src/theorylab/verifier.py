@@ -214,6 +214,7 @@ def resolve_device(device: str | None) -> str:
 
     Raises:
         ParameterError: for an unknown device, or 'cuda' without CUDA.
+
     """
     device = (device or "cpu").lower()
     if device not in {"cpu", "cuda", "auto"}:
@@ -384,6 +385,7 @@ def check(
     shrink: bool = True,
     shrink_time: float = 60.0,
     progress: Callable[[str], None] | None = None,
+    points: list[ParameterPoint] | None = None,
 ) -> Verdict:
     """Verify a claim against its simulation.
 
@@ -398,12 +400,15 @@ def check(
         shrink: on FAIL, shrink to a minimal counterexample with hypothesis.
         shrink_time: seconds allowed for shrinking.
         progress: called with a short message as work proceeds.
+        points: check exactly these parameter points (validated) instead of
+            drawing ``budget`` points; shrinking is then skipped.
 
     Returns:
         The verdict, with one verdict per decoy in ``decoys``.
 
     Raises:
         ParameterError: for a bad budget, seed, ensemble, alpha or device.
+
     """
     budget = claim.budget if budget is None else budget
     ensemble = claim.ensemble if ensemble is None else ensemble
@@ -420,7 +425,11 @@ def check(
     started = time.perf_counter()
     say = progress or (lambda message: None)
 
-    points = draw_points(claim, budget, seed)
+    if points is None:
+        points = draw_points(claim, budget, seed)
+    else:
+        points = [claim.validate(point) for point in points]
+        budget, shrink = len(points), False
     say(f"{claim.id}: simulating {len(points)} points x {ensemble}")
     measured = _simulate(claim, points, seed, device, ensemble)
     if isinstance(measured, str):

@@ -1,0 +1,325 @@
+"""The ``theorylab`` command line.
+
+Bad input prints one line naming the parameter and its domain, and exits with
+status 2; ``check`` and ``verify`` exit 1 when anything FAILs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from theorylab.errors import ParameterError, TheorylabError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit with status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"theorylab: error: {message} (see '{self.prog} --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="theorylab", description=__doc__.splitlines()[0])
+    parser.add_argument("--evidence", help="evidence file (default .theorylab/evidence.jsonl)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    listing = commands.add_parser("list", help="ids, titles and statuses")
+    listing.add_argument("--family")
+
+    show = commands.add_parser("show", help="a claim's statement, conventions and citation")
+    show.add_argument("claim")
+    show.add_argument("--latex", action="store_true", help="print LaTeX")
+
+    predict = commands.add_parser("predict", help="evaluate a claim's statement")
+    predict.add_argument("claim")
+    predict.add_argument("assignments", nargs="*", metavar="name=value",
+                         help="parameter values; JSON for vectors and matrices")
+    predict.add_argument("--precision", type=int, help="decimal digits (mpmath)")
+    predict.add_argument("--json", action="store_true")
+
+    prove = commands.add_parser("prove", help="check derivations")
+    prove.add_argument("claims", nargs="*")
+    prove.add_argument("--family")
+
+    def run_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--budget", type=int, help="parameter points per claim")
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+        sub.add_argument("--json", action="store_true")
+
+    check = commands.add_parser("check", help="verify claims against simulation")
+    check.add_argument("claims", nargs="*")
+    check.add_argument("--family")
+    run_options(check)
+
+    verify = commands.add_parser("verify", help="prove, check and run decoys")
+    verify.add_argument("--family")
+    run_options(verify)
+    return parser
+
+
+def _selected(ids: Sequence[str], family: str | None) -> list[Any]:
+    from theorylab import registry
+
+    if ids:
+        return [registry.get(claim_id) for claim_id in ids]
+    return registry.claims(family)
+
+
+def _evidence(args: argparse.Namespace) -> Any:
+    from theorylab.evidence import Evidence
+
+    return Evidence(args.evidence)
+
+
+def _assignments(items: Sequence[str]) -> dict[str, str]:
+    result = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise ParameterError(item, "given as name=value")
+        result[name.strip()] = value.strip()
+    return result
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if type(value).__module__.startswith("mpmath"):
+        return str(value)
+    return value
+
+
+def _digits(value: Any, precision: int) -> Any:
+    """Mpmath values as strings with ``precision`` significant digits."""
+    import mpmath
+
+    if isinstance(value, mpmath.matrix):
+        return [[_digits(value[i, j], precision) for j in range(value.cols)]
+                for i in range(value.rows)]
+    if isinstance(value, (list, tuple)):
+        return [_digits(v, precision) for v in value]
+    if isinstance(value, (mpmath.mpf, mpmath.mpc)):
+        return mpmath.nstr(value, precision, strip_zeros=False)
+    return value
+
+
+def _command_list(args: argparse.Namespace) -> int:
+    from theorylab import registry
+
+    evidence = _evidence(args)
+    rows = [(c.id, registry.status(c, evidence), c.title) for c in _selected((), args.family)]
+    width = max(len(r[0]) for r in rows)
+    for claim_id, state, title in rows:
+        print(f"{claim_id:<{width}}  {state:<14}  {title}")
+    return EXIT_OK
+
+
+def _command_show(args: argparse.Namespace) -> int:
+    from theorylab import registry
+
+    claim = registry.get(args.claim)
+    if args.latex:
+        print(claim.latex())
+        return EXIT_OK
+    print(f"{claim.id}: {claim.title}")
+    print(f"  {claim.citation.short()}")
+    print()
+    print(claim.pretty())
+    print()
+    print("Parameters:")
+    for parameter in claim.parameters:
+        print(f"  {parameter.name}: {parameter.domain.describe()} -- {parameter.description}")
+    for constraint in claim.constraints:
+        print(f"  constraint: {constraint.description}")
+    print("Conventions:")
+    for convention in claim.conventions:
+        print(f"  - {convention}")
+    if claim.uses:
+        print("Uses: " + ", ".join(claim.uses))
+    print("Decoys: " + ", ".join(d.name for d in claim.decoys))
+    print(f"Status: {registry.status(claim, _evidence(args))}")
+    return EXIT_OK
+
+
+def _command_predict(args: argparse.Namespace) -> int:
+    from theorylab import registry
+
+    claim = registry.get(args.claim)
+    if args.precision is not None and args.precision < 1:
+        raise ParameterError("precision", "an integer >= 1", args.precision)
+    params = claim.parse(_assignments(args.assignments))
+    value = claim.predict(precision=args.precision, **params)
+    if args.precision:
+        value = _digits(value, args.precision)
+    if args.json:
+        print(json.dumps({"claim": claim.id, "parameters": _jsonable(params),
+                          "value": _jsonable(value)}))
+    else:
+        print(value if isinstance(value, (str, float, int)) else json.dumps(_jsonable(value)))
+    return EXIT_OK
+
+
+def _prove(claims: Sequence[Any], evidence: Any, say: Any = print) -> bool:
+    from theorylab import registry
+    from theorylab.derivation import StepStatus, check_derivation
+
+    all_ok = True
+    for claim in claims:
+        results = [check_derivation(d, claim.statement) for d in registry.derivations(claim.id)]
+        if not results:
+            say(f"{claim.id}: no derivation")
+            continue
+        evidence.record("derivation", claim, {
+            "results": [{"title": r.title, "ok": r.ok, "status": r.status.value,
+                         "steps": [{"relation": s.relation, "reason": s.reason,
+                                    "status": s.status.value, "detail": s.detail,
+                                    "latex": s.latex} for s in r.steps],
+                         "conclusion": r.conclusion.value,
+                         "conclusion_detail": r.conclusion_detail} for r in results],
+        })
+        for result in results:
+            all_ok &= result.ok
+            marks = " ".join({StepStatus.ASSUMED: "A", StepStatus.EXACT: "=",
+                              StepStatus.NUMERIC: "~", StepStatus.FAILED: "X"}[s.status]
+                             for s in result.steps)
+            say(f"{claim.id}: {result.status.value.upper()} [{marks}] {result.title}")
+            for step in result.steps:
+                if step.status is StepStatus.FAILED:
+                    say(f"    step {step.index} ({step.relation}) failed: {step.detail}")
+            if result.conclusion is StepStatus.FAILED:
+                say(f"    {result.conclusion_detail}")
+    return all_ok
+
+
+def _command_prove(args: argparse.Namespace) -> int:
+    ok = _prove(_selected(args.claims, args.family), _evidence(args))
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+class _Progress:
+    """A one-line progress bar on stderr (plain lines when not a terminal)."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.tty = total, 0, sys.stderr.isatty()
+
+    def update(self, message: str, advance: int = 0) -> None:
+        self.done += advance
+        filled = int(20 * self.done / max(self.total, 1))
+        line = f"[{'#' * filled}{'-' * (20 - filled)}] {self.done}/{self.total} {message}"
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line[:120])
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool) -> int:
+    from theorylab import registry
+    from theorylab.verifier import Status, check, resolve_device
+
+    device = resolve_device(args.device)
+    if args.budget is not None and args.budget < 1:
+        raise ParameterError("budget", "an integer >= 1", args.budget)
+    if args.seed < 0:
+        raise ParameterError("seed", "an integer >= 0", args.seed)
+    evidence = _evidence(args)
+    started = time.perf_counter()
+    progress = _Progress(len(claims) * (2 if prove else 1))
+    proved: dict[str, bool] = {}
+    lines: list[str] = []
+    if prove:
+        for claim in claims:
+            progress.update(f"proving {claim.id}")
+            proved[claim.id] = _prove([claim], evidence, say=lines.append)
+            progress.update(f"proved {claim.id}", advance=1)
+    verdicts = []
+    for claim in claims:
+        progress.update(f"checking {claim.id}")
+        verdict = check(claim, budget=args.budget, seed=args.seed, device=device,
+                        progress=lambda message: progress.update(message))
+        evidence.record("verdict", claim, verdict.to_dict())  # kept even if a later one crashes
+        verdicts.append(verdict)
+        progress.update(f"{claim.id} {verdict.status.value}", advance=1)
+    progress.close()
+    failed = any(v.status is Status.FAIL for v in verdicts) or any(
+        not v.decoys_rejected for v in verdicts) or not all(proved.values())
+    if args.json:
+        print(json.dumps([v.to_dict() for v in verdicts]))
+        return EXIT_FAIL if failed else EXIT_OK
+    for line in lines:
+        if "failed" in line or "FAILED" in line:
+            print(line)
+    header = (f"{'claim':<40} {'check':<12} {'decoys':<8} {'z max':>9} "
+              f"{'resolution':>10} {'time':>7}  status")
+    print(header)
+    print("-" * len(header))
+    for verdict in verdicts:
+        claim = registry.get(verdict.claim)
+        rejected = sum(d.status is Status.FAIL for d in verdict.decoys)
+        worst = verdict.counterexample or verdict.worst
+        z = f"{worst.ratio:9.2g}" if worst else f"{'-':>9}"
+        print(f"{verdict.claim:<40} {verdict.status.value:<12} "
+              f"{rejected}/{len(verdict.decoys):<6} {z} {verdict.relative_resolution():10.1e} "
+              f"{verdict.wall_time:6.1f}s  {registry.status(claim, evidence)}")
+        if verdict.status is not Status.PASS:
+            print(f"    {verdict.summary()}")
+        for decoy in verdict.decoys:
+            if decoy.status is not Status.FAIL:
+                print(f"    decoy not rejected: {decoy.summary()}")
+    print(f"\n'z max' is the largest |estimate - prediction| / tolerance (PASS needs <= 1); "
+          f"'resolution' the smallest relative error the check detects.\n"
+          f"{len(verdicts)} claims, seed {args.seed}, device {device}, "
+          f"{time.perf_counter() - started:.1f}s; evidence in {evidence.path}")
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _command_check(args: argparse.Namespace) -> int:
+    return _run_checks(args, _selected(args.claims, args.family), prove=False)
+
+
+def _command_verify(args: argparse.Namespace) -> int:
+    return _run_checks(args, _selected((), args.family), prove=True)
+
+
+COMMANDS = {"list": _command_list, "show": _command_show, "predict": _command_predict,
+            "prove": _command_prove, "check": _command_check, "verify": _command_verify}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except TheorylabError as error:
+        print(f"theorylab: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("theorylab: interrupted; results so far are in the evidence file", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Public hypothesis strategies for deep-learning theory, in hypothesis's API style.
+
+Plural nouns, keyword-only bounds, and a clear
+:class:`hypothesis.errors.InvalidArgument` for bad arguments, raised when the
+strategy is first drawn from (as hypothesis's own strategies do).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+__all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations"]
+
+
+def _check_integer(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidArgument(f"{name}={value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def _check_range(low_name: str, low: int, high_name: str, high: int) -> None:
+    if low > high:
+        raise InvalidArgument(f"{low_name}={low} must not exceed {high_name}={high}")
+
+
+def widths(*, min_value: int = 1, max_value: int = 64) -> st.SearchStrategy[int]:
+    """Layer widths: integers in [min_value, max_value], min_value >= 1."""
+
+    def build() -> st.SearchStrategy[int]:
+        low = _check_integer("min_value", min_value, 1)
+        high = _check_integer("max_value", max_value, 1)
+        _check_range("min_value", low, "max_value", high)
+        return st.integers(low, high)
+
+    return st.deferred(build)
+
+
+def depths(*, min_value: int = 1, max_value: int = 8) -> st.SearchStrategy[int]:
+    """Numbers of weight matrices: integers in [min_value, max_value], min_value >= 1."""
+
+    def build() -> st.SearchStrategy[int]:
+        low = _check_integer("min_value", min_value, 1)
+        high = _check_integer("max_value", max_value, 1)
+        _check_range("min_value", low, "max_value", high)
+        return st.integers(low, high)
+
+    return st.deferred(build)
+
+
+def orthogonal_matrices(*, size: int) -> st.SearchStrategy[np.ndarray]:
+    """Haar-distributed orthogonal ``size x size`` matrices (QR with sign fix)."""
+
+    def build() -> st.SearchStrategy[np.ndarray]:
+        n = _check_integer("size", size, 1)
+
+        def make(seed: int) -> np.ndarray:
+            q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((n, n)))
+            return q * np.where(np.diag(r) < 0, -1.0, 1.0)
+
+        return st.integers(0, 2**32 - 1).map(make)
+
+    return st.deferred(build)
+
+
+def balanced_initializations(
+    *, depth: int, rows: int, columns: int, max_singular_value: float = 3.0
+) -> st.SearchStrategy[list[np.ndarray]]:
+    """Balanced factorizations ``[W_1, ..., W_depth]``: ``W_{j+1}^T W_{j+1} = W_j W_j^T``.
+
+    Built exactly from an SVD with random orthonormal hidden frames; the
+    end-to-end matrix ``W_depth ... W_1`` is ``rows x columns``.
+    """
+
+    def build() -> st.SearchStrategy[list[np.ndarray]]:
+        n = _check_integer("depth", depth, 1)
+        out = _check_integer("rows", rows, 1)
+        inp = _check_integer("columns", columns, 1)
+        if not (isinstance(max_singular_value, (int, float)) and math.isfinite(max_singular_value)
+                and max_singular_value > 0):
+            raise InvalidArgument(
+                f"max_singular_value={max_singular_value!r} must be a positive finite number")
+
+        def make(seed: int) -> list[np.ndarray]:
+            generator = np.random.default_rng(seed)
+            rank = min(out, inp)
+            left = np.linalg.qr(generator.standard_normal((out, out)))[0][:, :rank]
+            right = np.linalg.qr(generator.standard_normal((inp, inp)))[0][:, :rank]
+            root = np.diag(generator.uniform(0.1, max_singular_value, rank) ** (1.0 / n))
+            frames = [np.linalg.qr(generator.standard_normal((rank + 1, rank + 1)))[0][:, :rank]
+                      for _ in range(n - 1)]
+            chain = [right.T] + [f.T for f in frames]
+            outs = frames + [left]
+            return [o @ root @ i for o, i in zip(outs, chain, strict=True)]
+
+        return st.integers(0, 2**32 - 1).map(make)
+
+    return st.deferred(build)

@@ -1,0 +1,112 @@
+"""The generic battery: every registered claim, checked the same way.
+
+Like scipy.stats' distribution battery, these tests know nothing about any one
+claim: each claim must be cited, conventional, derivable, verified by its
+simulation across its domain (hypothesis draws the points), and each of its
+decoys must be rejected at the default budget.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from theorylab import registry
+from theorylab.verifier import Status, check
+
+CLAIMS = registry.claims()
+IDS = [claim.id for claim in CLAIMS]
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    return {}
+
+
+def _verdict(verdicts, claim, seed=1):
+    if (claim.id, seed) not in verdicts:
+        verdicts[(claim.id, seed)] = check(claim, seed=seed)
+    return verdicts[(claim.id, seed)]
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def test_declaration_is_complete(claim):
+    assert claim.family in registry.families()
+    assert claim.citation.arxiv and claim.citation.where
+    assert claim.citation.authors and claim.citation.year > 1900
+    assert claim.conventions, "state the conventions: time constant, scaling, initialisation"
+    assert len(claim.decoys) >= 2
+    assert claim.simulation and claim.systematic_error is not None
+    for used in claim.uses:
+        assert registry.get(used).id == used
+    assert len({d.name for d in claim.decoys}) == len(claim.decoys)
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def test_claim_passes_across_its_domain(claim, verdicts):
+    verdict = _verdict(verdicts, claim)
+    assert verdict.status is Status.PASS, verdict.summary()
+    assert len(verdict.points) == claim.budget
+    for point in verdict.points:
+        # The tolerance is the statistical model, not a blanket rtol: it must be
+        # far tighter than the quantity itself.
+        assert point.relative_tolerance < 1e-3, point
+
+
+@pytest.mark.parametrize(
+    "claim, decoy",
+    [(c, d) for c in CLAIMS for d in c.decoys],
+    ids=[f"{c.id}~{d.name}" for c in CLAIMS for d in c.decoys],
+)
+def test_decoy_is_rejected(claim, decoy, verdicts):
+    verdict = _verdict(verdicts, claim)
+    (found,) = [d for d in verdict.decoys if d.subject.endswith("~" + decoy.name)]
+    assert found.status is Status.FAIL, found.summary()
+    assert found.worst is not None and found.worst.ratio > 1
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def test_verdict_carries_its_numbers(claim, verdicts):
+    verdict = _verdict(verdicts, claim)
+    assert verdict.seed == 1 and verdict.device == "cpu" and verdict.ensemble >= 2
+    assert verdict.wall_time > 0 and 0 < verdict.alpha < 1 and verdict.critical_value > 1
+    point = verdict.points[0]
+    for field in ("prediction", "estimate", "standard_error", "bias_bound", "tolerance"):
+        assert np.all(np.isfinite(np.asarray(getattr(point, field), dtype=float)))
+    roundtrip = type(verdict).from_dict(verdict.to_dict())
+    assert roundtrip.status is verdict.status and len(roundtrip.decoys) == len(verdict.decoys)
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def test_derivations_check(claim):
+    from theorylab.derivation import check_derivation
+
+    for derivation in registry.derivations(claim.id):
+        result = check_derivation(derivation, claim.statement)
+        assert result.ok, [(s.index, s.detail) for s in result.steps] + [result.conclusion_detail]
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def test_predict_is_finite_and_precise(claim):
+    from theorylab.verifier import draw_points
+
+    for point in draw_points(claim, 3, seed=5):
+        fast = np.asarray(claim.predict(**point), dtype=float)
+        assert np.all(np.isfinite(fast))
+        precise = claim.predict(precision=40, **point)
+        if hasattr(precise, "tolist"):
+            precise = precise.tolist()
+        precise = np.asarray(precise, dtype=float).reshape(fast.shape)
+        assert np.allclose(fast, precise, rtol=1e-9, atol=1e-12)
+
+
+def test_check_is_deterministic_for_a_seed():
+    claim = registry.get("deep_linear.end_to_end_dynamics")
+    first, second = check(claim, seed=4), check(claim, seed=4)
+    assert [p.point for p in first.points] == [p.point for p in second.points]
+    assert [p.estimate for p in first.points] == [p.estimate for p in second.points]
+    other = check(claim, seed=5)
+    assert [p.point for p in other.points] != [p.point for p in first.points]
+    assert math.isfinite(first.relative_resolution())
