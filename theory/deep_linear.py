@@ -64,12 +64,20 @@ COMMON = (
     "the statement is the gradient-flow limit lambda -> 0 at fixed t/tau.",
 )
 
+TIME_STEP_SIZE = SystematicError(
+    variable="learning rate",
+    order=1,
+    description="Gradient descent differs from gradient flow by O(lambda); the verifier "
+    "extrapolates over lambda, lambda/2, lambda/4, lambda/8 (Richardson) and bounds the rest "
+    "by the last two corrections.",
+)
+
 STEP_SIZE = SystematicError(
     variable="learning rate",
     order=1,
     description="Gradient descent differs from gradient flow by O(lambda); the verifier "
     "extrapolates over lambda, lambda/2, lambda/4 (Richardson) and bounds the rest by the "
-    "last correction.",
+    "last two corrections.",
 )
 
 # -- parameters -----------------------------------------------------------------
@@ -150,7 +158,7 @@ saxe_learning_time = Claim(
     statement=tau / (2 * s) * sympy.log(uf * (s - u0) / (u0 * (s - uf))),
     conventions=COMMON + ("Two-layer network, decoupled balanced initialisation a = b.",),
     simulation="theorylab.numerics.deep_linear:saxe_learning_time",
-    systematic_error=STEP_SIZE,
+    systematic_error=TIME_STEP_SIZE,
     constraints=(U0_BELOW_S, UF_BETWEEN),
     sample=lambda: _mode_points(final=True),
     uses=("deep_linear.saxe_mode_strength",),
@@ -214,7 +222,7 @@ unequal_layer_time = Claim(
         "it reduces to eq. 11.",
     ),
     simulation="theorylab.numerics.deep_linear:unequal_layer_time",
-    systematic_error=STEP_SIZE,
+    systematic_error=TIME_STEP_SIZE,
     constraints=(UNEQUAL_START,),
     sample=_unequal_points,
     uses=("deep_linear.saxe_learning_time",),
@@ -279,7 +287,7 @@ deep_mode_dynamics = Claim(
         "time is its exact quadrature, evaluated with mpmath to full float64 precision.",
     ),
     simulation="theorylab.numerics.deep_linear:deep_learning_time",
-    systematic_error=STEP_SIZE,
+    systematic_error=TIME_STEP_SIZE,
     constraints=(U0_BELOW_S, UF_BETWEEN),
     # Deep plateaus last ~u0^-(1-2/(N_l-1)): u0 >= 0.01 s keeps simulations short.
     sample=lambda: _mode_points(final=True, smallest_start=1e-2).flatmap(

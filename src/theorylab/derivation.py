@@ -43,7 +43,7 @@ RELATIONS = ("assume", "equal", "substitute", "differentiate", "integrate", "lim
              "solve", "solve_ode")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Step:
     """One step of a derivation.
 
@@ -111,7 +111,7 @@ class Step:
                    {"function": function, "variable": variable, "initial": initial})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Derivation:
     """An ordered list of steps ending in a claim's statement.
 

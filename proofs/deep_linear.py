@@ -1,0 +1,242 @@
+"""Machine-checked derivations for ``theorylab.theory.deep_linear``.
+
+Every module-level :class:`~theorylab.derivation.Derivation` is registered for
+its claim. The time-dependent quantities are undefined sympy functions of ``t``:
+``a(t)``, ``b(t)`` are a mode's layer strengths and ``u(t)`` its strength in the
+network; ``t(u)`` is the inverse function (the time at which the mode reaches
+strength ``u``) and ``T`` the time to grow from ``u0`` to ``uf``.
+
+The mode equations (Saxe et al. 2014, Sec. 1) of a two-layer network are
+``tau a' = b (s - a b)``, ``tau b' = a (s - a b)``; they enter the chains as
+substitutions for ``a'`` and ``b'``. The engine compares equations only up to a
+numeric factor, so the ODEs are written with ``u'`` isolated
+(``u' = 2 u (s - u) / tau`` rather than ``tau u' = 2 u (s - u)``).
+
+:data:`REDUCTIONS` holds consistency derivations (the unequal-layer time at
+``b0 -> a0`` and the deep-network time at ``N_l = 3`` both reduce to eq. 11).
+They end in another claim's statement, so they are kept in a tuple, out of the
+registry, and checked by the tests.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Derivative, Eq, Integer, atanh, log, sqrt
+from theorylab.theory.deep_linear import (
+    N_l,
+    a0,
+    b0,
+    deep_mode_dynamics,
+    s,
+    saxe_learning_time,
+    saxe_mode_strength,
+    t,
+    tau,
+    u,
+    u0,
+    uf,
+    unequal_layer_time,
+)
+
+from theorylab.derivation import Derivation, Step
+
+__all__ = ["REDUCTIONS", "saxe_mode_strength_from_layers", "saxe_time_from_solution",
+           "saxe_time_by_separation", "unequal_time_from_layers", "deep_time_from_layers"]
+
+a = sympy.Function("a", positive=True)
+b = sympy.Function("b", positive=True)
+U = sympy.Function("u")  # the claim's quantity Function('u')(t)
+t_of_u = sympy.Function("t")  # inverse function: time at which the strength is u
+T = sympy.Symbol("T", positive=True)
+c = sympy.Symbol("c", real=True)  # conserved imbalance a^2 - b^2
+
+# Sampling ranges keep 0 < u0 < uf < s (and a0 b0 < uf) so logs and roots stay real.
+RANGES = {u0: (0.01, 0.2), uf: (0.3, 0.45), s: (0.5, 3.0), tau: (0.5, 4.0),
+          a0: (0.1, 0.4), b0: (0.1, 0.4), c: (-2.0, 2.0), N_l: (2, 6)}
+
+LAYER_EQUATIONS = {Derivative(a(t), t): b(t) * (s - a(t) * b(t)) / tau,
+                   Derivative(b(t), t): a(t) * (s - a(t) * b(t)) / tau}
+LAYERS = "mode equations tau a' = b(s - ab), tau b' = a(s - ab) (Saxe et al. Sec. 1)"
+INVERSE = {Derivative(U(t), t): 1 / Derivative(t_of_u(u), u), U(t): u}
+INVERSE_REASON = "inverse function t(u): du/dt = 1/(dt/du), valid as u increases on (u0, s)"
+dt_du = Derivative(t_of_u(u), u)
+
+
+def _conservation() -> tuple[Step, ...]:
+    """Lemma: c = a^2 - b^2 is constant under the two-layer mode equations."""
+    return (
+        Step.assume(a(t) ** 2 - b(t) ** 2, "the imbalance c = a^2 - b^2 of the two layers"),
+        Step.differentiate(2 * a(t) * Derivative(a(t), t) - 2 * b(t) * Derivative(b(t), t), t,
+                           "its time derivative"),
+        Step.substitute(Integer(0), LAYER_EQUATIONS, LAYERS + ": dc/dt = 0, c is conserved"),
+    )
+
+
+def _product_rule() -> tuple[Step, ...]:
+    """Mode strength u = ab and its equation tau u' = (a^2 + b^2)(s - u)."""
+    return (
+        Step.assume(Eq(U(t), a(t) * b(t)), "mode strength u = ab of a two-layer network"),
+        Step.differentiate(Eq(Derivative(U(t), t),
+                              Derivative(a(t), t) * b(t) + a(t) * Derivative(b(t), t)), t,
+                           "product rule"),
+        Step.substitute(Eq(Derivative(U(t), t), (a(t) ** 2 + b(t) ** 2) * (s - a(t) * b(t)) / tau),
+                        LAYER_EQUATIONS, LAYERS),
+    )
+
+
+# -- 1. eq. 12 ------------------------------------------------------------------------
+
+growth = sympy.exp(2 * s * t / tau)
+
+saxe_mode_strength_from_layers = Derivation(
+    claim=saxe_mode_strength.id,
+    title="eq. 12 from the balanced two-layer mode equations",
+    steps=_conservation() + _product_rule() + (
+        Step.substitute(Eq(Derivative(U(t), t), 2 * a(t) ** 2 * (s - a(t) ** 2) / tau),
+                        {b(t): a(t)}, "balanced start a0 = b0 stays balanced: c = 0 is conserved"),
+        Step.substitute(Eq(Derivative(U(t), t), 2 * U(t) * (s - U(t)) / tau),
+                        {a(t): sqrt(U(t))}, "u = a^2 with a > 0: tau u' = 2u(s - u) (Saxe Sec. 1)"),
+        Step.solve_ode(Eq(U(t), s * growth / (growth - 1 + s / u0)), U(t), t, (0, u0),
+                       "logistic equation solved with u(0) = u0 (Saxe eq. 12)"),
+    ),
+    ranges=RANGES,
+)
+
+# -- 2. eq. 11 ------------------------------------------------------------------------
+
+saxe_time_from_solution = Derivation(
+    claim=saxe_learning_time.id,
+    title="eq. 11 by inverting the trajectory eq. 12",
+    steps=(
+        Step.assume(Eq(U(t), saxe_mode_strength.statement),
+                    "the two-layer trajectory (deep_linear.saxe_mode_strength, Saxe eq. 12)"),
+        Step.substitute(Eq(uf, saxe_mode_strength.statement.subs(t, T)), {U(t): uf, t: T},
+                        "T is the time at which u reaches uf"),
+        Step.solve(Eq(T, saxe_learning_time.statement), T,
+                   "solve for T: exp(2sT/tau) = uf(s - u0)/(u0(s - uf)) (Saxe eq. 11)"),
+    ),
+    ranges=RANGES,
+)
+
+saxe_time_by_separation = Derivation(
+    claim=saxe_learning_time.id,
+    title="eq. 11 by separating variables in tau u' = 2u(s - u)",
+    steps=(
+        Step.assume(Eq(Derivative(U(t), t), 2 * U(t) * (s - U(t)) / tau),
+                    "balanced two-layer mode dynamics tau u' = 2u(s - u) (derived for eq. 12)"),
+        Step.substitute(Eq(1 / dt_du, 2 * u * (s - u) / tau), INVERSE, INVERSE_REASON),
+        Step.solve(Eq(dt_du, tau / (2 * u * (s - u))), dt_du, "separate variables"),
+        Step.integrate(Eq(T, saxe_learning_time.statement), u,
+                       "integrate dt/du from u0 to uf by partial fractions (Saxe eq. 11)",
+                       lower=u0, upper=uf),
+    ),
+    ranges=RANGES,
+)
+
+# -- 3. unequal layers ----------------------------------------------------------------
+
+
+def _root(value: sympy.Expr) -> sympy.Expr:
+    """The layer sum a^2 + b^2 = sqrt(c^2 + 4u^2) at strength ``value``."""
+    return sqrt(c**2 + 4 * value**2)
+
+
+q = sqrt(c**2 + 4 * s**2)
+
+
+def _artanh_antiderivative(value: sympy.Expr) -> sympy.Expr:
+    """F(u) = artanh((4su + c^2)/(q sqrt(c^2 + 4u^2)))/q, F' = 1/((s - u) sqrt(c^2 + 4u^2))."""
+    return atanh((4 * s * value + c**2) / (q * _root(value))) / q
+
+
+def _log_numerator(value: sympy.Expr) -> sympy.Expr:
+    return q * _root(value) + 4 * s * value + c**2
+
+
+unequal_log_form = tau / q * log(_log_numerator(uf) * (s - u0)
+                                 / (_log_numerator(u0) * (s - uf)))
+
+unequal_time_from_layers = Derivation(
+    claim=unequal_layer_time.id,
+    title="Learning time with unequal initial layer strengths a0 != b0",
+    steps=_conservation() + _product_rule() + (
+        Step.equal(Eq(Derivative(U(t), t), sqrt((a(t) ** 2 - b(t) ** 2) ** 2
+                                                + 4 * a(t) ** 2 * b(t) ** 2)
+                      * (s - a(t) * b(t)) / tau),
+                   "(a^2 + b^2)^2 = (a^2 - b^2)^2 + 4 a^2 b^2 with a, b > 0"),
+        Step.substitute(Eq(Derivative(U(t), t), _root(U(t)) * (s - U(t)) / tau),
+                        {a(t) ** 2 - b(t) ** 2: c, a(t) * b(t): U(t)},
+                        "c = a^2 - b^2 is conserved (steps 0-2) and u = ab"),
+        Step.substitute(Eq(1 / dt_du, _root(u) * (s - u) / tau), INVERSE, INVERSE_REASON),
+        Step.solve(Eq(dt_du, tau / (_root(u) * (s - u))), dt_du, "separate variables"),
+        Step.integrate(Eq(T, tau * (_artanh_antiderivative(uf) - _artanh_antiderivative(u0))), u,
+                       "integrate from u0 to uf with the artanh antiderivative, q^2 = c^2 + 4s^2",
+                       lower=u0, upper=uf),
+        Step.equal(Eq(T, unequal_log_form),
+                   "artanh x = ln((1+x)/(1-x))/2 and (1+x)/(1-x) = N(u)^2/(4c^2(s-u)^2), "
+                   "N(u) = q sqrt(c^2+4u^2) + 4su + c^2"),
+        Step.substitute(Eq(T, unequal_layer_time.statement), {c: a0**2 - b0**2, u0: a0 * b0},
+                        "initial strengths: c = a0^2 - b0^2, u0 = a0 b0"),
+    ),
+    ranges=RANGES,
+)
+
+# -- 4. deep networks (eq. 15) --------------------------------------------------------
+
+D = N_l - 1  # weight matrices
+
+deep_time_from_layers = Derivation(
+    claim=deep_mode_dynamics.id,
+    title="eq. 15 from the balanced deep mode equations, and its quadrature",
+    steps=(
+        Step.assume(Eq(U(t), a(t) ** D),
+                    "balanced: D = N_l - 1 equal layer strengths a, u = a^D (Saxe Sec. 3)"),
+        Step.differentiate(Eq(Derivative(U(t), t), D * a(t) ** (D - 1) * Derivative(a(t), t)), t,
+                           "chain rule"),
+        Step.substitute(Eq(Derivative(U(t), t), D * a(t) ** (2 * D - 2) * (s - a(t) ** D) / tau),
+                        {Derivative(a(t), t): a(t) ** (D - 1) * (s - a(t) ** D) / tau},
+                        "layer equation tau a' = (product of the other layers)(s - u), balanced"),
+        Step.substitute(Eq(Derivative(U(t), t), D * U(t) ** (2 - 2 / D) * (s - U(t)) / tau),
+                        {a(t): U(t) ** (1 / D)},
+                        "a = u^(1/D): tau u' = (N_l - 1) u^(2 - 2/(N_l - 1))(s - u) (Saxe eq. 15)"),
+        Step.substitute(Eq(1 / dt_du, D * u ** (2 - 2 / D) * (s - u) / tau), INVERSE,
+                        INVERSE_REASON),
+        Step.solve(Eq(dt_du, tau / (D * u ** (2 - 2 / D) * (s - u))), dt_du,
+                   "separate variables"),
+        Step.integrate(Eq(T, deep_mode_dynamics.statement), u,
+                       "learning time: integrate dt/du from u0 to uf (quadrature of eq. 15)",
+                       lower=u0, upper=uf),
+    ),
+    ranges=RANGES,
+)
+
+# -- consistency: special cases reduce to eq. 11 (not registered) ---------------------
+
+REDUCTIONS: tuple[Derivation, ...] = (
+    Derivation(
+        claim=saxe_learning_time.id,
+        title="the unequal-layer time at b0 -> a0 is eq. 11",
+        steps=(
+            Step.assume(Eq(T, unequal_layer_time.statement),
+                        "learning time with unequal layers (deep_linear.unequal_layer_time)"),
+            Step.limit(Eq(T, saxe_learning_time.statement.subs(u0, a0**2)), b0, a0,
+                       "balanced limit c = a0^2 - b0^2 -> 0"),
+            Step.substitute(Eq(T, saxe_learning_time.statement), {a0: sqrt(u0)},
+                            "u0 = a0^2 (Saxe eq. 11)"),
+        ),
+        ranges=RANGES,
+    ),
+    Derivation(
+        claim=saxe_learning_time.id,
+        title="the deep-network time at N_l = 3 is eq. 11",
+        steps=(
+            Step.assume(Eq(dt_du, tau / (D * u ** (2 - 2 / D) * (s - u))),
+                        "dt/du of a deep mode (eq. 15, separated)"),
+            Step.substitute(Eq(dt_du, tau / (2 * u * (s - u))), {N_l: 3},
+                            "two weight matrices: N_l = 3"),
+            Step.integrate(Eq(T, saxe_learning_time.statement), u,
+                           "the quadrature from u0 to uf is eq. 11", lower=u0, upper=uf),
+        ),
+        ranges=RANGES,
+    ),
+)
