@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sympy
 from sympy import Derivative, Eq, Integer, atanh, log, sqrt
+from theorylab.theory import deep_linear as dl_theory
 from theorylab.theory.deep_linear import (
     N_l,
     a0,
@@ -239,4 +240,78 @@ REDUCTIONS: tuple[Derivation, ...] = (
         ),
         ranges=RANGES,
     ),
+)
+
+
+# -- Arora, Cohen & Hazan 2018, Thm 1: end-to-end dynamics ----------------------------
+# Non-commutative placeholders for the partial products of a generic layer j:
+# above(j) = W_N ... W_{j+1}, below(j) = W_{j-1} ... W_1 (empty products are I).
+_nc = {"commutative": False}
+_above, _below = sympy.Function("A", **_nc), sympy.Function("B", **_nc)
+_above_t, _below_t = sympy.Function("A^T", **_nc), sympy.Function("B^T", **_nc)
+_layer, _layer_rate = sympy.Function("W", **_nc), sympy.Function(r"\dot{W}", **_nc)
+_rate_e = sympy.Symbol(r"\dot{W}_e", **_nc)
+_j, _N, _decay = dl_theory.j, dl_theory.N, dl_theory.weight_decay_symbol
+_W_e, _G = dl_theory.W_e_symbol, dl_theory.gradient_symbol
+_left = dl_theory.GramPower(dl_theory.LEFT, (_N - _j) / _N)
+_right = dl_theory.GramPower(dl_theory.RIGHT, (_j - 1) / _N)
+
+end_to_end_from_layers = Derivation(
+    claim="deep_linear.end_to_end_dynamics",
+    title="Product rule, per-layer gradient flow with weight decay, and balancedness",
+    steps=(
+        Step.assume(
+            Eq(_rate_e, sympy.Sum(_above(_j) * _layer_rate(_j) * _below(_j), (_j, 1, _N))),
+            "product rule for W_e = W_N ... W_1, one term per layer j",
+        ),
+        Step.substitute(
+            Eq(_rate_e, sympy.Sum(_above(_j) * (-_decay * _layer(_j)
+                                                - _above_t(_j) * _G * _below_t(_j)) * _below(_j),
+                                  (_j, 1, _N))),
+            {_layer_rate(_j): -_decay * _layer(_j) - _above_t(_j) * _G * _below_t(_j)},
+            "gradient flow: dW_j/dt = -lambda W_j - A_j^T grad L(W_e) B_j^T (chain rule)",
+        ),
+        Step.equal(
+            Eq(_rate_e, sympy.Sum(-_decay * _above(_j) * _layer(_j) * _below(_j)
+                                  - _above(_j) * _above_t(_j) * _G * _below_t(_j) * _below(_j),
+                                  (_j, 1, _N))),
+            "expand the products (order kept: the symbols do not commute)",
+        ),
+        Step.substitute(
+            Eq(_rate_e, sympy.Sum(-_decay * _W_e - _left * _G * _right, (_j, 1, _N))),
+            {_above(_j) * _layer(_j) * _below(_j): _W_e,
+             _above(_j) * _above_t(_j): _left, _below_t(_j) * _below(_j): _right},
+            "A_j W_j B_j = W_e; balancedness W_{j+1}^T W_{j+1} = W_j W_j^T gives "
+            "A_j A_j^T = [W_e W_e^T]^((N-j)/N) and B_j^T B_j = [W_e^T W_e]^((j-1)/N) "
+            "(Arora et al. 2018, Lemma 1 / Thm 1 proof)",
+        ),
+        Step.equal(
+            Eq(_rate_e, -_decay * _N * _W_e - sympy.Sum(_left * _G * _right, (_j, 1, _N))),
+            "the weight-decay term does not depend on j: N copies",
+        ),
+    ),
+)
+
+# -- Arora, Cohen, Hu & Luo 2019, Thm 3: singular values ------------------------------
+_sigma = dl_theory.sigma_r
+_projection = sympy.Symbol(r"\langle \nabla \ell(W), u_r v_r^T \rangle")
+_rate_sigma = sympy.Symbol(r"\dot{\sigma}_r")
+
+singular_values_from_end_to_end = Derivation(
+    claim="deep_linear.singular_value_dynamics",
+    title="Project the end-to-end dynamics (no weight decay) on u_r v_r^T",
+    steps=(
+        Step.assume(
+            Eq(_rate_sigma, -sympy.Sum((_sigma**2) ** ((_N - _j) / _N) * _projection
+                                       * (_sigma**2) ** ((_j - 1) / _N), (_j, 1, _N))),
+            "sigma_r' = u_r^T W_e' v_r (distinct singular values); u_r^T [W W^T]^p = "
+            "sigma_r^(2p) u_r^T and [W^T W]^p v_r = sigma_r^(2p) v_r in the "
+            "end-to-end dynamics with lambda = 0",
+        ),
+        Step.equal(
+            Eq(_rate_sigma, -_N * (_sigma**2) ** (1 - 1 / _N) * _projection),
+            "the exponents add to (N - 1)/N for every j: N equal terms",
+        ),
+    ),
+    ranges={_sigma: (0.3, 3.0)},
 )

@@ -23,8 +23,8 @@ EXPECTED_COUNTS = {
     "deep_linear.saxe_learning_time": 2,
     "deep_linear.unequal_layer_time": 1,
     "deep_linear.deep_mode_dynamics": 1,
-    "deep_linear.end_to_end_dynamics": 0,
-    "deep_linear.singular_value_dynamics": 0,
+    "deep_linear.end_to_end_dynamics": 1,
+    "deep_linear.singular_value_dynamics": 1,
 }
 
 # The only steps allowed to rest on numeric evidence (sympy cannot decide them):
@@ -314,3 +314,22 @@ def test_singular_value_dynamics_matches_balanced_gradient_flow(depth):
     expected = np.einsum("ir,ij,jr->r", left, velocity, right)
     predicted = theory.singular_value_dynamics.predict(N=depth, W=matrix, gradient=gradient)
     np.testing.assert_allclose(predicted, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_non_commuting_step_with_swapped_factors_is_caught():
+    # Swapping the Gram factors (a decoy of the end-to-end claim) must break the
+    # balancedness step: the engine keeps the order of matrix products.
+    import dataclasses
+
+    from theorylab.proofs import deep_linear as proofs
+
+    from theorylab.derivation import StepStatus, check_derivation
+
+    derivation = proofs.end_to_end_from_layers
+    step = derivation.steps[3]
+    left, right = proofs._left, proofs._right
+    swapped_rhs = step.expression.rhs.xreplace({left: right, right: left})
+    broken_step = dataclasses.replace(step, expression=sympy.Eq(step.expression.lhs, swapped_rhs))
+    broken = dataclasses.replace(derivation, steps=derivation.steps[:3] + (broken_step,))
+    result = check_derivation(broken, registry.get("deep_linear.end_to_end_dynamics").statement)
+    assert result.steps[3].status is StepStatus.FAILED and not result.ok

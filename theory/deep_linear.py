@@ -405,26 +405,48 @@ def _arora_points(*, decay: bool, distinct: bool) -> st.SearchStrategy[dict[str,
                      _matrices(distinct=distinct))
 
 
-W_e = sympy.MatrixSymbol("W_e", 3, 3)
-G = sympy.MatrixSymbol(r"\nabla L(W_e)", 3, 3)
+class GramPower(sympy.Function):
+    """Display-level ``[W_e W_e^T]^p`` (side='left') or ``[W_e^T W_e]^p`` (side='right').
+
+    Non-commutative, so derivations keep the order of matrix products.
+    """
+
+    is_commutative = False
+
+    def _latex(self, printer: Any) -> str:
+        side, power = self.args
+        gram = r"W_e W_e^{T}" if side == sympy.Symbol("left") else r"W_e^{T} W_e"
+        return rf"\left[{gram}\right]^{{{printer._print(power)}}}"
+
+    def _sympystr(self, printer: Any) -> str:
+        side, power = self.args
+        gram = "W_e W_e^T" if side == sympy.Symbol("left") else "W_e^T W_e"
+        return f"[{gram}]^({printer._print(power)})"
+
+
 j = sympy.Symbol("j", integer=True, positive=True)
 weight_decay_symbol = decay_parameter.symbol
+W_e_symbol = sympy.Symbol("W_e", commutative=False)
+gradient_symbol = sympy.Symbol(r"\nabla L", commutative=False)
+LEFT, RIGHT = sympy.Symbol("left"), sympy.Symbol("right")
+end_to_end_statement = -weight_decay_symbol * N * W_e_symbol - sympy.Sum(
+    GramPower(LEFT, (N - j) / N) * gradient_symbol * GramPower(RIGHT, (j - 1) / N), (j, 1, N))
 
 end_to_end_dynamics = Claim(
     id="deep_linear.end_to_end_dynamics",
     title="End-to-end dynamics of a balanced deep linear network",
     citation=ARORA_2018,
     parameters=(depth_parameter, decay_parameter, matrix_parameter, gradient_parameter),
-    quantity=sympy.Symbol(r"\dot{W}_e"),
-    statement=-weight_decay_symbol * N * sympy.Symbol("W_e")
-    - sympy.Sum(sympy.Symbol(r"[W_e W_e^T]^{(j-1)/N} \nabla L(W_e) [W_e^T W_e]^{(N-j)/N}"),
-                (j, 1, N)),
+    quantity=sympy.Symbol(r"\dot{W}_e", commutative=False),
+    statement=end_to_end_statement,
     conventions=(
         "W_e = W_N ... W_1 with N weight matrices (N = N_l - 1); balanced initialisation "
         "W_{j+1}^T W_{j+1} = W_j W_j^T, built exactly from an SVD.",
         "Gradient flow dW_j/dt = -dF/dW_j on F = L(W_e) + lambda/2 sum_j ||W_j||_F^2; time is "
         "steps x learning rate.",
         "Fractional powers of the PSD Gram matrices by eigendecomposition, with A^0 = I.",
+        "The sum is indexed from the top layer (term j carries [W_e W_e^T]^((N-j)/N)); "
+        "j -> N + 1 - j gives Thm 1's indexing.",
     ),
     simulation="theorylab.numerics.deep_linear:end_to_end_velocity",
     systematic_error=SystematicError(

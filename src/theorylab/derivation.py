@@ -241,8 +241,40 @@ def numeric_equivalent(left: Any, right: Any, ranges: Mapping | None = None,
     return True, f"agrees to {NUMERIC_DIGITS - 10} digits at {evaluated} random points"
 
 
+def _split_sum(total: sympy.Sum) -> Any:
+    """Sum of an Add -> Add of Sums; summands free of the index become multiples."""
+    (index, lower, upper), = total.limits
+    result = sympy.Integer(0)
+    for term in sympy.Add.make_args(sympy.expand(total.function)):
+        if index in term.free_symbols:
+            result += sympy.Sum(term, (index, lower, upper))
+        else:
+            result += term * (upper - lower + 1)
+    return result
+
+
+def _sums_cancel(expression: Any) -> bool:
+    """Zero test that compares summands of sums over the same range, term by term.
+
+    Works for non-commuting symbols (matrix products), where simplify cannot.
+    """
+    if not expression.has(sympy.Sum):
+        return sympy.expand(expression) == 0
+    expanded = sympy.expand(expression.replace(lambda e: isinstance(e, sympy.Sum), _split_sum))
+    groups: dict[Any, Any] = {}
+    rest = sympy.Integer(0)
+    for term in sympy.Add.make_args(expanded):
+        coefficient, body = term.as_coeff_Mul()
+        if isinstance(body, sympy.Sum) and len(body.limits) == 1:
+            groups[body.limits] = groups.get(body.limits, 0) + coefficient * body.function
+        else:
+            rest += term
+    return sympy.expand(rest) == 0 and all(sympy.expand(g) == 0 for g in groups.values())
+
+
 def _is_zero(expression: Any) -> bool:
     for attempt in (
+        lambda e: 0 if _sums_cancel(e) else e,
         lambda e: sympy.simplify(e),
         lambda e: sympy.simplify(sympy.expand_log(sympy.expand(e), force=True)),
         lambda e: sympy.simplify(e.rewrite(sympy.exp)),
@@ -250,7 +282,7 @@ def _is_zero(expression: Any) -> bool:
         try:
             if attempt(expression) == 0:
                 return True
-        except (TypeError, ValueError, NotImplementedError, AttributeError):
+        except Exception:  # noqa: BLE001,S112  (an undecided attempt is not a proof)
             continue
     return False
 
@@ -269,9 +301,14 @@ def equivalent(left: Any, right: Any, ranges: Mapping | None = None,
         a, b = _residual(left), _residual(right)
         if _is_zero(a - b) or _is_zero(a + b):
             return StepStatus.EXACT, "equivalent equations"
-        ratio = sympy.simplify(a / b)
-        if ratio.is_number and ratio != 0 and ratio.is_finite:
+        try:
+            ratio = sympy.simplify(a / b)
+        except Exception:  # noqa: BLE001  (non-commutative: no ratio)
+            ratio = None
+        if ratio is not None and ratio.is_number and ratio != 0 and ratio.is_finite:
             return StepStatus.EXACT, f"equations differ by the factor {ratio}"
+        if not (a.is_commutative and b.is_commutative):
+            return StepStatus.FAILED, "non-commuting expressions differ term by term"
         ok, detail = numeric_equivalent(a, b, ranges, seed)
         if not ok:
             ok, detail = numeric_equivalent(a, -b, ranges, seed)
@@ -280,8 +317,21 @@ def equivalent(left: Any, right: Any, ranges: Mapping | None = None,
         return StepStatus.FAILED, "compares an equation with an expression"
     if _is_zero(left - right):
         return StepStatus.EXACT, "sympy simplifies the difference to 0"
+    if not (left.is_commutative and right.is_commutative):
+        return StepStatus.FAILED, "non-commuting expressions differ term by term"
     ok, detail = numeric_equivalent(left, right, ranges, seed)
     return (StepStatus.NUMERIC if ok else StepStatus.FAILED), detail
+
+
+def _substitute(expression: Any, mapping: Mapping) -> Any:
+    """``subs`` that also reaches into summands (sympy keeps a sum's index bound)."""
+    inside = expression.replace(lambda e: isinstance(e, sympy.Sum),
+                                lambda e: sympy.Sum(e.function.subs(mapping), *e.limits))
+    return inside.subs(mapping)
+
+
+def _evaluate_derivatives(expression: Any) -> Any:
+    return expression.replace(lambda e: isinstance(e, sympy.Derivative), lambda e: e.doit())
 
 
 def _apply(expression: Any, function: Callable[[Any], Any]) -> Any:
@@ -296,7 +346,9 @@ def _check_step(previous: Any, step: Step, ranges: Mapping, seed: int) -> tuple[
     if step.relation == "equal":
         return equivalent(previous, new, ranges, seed)
     if step.relation == "substitute":
-        candidate = _apply(previous, lambda e: e.subs(options["mapping"]).doit())
+        # Evaluate derivatives the substitution created, but leave sums and integrals.
+        candidate = _apply(previous,
+                           lambda e: _evaluate_derivatives(_substitute(e, options["mapping"])))
         return equivalent(candidate, new, ranges, seed)
     if step.relation == "differentiate":
         variable = options["variable"]
@@ -361,8 +413,9 @@ def check_derivation(derivation: Derivation, statement: Any, seed: int = 0) -> D
         else:
             try:
                 status, detail = _check_step(previous, step, derivation.ranges, seed + index)
-            except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
-                status, detail = StepStatus.FAILED, f"could not check: {error}"
+            except Exception as error:  # noqa: BLE001  (a failed check never crashes)
+                status = StepStatus.FAILED
+                detail = f"could not check: {type(error).__name__}: {error}"
         results.append(StepResult(index, step.relation, step.reason, status, detail,
                                   sympy.latex(step.expression)))
         previous = step.expression
