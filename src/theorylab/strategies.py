@@ -27,9 +27,7 @@ def _check_range(low_name: str, low: int, high_name: str, high: int) -> None:
         raise InvalidArgument(f"{low_name}={low} must not exceed {high_name}={high}")
 
 
-def widths(*, min_value: int = 1, max_value: int = 64) -> st.SearchStrategy[int]:
-    """Layer widths: integers in [min_value, max_value], min_value >= 1."""
-
+def _positive_integers(min_value: object, max_value: object) -> st.SearchStrategy[int]:
     def build() -> st.SearchStrategy[int]:
         low = _check_integer("min_value", min_value, 1)
         high = _check_integer("max_value", max_value, 1)
@@ -37,18 +35,16 @@ def widths(*, min_value: int = 1, max_value: int = 64) -> st.SearchStrategy[int]
         return st.integers(low, high)
 
     return st.deferred(build)
+
+
+def widths(*, min_value: int = 1, max_value: int = 64) -> st.SearchStrategy[int]:
+    """Layer widths: integers in [min_value, max_value], min_value >= 1."""
+    return _positive_integers(min_value, max_value)
 
 
 def depths(*, min_value: int = 1, max_value: int = 8) -> st.SearchStrategy[int]:
     """Numbers of weight matrices: integers in [min_value, max_value], min_value >= 1."""
-
-    def build() -> st.SearchStrategy[int]:
-        low = _check_integer("min_value", min_value, 1)
-        high = _check_integer("max_value", max_value, 1)
-        _check_range("min_value", low, "max_value", high)
-        return st.integers(low, high)
-
-    return st.deferred(build)
+    return _positive_integers(min_value, max_value)
 
 
 def orthogonal_matrices(*, size: int) -> st.SearchStrategy[np.ndarray]:
