@@ -16,10 +16,14 @@ import importlib
 import pkgutil
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from theorylab.claim import Claim, claims_in
 from theorylab.derivation import Derivation
 from theorylab.errors import ParameterError, UnknownClaimError
+
+if TYPE_CHECKING:
+    from theorylab.evidence import Evidence
 
 __all__ = ["families", "claims", "get", "derivations", "status", "STATUSES"]
 
@@ -129,5 +133,3 @@ def closure(claim_ids: Iterable[str]) -> list[str]:
         visit(claim_id)
     return ordered
 
-
-from theorylab.evidence import Evidence  # noqa: E402  (type for annotations)
