@@ -190,6 +190,11 @@ class Claim:
         kind: 'theorem', 'lemma' or 'definition' (for the blueprint graph).
         ensemble: default number of independent simulations per point.
         budget: default number of parameter points per check.
+        resolution: the relative tolerance (tolerance / |prediction|) that a check
+            at the default budget must reach; the generic battery asserts it, so
+            a claim cannot pass with a tolerance wide enough to pass anything.
+        components: names of the entries of a vector-valued quantity (for
+            example ``("K11", "K22", "K12")``), shown by ``predict``.
 
     """
 
@@ -210,6 +215,8 @@ class Claim:
     kind: str = "theorem"
     ensemble: int = 8
     budget: int = 12
+    resolution: float = 1e-3
+    components: tuple[str, ...] = ()
     notes: str = ""
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 

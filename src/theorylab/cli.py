@@ -169,12 +169,25 @@ def _command_predict(args: argparse.Namespace) -> int:
     value = claim.predict(precision=args.precision, **params)
     if args.precision:
         value = _digits(value, args.precision)
+    named = _named_components(claim.components, value)
     if args.json:
-        print(json.dumps({"claim": claim.id, "parameters": _jsonable(params),
-                          "value": _jsonable(value)}))
+        record = {"claim": claim.id, "parameters": _jsonable(params), "value": _jsonable(value)}
+        if named is not None:
+            record["components"] = named
+        print(json.dumps(record))
+    elif named is not None:
+        print(", ".join(f"{name} = {entry}" for name, entry in named.items()))
     else:
         print(value if isinstance(value, (str, float, int)) else json.dumps(_jsonable(value)))
     return EXIT_OK
+
+
+def _named_components(names: Sequence[str], value: Any) -> dict[str, Any] | None:
+    """Pair a vector value's entries with the claim's component names."""
+    entries = _jsonable(value)
+    if not names or not isinstance(entries, list) or len(entries) != len(names):
+        return None
+    return dict(zip(names, entries, strict=True))
 
 
 def _prove(claims: Sequence[Any], evidence: Any, say: Any = print) -> bool:
