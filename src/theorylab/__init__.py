@@ -38,6 +38,10 @@ _EXPORTS = {
     "get": "theorylab.registry",
     "claims": "theorylab.registry",
     "families": "theorylab.registry",
+    "load": "theorylab.registry",
+    "register": "theorylab.registry",
+    "verifies": "theorylab.pytest_plugin",
+    "parse_expression": "theorylab.expressions",
     "ParameterError": "theorylab.errors",
     "TheorylabError": "theorylab.errors",
 }

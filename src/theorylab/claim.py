@@ -178,7 +178,8 @@ class Claim:
         statement: sympy expression for the predicted quantity.
         quantity: sympy expression naming the predicted quantity (the left side).
         conventions: statements of time constants, scalings, initialisation.
-        simulation: ``"module:function"`` in numerics/ measuring the quantity.
+        simulation: the function measuring the quantity, or its name as
+            ``"module:function"`` (the catalogue's live in numerics/).
         systematic_error: the simulation's bias model.
         decoys: wrong variants that must be rejected.
         uses: ids of claims this one depends on.
@@ -205,7 +206,7 @@ class Claim:
     statement: Any
     quantity: Any
     conventions: tuple[str, ...] = ()
-    simulation: str | None = None
+    simulation: str | Callable[..., Any] | None = None
     systematic_error: SystematicError | None = None
     decoys: tuple[Decoy, ...] = ()
     uses: tuple[str, ...] = ()
@@ -367,9 +368,11 @@ class Claim:
     # -- simulation -------------------------------------------------------
 
     def simulator(self) -> Callable[..., Any]:
-        """Import the simulation function named by :attr:`simulation`."""
+        """The simulation function: :attr:`simulation` itself, or imported by name."""
         if self.simulation is None:
             raise LookupError(f"{self.id} has no simulation")
+        if callable(self.simulation):
+            return self.simulation
         module_name, _, function_name = self.simulation.partition(":")
         return getattr(importlib.import_module(module_name), function_name)
 

@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="ids, titles and statuses")
     listing.add_argument("--family")
+    _module_option(listing)
 
     show = commands.add_parser("show", help="a claim's statement, conventions and citation")
     show.add_argument("claim")
@@ -54,15 +55,68 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--device", default="cpu", help="cpu, cuda or auto")
         sub.add_argument("--json", action="store_true")
 
-    check = commands.add_parser("check", help="verify claims against simulation")
-    check.add_argument("claims", nargs="*")
+    check = commands.add_parser(
+        "check", help="verify claims against simulation",
+        description="Verify claims against their simulations. Each target is a claim id, "
+        "a .py file of your own claims, or an importable module of them.")
+    check.add_argument("claims", nargs="*", metavar="target",
+                       help="claim id, path/to/claims.py or package.module")
     check.add_argument("--family")
     run_options(check)
 
     verify = commands.add_parser("verify", help="prove, check and run decoys")
     verify.add_argument("--family")
+    _module_option(verify)
     run_options(verify)
     return parser
+
+
+def _module_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--module", action="append", default=[], metavar="MODULE",
+                     help="also load your own claims from a module or .py file (repeatable); "
+                          "then only those claims are selected unless --family is given")
+
+
+def _load_modules(modules: Sequence[str]) -> list[Any]:
+    from theorylab import registry
+
+    loaded: list[Any] = []
+    for module in modules:
+        loaded.extend(registry.load(module))
+    return loaded
+
+
+def _targets(targets: Sequence[str], family: str | None) -> list[Any]:
+    """Claims named by ids, .py files or module names (check's positional targets)."""
+    from pathlib import Path
+
+    from theorylab import registry
+    from theorylab.errors import UnknownClaimError
+
+    if not targets:
+        return registry.claims(family)
+    selected: list[Any] = []
+    for target in targets:
+        if target.endswith(".py") or Path(target).is_file():
+            selected.extend(registry.load(target))
+            continue
+        try:
+            selected.append(registry.get(target))
+            continue
+        except UnknownClaimError as unknown:
+            if not _importable(target):
+                raise unknown from None
+        selected.extend(registry.load(target))
+    return selected
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _selected(ids: Sequence[str], family: str | None) -> list[Any]:
@@ -125,7 +179,9 @@ def _command_list(args: argparse.Namespace) -> int:
     from theorylab import registry
 
     evidence = _evidence(args)
-    rows = [(c.id, registry.status(c, evidence), c.title) for c in _selected((), args.family)]
+    loaded = _load_modules(args.module)
+    claims = loaded if loaded and args.family is None else _selected((), args.family)
+    rows = [(c.id, registry.status(c, evidence), c.title) for c in claims]
     width = max(len(r[0]) for r in rows)
     for claim_id, state, title in rows:
         print(f"{claim_id:<{width}}  {state:<14}  {title}")
@@ -310,11 +366,13 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
 
 
 def _command_check(args: argparse.Namespace) -> int:
-    return _run_checks(args, _selected(args.claims, args.family), prove=False)
+    return _run_checks(args, _targets(args.claims, args.family), prove=False)
 
 
 def _command_verify(args: argparse.Namespace) -> int:
-    return _run_checks(args, _selected((), args.family), prove=True)
+    loaded = _load_modules(args.module)
+    claims = loaded if loaded and args.family is None else _selected((), args.family)
+    return _run_checks(args, claims, prove=True)
 
 
 COMMANDS = {"list": _command_list, "show": _command_show, "predict": _command_predict,

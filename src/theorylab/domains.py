@@ -48,6 +48,21 @@ class Domain:
         return self.validate(name, value)
 
 
+def _number_from_text(name: str, text: str, domain: str) -> float:
+    """A number written as text (``"0.5"``, ``"1/sqrt(2)"``), parsed without ``eval``."""
+    from theorylab.expressions import ExpressionError, parse_number
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_number(text, name=name)
+    except ExpressionError as error:
+        raise ParameterError(name, domain, text, detail=f"not a number: {error.detail}; "
+                             "use digits, + - * / ** and functions like sqrt, exp, log") from None
+
+
 def _bracket(lower: float, upper: float, lower_open: bool, upper_open: bool) -> str:
     low = "-inf" if lower == -math.inf else f"{lower:g}"
     high = "inf" if upper == math.inf else f"{upper:g}"
@@ -96,6 +111,8 @@ class Real(Domain):
 
     def validate(self, name: str, value: Any) -> float:
         """Coerce to float and check the bounds."""
+        if isinstance(value, str):
+            value = _number_from_text(name, value, self.describe())
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
             try:
                 value = float(value)
@@ -146,10 +163,7 @@ class Integer(Domain):
         if isinstance(value, bool):
             raise ParameterError(name, self.describe(), value)
         if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise ParameterError(name, self.describe(), value) from None
+            value = _number_from_text(name, value, self.describe())
         if isinstance(value, (float, np.floating)):
             if not math.isfinite(value) or value != int(value):
                 raise ParameterError(name, self.describe(), value)

@@ -4,6 +4,10 @@ Family modules are discovered, not listed: each module of ``theorylab.theory``
 is a family, and its :class:`~theorylab.claim.Claim` objects are its claims.
 Derivations live in the module of the same name in ``theorylab.proofs``.
 
+A theorist's own claims join the catalogue with :func:`load` (a ``.py`` path or
+an importable module) or :func:`register`: their families then appear beside
+the catalogue's in listings, checks and the docs site.
+
 Statuses are computed from evidence, never set by hand:
 ``stated`` -> ``derived`` (every derivation checks) -> ``verified`` (the latest
 check passed and rejected every decoy) -> ``fully verified`` (it and everything
@@ -13,34 +17,134 @@ it uses are verified).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+import sys
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from theorylab.claim import Claim, claims_in
 from theorylab.derivation import Derivation
-from theorylab.errors import ParameterError, UnknownClaimError
+from theorylab.errors import ParameterError, TheorylabError, UnknownClaimError
 
 if TYPE_CHECKING:
     from theorylab.evidence import Evidence
 
-__all__ = ["families", "claims", "get", "derivations", "status", "STATUSES"]
+__all__ = ["families", "claims", "get", "derivations", "status", "STATUSES", "load",
+           "register", "user_families", "closure"]
 
 STATUSES = ("stated", "derived", "verified", "fully verified")
 
 
+# A theorist's own claims and derivations, by family (see :func:`register`).
+_USER_CLAIMS: dict[str, dict[str, Claim]] = {}
+_USER_DERIVATIONS: dict[str, list[Derivation]] = {}
+
+
 @cache
-def families() -> tuple[str, ...]:
-    """Names of the families present in ``theorylab.theory``."""
+def _catalogue_families() -> tuple[str, ...]:
     import theorylab.theory as theory
 
     return tuple(sorted(m.name for m in pkgutil.iter_modules(theory.__path__)
                         if not m.name.startswith("_")))
 
 
-@cache
+def families() -> tuple[str, ...]:
+    """Names of the catalogue's families, then those of registered user claims."""
+    return _catalogue_families() + tuple(sorted(_USER_CLAIMS))
+
+
+def user_families() -> tuple[str, ...]:
+    """Names of the families registered with :func:`register` or :func:`load`."""
+    return tuple(sorted(_USER_CLAIMS))
+
+
+def register(claims: Iterable[Claim], derivations: Iterable[Derivation] = ()) -> list[Claim]:
+    """Add a theorist's own claims (and their derivations) to the registry.
+
+    Registering a claim id again replaces the earlier claim, so re-running a
+    notebook cell or re-importing a module is harmless.
+
+    Raises:
+        TheorylabError: for a claim in a catalogue family, or one whose id has
+            no family prefix.
+
+    """
+    added = list(claims)
+    for claim in added:
+        if not isinstance(claim, Claim):
+            raise TheorylabError(f"register() takes Claim objects, got {type(claim).__name__}")
+        if "." not in claim.id:
+            raise TheorylabError(f"claim id '{claim.id}' needs a family prefix, "
+                                 "as in 'mywork.my_claim'")
+        if claim.family in _catalogue_families():
+            raise TheorylabError(f"claim '{claim.id}' is in the catalogue family "
+                                 f"'{claim.family}'; give your claims a family of their own")
+    for claim in added:
+        _USER_CLAIMS.setdefault(claim.family, {})[claim.id] = claim
+    for derivation in derivations:
+        family = derivation.claim.split(".", 1)[0]
+        kept = [d for d in _USER_DERIVATIONS.get(family, []) if d.title != derivation.title
+                or d.claim != derivation.claim]
+        _USER_DERIVATIONS[family] = kept + [derivation]
+    return added
+
+
+def load(source: str | Path | ModuleType) -> list[Claim]:
+    """Import a theorist's module (a ``.py`` path or a module name) and register its claims.
+
+    Every :class:`~theorylab.claim.Claim` and
+    :class:`~theorylab.derivation.Derivation` at the module's top level is
+    registered.
+
+    Raises:
+        TheorylabError: when the file or module cannot be found, or holds no claim.
+
+    """
+    module = source if isinstance(source, ModuleType) else _import(str(source))
+    namespace = vars(module)
+    found = claims_in(namespace)
+    if not found:
+        raise TheorylabError(f"no Claim objects found in {module.__name__}")
+    register(found, [v for v in namespace.values() if isinstance(v, Derivation)])
+    return found
+
+
+def _import(source: str) -> ModuleType:
+    path = Path(source)
+    if source.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise TheorylabError(f"no such file: {source}")
+        name = "theorylab_user_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+        spec = importlib.util.spec_from_file_location(name, path.resolve())
+        if spec is None or spec.loader is None:
+            raise TheorylabError(f"cannot import {source}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and pickling look modules up by name
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # so the file can import its neighbours
+        spec.loader.exec_module(module)
+        return module
+    try:
+        return importlib.import_module(source)
+    except ModuleNotFoundError as error:
+        if error.name and source.startswith(error.name):
+            raise TheorylabError(f"no module named '{source}' (nor a file of that name)") from None
+        raise
+
+
 def _family_claims(family: str) -> tuple[Claim, ...]:
+    if family in _USER_CLAIMS:
+        return tuple(_USER_CLAIMS[family].values())
+    return _catalogue_claims(family)
+
+
+@cache
+def _catalogue_claims(family: str) -> tuple[Claim, ...]:
     module = importlib.import_module(f"theorylab.theory.{family}")
     found = claims_in(vars(module))
     for claim in found:
@@ -78,8 +182,14 @@ def get(claim_id: str) -> Claim:
     raise UnknownClaimError(claim_id, [c.id for c in claims()])
 
 
-@cache
 def _family_derivations(family: str) -> tuple[Derivation, ...]:
+    if family in _USER_CLAIMS:
+        return tuple(_USER_DERIVATIONS.get(family, ()))
+    return _catalogue_derivations(family)
+
+
+@cache
+def _catalogue_derivations(family: str) -> tuple[Derivation, ...]:
     try:
         module = importlib.import_module(f"theorylab.proofs.{family}")
     except ModuleNotFoundError as error:
