@@ -17,12 +17,13 @@ def test_ntk_convergence_is_verified():
 
 
 def test_ntk_convergence_derivation(theorylab):
+    """Every step of the derivation checks."""
     (result,) = theorylab.prove(ntk_claims.ntk_convergence)
     assert result.ok
 
 
 def test_prediction_is_the_matrix_power_form():
-    # ||(I - eta H)^k y||^2 computed without the eigendecomposition.
+    """||(I - eta H)^k y||^2, computed without the eigendecomposition, agrees."""
     inputs, labels = ntk_claims.dataset(5, 3, 7)
     step = np.eye(5) - 0.5 * ntk_claims.gram_infinity(inputs)
     residual = np.linalg.matrix_power(step, 4) @ labels

@@ -57,6 +57,9 @@ class Estimate:
     """A measured value with its uncertainty model.
 
     ``value``, ``standard_error`` and ``bias_bound`` share the quantity's shape.
+    ``level_values`` and ``level_errors`` (shape ``(levels, *quantity_shape)``)
+    are the ensemble mean and its standard error at each resolution, before
+    extrapolation: what a convergence plot of the bias against ``h`` shows.
     """
 
     value: np.ndarray
@@ -66,6 +69,8 @@ class Estimate:
     levels: np.ndarray
     finite: bool
     reason: str = ""
+    level_values: np.ndarray | None = None
+    level_errors: np.ndarray | None = None
 
 
 def extrapolate(values: np.ndarray, resolutions: np.ndarray, order: int) -> np.ndarray:
@@ -120,4 +125,8 @@ def reduce(measurement: Measurement, order: int = 1) -> Estimate:
     else:
         bias = np.zeros_like(value)
     bias = bias + measurement.rounding
-    return Estimate(value, standard_error, bias, n, resolutions, True)
+    level_values = samples.mean(axis=1)
+    level_errors = (samples.std(axis=1, ddof=1) / np.sqrt(n) if n > 1
+                    else np.zeros_like(level_values))
+    return Estimate(value, standard_error, bias, n, resolutions, True,
+                    level_values=level_values, level_errors=level_errors)

@@ -49,7 +49,12 @@ class Status(str, Enum):
 
 @dataclass
 class PointResult:
-    """The comparison at one parameter point."""
+    """The comparison at one parameter point.
+
+    ``resolutions``, ``level_estimates`` and ``level_standard_errors`` (claims'
+    verdicts only, not decoys') keep the ensemble mean at each step size or
+    inverse width before extrapolation, for convergence plots.
+    """
 
     point: dict[str, Any]
     status: Status
@@ -61,6 +66,9 @@ class PointResult:
     z_score: float = math.nan
     ratio: float = math.nan
     reason: str = ""
+    resolutions: Any = None
+    level_estimates: Any = None
+    level_standard_errors: Any = None
 
     @property
     def relative_tolerance(self) -> float:
@@ -155,20 +163,59 @@ class Verdict:
         return cls(**data)
 
     def _repr_html_(self) -> str:
+        """An HTML card: status, the verdict's numbers, a figure and the decoy table."""
+        from html import escape
+
         colour = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700"}
         rows = "".join(
-            f"<tr><td>{format_point(p.point)}</td><td>{_fmt(p.prediction)}</td>"
+            f"<tr><td>{escape(format_point(p.point))}</td><td>{_fmt(p.prediction)}</td>"
             f"<td>{_fmt(p.estimate)}</td><td>{_fmt(p.standard_error)}</td>"
-            f"<td>{_fmt(p.bias_bound)}</td><td>{p.status.value}</td></tr>"
+            f"<td>{_fmt(p.bias_bound)}</td><td>{_fmt(p.z_score)}</td>"
+            f"<td style='color:{colour[p.status.value]}'>{p.status.value}</td></tr>"
             for p in self.points[:20]
         )
+        decoys = "".join(
+            f"<tr><td>{escape(d.subject.split('~')[-1])}</td>"
+            f"<td>{_fmt(d.worst.z_score if d.worst else math.nan)}</td>"
+            f"<td>{'rejected' if d.status is Status.FAIL else 'NOT rejected'}</td></tr>"
+            for d in self.decoys
+        )
+        decoy_table = (f"<table><tr><th>decoy</th><th>max |z|</th><th></th></tr>{decoys}"
+                       f"</table>" if decoys else "")
+        cell = "style='padding:2px 8px;text-align:right'"
         return (
+            f"<div style='border:1px solid #d0d7de;border-radius:6px;padding:8px;"
+            f"font-family:sans-serif;font-size:13px'>"
             f"<div><b style='color:{colour[self.status.value]}'>{self.status.value}</b> "
-            f"{self.subject} (seed {self.seed}, {self.device}, {len(self.points)} points x "
-            f"{self.ensemble}, {self.wall_time:.2f}s)<table><tr><th>point</th><th>prediction</th>"
-            f"<th>estimate</th><th>SE</th><th>bias</th><th>status</th></tr>{rows}</table></div>"
+            f"<code>{escape(self.subject)}</code>: seed {self.seed}, device {self.device}, "
+            f"{len(self.points)} points x {self.ensemble} runs, alpha {self.alpha:g} "
+            f"(t = {self.critical_value:.3g}), {self.wall_time:.2f} s</div>"
+            f"{self._svg()}"
+            f"<table {cell}><tr><th>point</th><th>prediction</th><th>estimate</th><th>SE</th>"
+            f"<th>bias bound</th><th>z</th><th>status</th></tr>{rows}</table>{decoy_table}"
+            f"</div>"
         )
 
+    def _svg(self) -> str:
+        """Each point's |estimate - prediction| / tolerance as a bar; PASS needs <= 1."""
+        ratios = [p.ratio if math.isfinite(p.ratio) else 0.0 for p in self.points]
+        if not ratios:
+            return ""
+        top = max(2.0, *ratios)
+        width, height, bar = 24 * len(ratios) + 40, 90, 16
+        colour = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700"}
+        bars = "".join(
+            f"<rect x='{32 + 24 * i}' y='{80 - 70 * min(r, top) / top:.1f}' width='{bar}' "
+            f"height='{70 * min(r, top) / top:.1f}' fill='{colour[p.status.value]}'>"
+            f"<title>{r:.3g}</title></rect>"
+            for i, (r, p) in enumerate(zip(ratios, self.points, strict=True)))
+        level = 80 - 70 / top
+        return (f"<svg width='{width}' height='{height}' role='img' "
+                f"aria-label='discrepancy over tolerance per point'>"
+                f"<line x1='28' y1='80' x2='{width}' y2='80' stroke='#57606a'/>"
+                f"<line x1='28' y1='{level:.1f}' x2='{width}' y2='{level:.1f}' "
+                f"stroke='#cf222e' stroke-dasharray='4 3'/>"
+                f"<text x='0' y='{level + 4:.1f}' font-size='10'>tol</text>{bars}</svg>")
 
 def _point_from_dict(data: dict[str, Any]) -> PointResult:
     data = dict(data)
@@ -278,7 +325,7 @@ def _simulate(claim: Claim, points: list[ParameterPoint], seed: int, device: str
 
 
 def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
-             critical: float) -> PointResult:
+             critical: float, *, levels: bool = False) -> PointResult:
     shown = _jsonable(point)
     if isinstance(estimate, str):
         return PointResult(shown, Status.INCONCLUSIVE, reason=estimate)
@@ -312,7 +359,17 @@ def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
         tolerance=tolerance.tolist(),
         z_score=float(np.max(z)),
         ratio=float(np.max(ratio)),
+        **(_levels(estimate) if levels else {}),
     )
+
+
+def _levels(estimate: Estimate) -> dict[str, Any]:
+    """The per-resolution means of a multi-level estimate, as JSON-ready lists."""
+    if estimate.level_values is None or len(estimate.levels) < 2:
+        return {}
+    return {"resolutions": np.asarray(estimate.levels).tolist(),
+            "level_estimates": estimate.level_values.tolist(),
+            "level_standard_errors": estimate.level_errors.tolist()}
 
 
 def _predict(claim: Claim, decoy: Decoy | None, point: ParameterPoint) -> Any:
@@ -445,7 +502,8 @@ def check(
 
     def judge(decoy: Decoy | None) -> Verdict:
         results = [
-            _compare(point, _predict(claim, decoy, point), estimate, critical)
+            _compare(point, _predict(claim, decoy, point), estimate, critical,
+                     levels=decoy is None)
             for point, estimate in zip(points, estimates, strict=True)
         ]
         status, reason = _overall(results)
