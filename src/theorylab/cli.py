@@ -68,6 +68,21 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--family")
     _module_option(verify)
     run_options(verify)
+    verify.add_argument("--report", metavar="DIR",
+                        help="write the docs site here (default: site/ beside the evidence file)")
+    verify.add_argument("--no-report", action="store_true", help="do not write the docs site")
+
+    docs = commands.add_parser("docs", help="build the derivation docs site from the evidence")
+    docs.add_argument("--family")
+    docs.add_argument("--out", metavar="DIR",
+                      help="output folder (default: site/ beside the evidence file)")
+
+    export = commands.add_parser("export", help="a claim as a LaTeX fragment, or its BibTeX")
+    export.add_argument("claim")
+    formats = export.add_mutually_exclusive_group(required=True)
+    formats.add_argument("--latex", action="store_true",
+                         help="statement and derivation with amsthm environments")
+    formats.add_argument("--bib", action="store_true", help="BibTeX of the cited papers")
     return parser
 
 
@@ -372,11 +387,61 @@ def _command_check(args: argparse.Namespace) -> int:
 def _command_verify(args: argparse.Namespace) -> int:
     loaded = _load_modules(args.module)
     claims = loaded if loaded and args.family is None else _selected((), args.family)
-    return _run_checks(args, claims, prove=True)
+    report = None if args.no_report else _site_dir(args, args.report)  # checked before the run
+    code = _run_checks(args, claims, prove=True)
+    if report is not None:
+        try:
+            _build_site(args, report, claims=claims, out=sys.stderr if args.json else sys.stdout,
+                        examples=True)
+        except Exception as error:  # noqa: BLE001  (the verdicts are kept; say why, not crash)
+            print(f"theorylab: warning: the docs site was not written: "
+                  f"{type(error).__name__}: {error}", file=sys.stderr)
+    return code
+
+
+def _site_dir(args: argparse.Namespace, given: str | None) -> Any:
+    from theorylab.docs import default_site_dir, prepare_out
+
+    return prepare_out(given if given is not None else default_site_dir(_evidence(args).path))
+
+
+def _build_site(args: argparse.Namespace, folder: Any, *, claims: Any = None,
+                family: str | None = None, out: Any = None, examples: bool = False) -> None:
+    from theorylab.docs import build_site
+
+    result = build_site(folder, claims=claims, family=family, evidence=_evidence(args),
+                        examples=examples)
+    for warning in result.warnings:
+        print(f"theorylab: docs warning: {warning}", file=sys.stderr)
+    print(f"docs: {len(result.pages)} claim pages in {result.seconds:.1f}s; "
+          f"open {result.index}", file=out or sys.stdout)
+
+
+def _command_docs(args: argparse.Namespace) -> int:
+    from theorylab import registry
+
+    claims = registry.claims(args.family)  # an unknown family is an error before any work
+    _build_site(args, _site_dir(args, args.out), claims=claims)
+    return EXIT_OK
+
+
+def _command_export(args: argparse.Namespace) -> int:
+    from theorylab import registry
+    from theorylab.derivation import check_derivation
+    from theorylab.docs.tex import bibtex, latex_fragment
+
+    claim = registry.get(args.claim)
+    if args.bib:
+        sys.stdout.write(bibtex(claim))
+        return EXIT_OK
+    results = [check_derivation(d, claim.statement) for d in registry.derivations(claim.id)]
+    sys.stdout.write(latex_fragment(claim, results))
+    return EXIT_OK
 
 
 COMMANDS = {"list": _command_list, "show": _command_show, "predict": _command_predict,
-            "prove": _command_prove, "check": _command_check, "verify": _command_verify}
+            "prove": _command_prove, "check": _command_check, "verify": _command_verify,
+            "docs": _command_docs, "export": _command_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
