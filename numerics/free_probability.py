@@ -1,0 +1,450 @@
+"""Random matrices and real networks whose spectra the free-probability claims predict.
+
+Everything here is sampled from first principles in ``torch`` (float64), batched
+over an ensemble, and reduced to spectral statistics; nothing imports
+``theorylab.theory`` or ``theorylab.free`` (the closed forms and the S-transform
+calculus being checked).
+
+Matrices (``n`` is a width, ``X ∈ ℝ^{p×n}`` etc.):
+
+- Wishart: ``XXᵀ/n`` with i.i.d. ``N(0, σ²)`` entries, ``λ = p/n``; its ``p``
+  eigenvalues, zeros included.
+- GOE: symmetric, off-diagonal ``N(0, σ²/n)``, diagonal ``N(0, 2σ²/n)``.
+- Products of ``s`` square Gaussians with ``N(0, 1/n)`` entries; eigenvalues of ``WWᵀ``.
+- ``A^{1/2} B A^{1/2}`` for independent Wisharts ``A = XXᵀ/n_a``, ``B = YYᵀ/n_b``
+  (``p × p``), from the nonzero spectrum of ``Lᵀ B L``, ``L = X/√n_a``.
+- Networks ``h_l = W_l φ(h_{l−1}) + b_l`` at their mean-field fixed point ``q*``:
+  ``h_0 ~ N(0, q*)`` and ``σ_b² = q* − σ_w² E φ(√q* z)²`` so that every layer's
+  pre-activations have variance ``q*``; weights ``N(0, σ_w²/n)`` or ``σ_w`` times a
+  Haar orthogonal matrix (QR with the sign fix). The Jacobian is the explicit
+  product ``J = D_L W_L ⋯ D_1 W_1`` with ``D_l = diag φ'(h_l)``.
+
+Statistics of a spectrum (per matrix, then averaged over ``replicas`` matrices in
+each ensemble member): ``moment`` (``mean λ^k``), ``cdf`` (fraction ``≤ x``),
+``density`` (central difference of the empirical CDF over ``[x − h, x + h]``),
+``edge`` (``λ_max``), ``atom`` (fraction of zero eigenvalues), ``mean``,
+``variance`` and ``relative_variance`` (``variance/mean²``), and ``r_transform``
+(``z − 1/w`` where the empirical ``G_n(z) = w`` above the spectrum).
+
+Finite-size bias: bulk statistics converge as ``1/n`` (the density's window
+``h ∝ n^{−1/2}`` adds ``h² ∝ 1/n``); ``λ_max`` converges as ``n^{−2/3}``. Each
+measurement reports its levels' resolutions (``1/n``, or ``n^{−2/3}`` for edges)
+and the verifier extrapolates (Richardson) and bounds the remainder.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
+
+from theorylab.measurement import Measurement
+
+__all__ = [
+    "wishart_spectra",
+    "goe_spectra",
+    "gaussian_product_spectra",
+    "wishart_product_spectra",
+    "jacobians",
+    "spectral_statistic",
+    "marchenko_pastur",
+    "semicircle",
+    "fuss_catalan",
+    "s_transform_product",
+    "mp_cdf",
+    "jacobian_spectrum",
+    "dynamical_isometry",
+]
+
+ZERO = 1e-9  # eigenvalues below ZERO * (largest) count as exact zeros (the atom)
+
+
+class _single_thread:  # noqa: N801  (a context manager used like a function)
+    """Run small batched LAPACK calls on one thread (restored afterwards).
+
+    Batched ``eigvalsh``/``qr`` of many small matrices gain nothing from threads
+    and slow down badly when the cores are shared.
+    """
+
+    def __init__(self, device: str) -> None:
+        self.active = device == "cpu"
+
+    def __enter__(self) -> None:
+        if self.active:
+            self.saved = torch.get_num_threads()
+            torch.set_num_threads(1)
+
+    def __exit__(self, *args: Any) -> None:
+        if self.active:
+            torch.set_num_threads(self.saved)
+
+
+# -- samplers ----------------------------------------------------------------------
+
+
+def wishart_spectra(p: int, n: int, batch: int, variance: float, *, rng: torch.Generator,
+                    device: str) -> torch.Tensor:
+    """Eigenvalues (batch, p) of ``XXᵀ/n``, ``X ∈ ℝ^{p×n}`` i.i.d. ``N(0, variance)``."""
+    x = torch.randn(batch, p, n, generator=rng, device=device, dtype=torch.float64)
+    gram = x @ x.transpose(1, 2) * (variance / n)
+    return torch.linalg.eigvalsh(gram)
+
+
+def goe_spectra(n: int, batch: int, variance: float, *, rng: torch.Generator,
+                device: str) -> torch.Tensor:
+    """Eigenvalues (batch, n) of a GOE matrix with off-diagonal variance ``variance/n``."""
+    a = torch.randn(batch, n, n, generator=rng, device=device, dtype=torch.float64)
+    symmetric = (a + a.transpose(1, 2)) * math.sqrt(variance / (2 * n))
+    return torch.linalg.eigvalsh(symmetric)
+
+
+def gaussian_product_spectra(n: int, factors: int, batch: int, *, rng: torch.Generator,
+                             device: str, variance: float = 1.0) -> torch.Tensor:
+    """Eigenvalues (batch, n) of ``WWᵀ``, ``W = G_s ⋯ G_1`` with ``N(0, variance/n)`` entries."""
+    product = None
+    for _ in range(factors):
+        g = torch.randn(batch, n, n, generator=rng, device=device, dtype=torch.float64)
+        g = g * math.sqrt(variance / n)
+        product = g if product is None else g @ product
+    assert product is not None
+    return torch.linalg.eigvalsh(product @ product.transpose(1, 2))
+
+
+def wishart_product_spectra(p: int, n_a: int, n_b: int, batch: int, *, rng: torch.Generator,
+                            device: str, variance: float = 1.0) -> torch.Tensor:
+    """Eigenvalues (batch, p) of ``A^{1/2} B A^{1/2}`` for independent Wisharts.
+
+    ``A = XXᵀ/n_a`` and ``B = YYᵀ/n_b`` (``p × p``; X has unit-variance entries, Y
+    ``variance``). With
+    ``L = X/√n_a``, ``A^{1/2} B A^{1/2}`` and ``Lᵀ B L`` share their nonzero
+    eigenvalues; the ``p`` eigenvalues are the largest ``min(p, n_a)`` of ``Lᵀ B L``
+    padded with zeros.
+    """
+    x = torch.randn(batch, p, n_a, generator=rng, device=device, dtype=torch.float64)
+    y = torch.randn(batch, p, n_b, generator=rng, device=device, dtype=torch.float64)
+    left = x / math.sqrt(n_a)
+    inner = left.transpose(1, 2) @ y * math.sqrt(variance / n_b)  # L^T Y/sqrt(n_b)
+    values = torch.linalg.eigvalsh(inner @ inner.transpose(1, 2))  # ascending, n_a values
+    kept = values[:, -min(p, n_a):]
+    pad = torch.zeros(batch, p - kept.shape[1], dtype=torch.float64, device=device)
+    return torch.cat([pad, kept], dim=1)
+
+
+def _activation(name: str, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if name == "linear":
+        return h, torch.ones_like(h)
+    if name == "relu":
+        return torch.relu(h), (h > 0).to(h.dtype)
+    if name == "hard_tanh":
+        return torch.clamp(h, -1.0, 1.0), (h.abs() < 1).to(h.dtype)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def _mean_square_activation(name: str, q: float) -> float:
+    """``E φ(√q z)²`` for ``z ~ N(0, 1)`` (sets the bias variance of the fixed point)."""
+    if name == "linear":
+        return q
+    if name == "relu":
+        return q / 2
+    c = 1 / math.sqrt(q)
+    inside = math.erf(c / math.sqrt(2))
+    density = math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+    return q * (inside - 2 * c * density) + (1 - inside)
+
+
+def jacobians(activation: str, weights: str, depth: int, weight_variance: float,
+              preactivation_variance: float, width: int, batch: int, *,
+              rng: torch.Generator, device: str) -> torch.Tensor:
+    """Input-output Jacobians (batch, width, width) of networks at their fixed point.
+
+    ``h_0 ~ N(0, q*)``; ``h_l = W_l φ(h_{l−1}) + b_l`` with ``b_l ~ N(0, σ_b²)`` and
+    ``σ_b² = q* − σ_w² E φ(√q* z)²``; ``J = D_L W_L ⋯ D_1 W_1``.
+
+    Raises:
+        ValueError: if ``q*`` is not a fixed point for any ``σ_b² ≥ 0``.
+
+    """
+    bias_variance = preactivation_variance - weight_variance * _mean_square_activation(
+        activation, preactivation_variance)
+    if bias_variance < -1e-12:
+        raise ValueError(f"q*={preactivation_variance} is no fixed point at "
+                         f"sigma_w^2={weight_variance} (needs sigma_b^2 < 0)")
+    bias_scale = math.sqrt(max(bias_variance, 0.0))
+    options = {"generator": rng, "device": device, "dtype": torch.float64}
+    h = torch.randn(batch, width, **options) * math.sqrt(preactivation_variance)
+    product = None
+    for _ in range(depth):
+        if weights == "gaussian":
+            w = torch.randn(batch, width, width, **options) * math.sqrt(weight_variance / width)
+        else:
+            w = haar_orthogonal(batch, width, rng=rng, device=device) * math.sqrt(weight_variance)
+        post, _ = _activation(activation, h)
+        h = (w @ post.unsqueeze(-1)).squeeze(-1) + bias_scale * torch.randn(batch, width,
+                                                                            **options)
+        _, slope = _activation(activation, h)
+        layer = slope.unsqueeze(-1) * w
+        product = layer if product is None else layer @ product
+    assert product is not None
+    return product
+
+
+# -- statistics ----------------------------------------------------------------------
+
+
+def spectral_statistic(values: torch.Tensor, quantity: str, *, k: int | None = None,
+                       x: float | None = None, half_width: float | None = None) -> torch.Tensor:
+    """One number per spectrum (rows of ``values``), see the module docstring."""
+    if quantity == "moment":
+        return (values ** int(k)).mean(dim=1)  # type: ignore[arg-type]
+    if quantity == "mean":
+        return values.mean(dim=1)
+    if quantity in ("variance", "relative_variance"):
+        mean = values.mean(dim=1)
+        spread = (values**2).mean(dim=1) - mean**2
+        return spread / mean**2 if quantity == "relative_variance" else spread
+    if quantity == "cdf":
+        return (values <= x).to(values.dtype).mean(dim=1)
+    if quantity == "density":
+        upper = (values <= x + half_width).to(values.dtype).mean(dim=1)
+        lower = (values <= x - half_width).to(values.dtype).mean(dim=1)
+        return (upper - lower) / (2 * half_width)
+    if quantity == "edge":
+        return values.max(dim=1).values
+    if quantity == "atom":
+        largest = values.abs().max(dim=1, keepdim=True).values
+        return (values.abs() <= ZERO * largest).to(values.dtype).mean(dim=1)
+    if quantity == "r_transform":
+        return _r_transform(values, float(x))  # type: ignore[arg-type]
+    raise ValueError(f"unknown quantity {quantity!r}")
+
+
+def _r_transform(values: torch.Tensor, w: float) -> torch.Tensor:
+    """``z − 1/w`` where ``G_n(z) = mean 1/(z − λ_i) = w`` for ``z > λ_max`` (bisection)."""
+    top = values.max(dim=1, keepdim=True).values
+    low = top + 1e-12 * (1 + top.abs())
+    high = top + 1 / w + 1e-12  # G_n(z) <= 1/(z - λ_max) <= w there
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        resolvent = (1 / (middle - values)).mean(dim=1, keepdim=True)
+        above = resolvent > w
+        low = torch.where(above, middle, low)
+        high = torch.where(above, high, middle)
+    return (0.5 * (low + high)).squeeze(1) - 1 / w
+
+
+# -- the measurement loop shared by all claims -------------------------------------
+
+
+Sampler = Callable[[int, int, torch.Generator], torch.Tensor]
+
+
+WINDOW = 0.2  # density half-width at the coarsest size, in units of the spectrum's spread
+
+
+def _measure(points: Sequence[dict[str, Any]], *, seed: int, device: str, ensemble: int,
+             sampler_for: Callable[[dict[str, Any]], tuple[Sampler, Sequence[int]]],
+             replicas_for: Callable[[dict[str, Any]], Sequence[int]]) -> list[Measurement]:
+    """Run every point at its levels; one Measurement per point.
+
+    ``sampler_for(point)`` returns ``(sample(level_index, batch, rng) -> spectra,
+    sizes)``; ``replicas_for(point)`` the matrices averaged per ensemble member at
+    each level. Densities use the half-width ``h = WINDOW · spread · (sizes[0]/size)^½``
+    with ``spread`` the standard deviation of the nonzero eigenvalues of a pilot
+    batch at the coarsest size (so ``h² ∝ 1/n``, the same order as the bulk bias).
+    """
+    rng = generator(seed, device)
+    results = []
+    with _single_thread(device):
+        for point in points:
+            sample, sizes = sampler_for(point)
+            replicas = replicas_for(point)
+            quantity = point["quantity"]
+            levels = []
+            spread = 0.0
+            if quantity == "density":
+                pilot = sample(0, 8, rng).flatten()
+                nonnegative = bool(pilot.min() >= -ZERO * pilot.abs().max())
+                pilot = pilot[pilot.abs() > ZERO * pilot.abs().max()]
+                spread = float(pilot.std())
+                if nonnegative:  # never let the window reach the atom at 0
+                    spread = min(spread, 0.25 * point["x"] / WINDOW)
+            for index, size in enumerate(sizes):
+                values = sample(index, ensemble * replicas[index], rng)
+                half_width = WINDOW * spread * math.sqrt(sizes[0] / size)
+                statistic = spectral_statistic(values, quantity, k=point.get("k"),
+                                               x=point.get("x"), half_width=half_width)
+                levels.append(statistic.reshape(ensemble, replicas[index]).mean(dim=1))
+            samples = torch.stack(levels).cpu().numpy()
+            exponent = 2 / 3 if quantity == "edge" else 1.0
+            resolutions = np.array([float(size) ** -exponent for size in sizes])
+            scale = float(np.max(np.abs(samples))) if samples.size else 1.0
+            rounding = 1e3 * max(sizes) * FLOAT64_EPS * scale
+            results.append(Measurement(samples, resolutions, rounding,
+                                       {"sizes": list(sizes), "replicas": list(replicas)}))
+    return results
+
+
+# -- simulations named by the claims -------------------------------------------------
+
+#: Matrix sizes p (Wishart) or n (GOE, products) at the three levels.
+SIZES = (96, 192)
+EDGE_SIZES = (64, 512)
+
+
+def _ratio_parts(ratio: float) -> tuple[int, int]:
+    """``ratio = a/b`` with small integers (the claims draw such ratios)."""
+    from fractions import Fraction
+
+    fraction = Fraction(ratio).limit_denominator(12)
+    if abs(float(fraction) - ratio) > 1e-12 * ratio:
+        raise ValueError(f"ratio={ratio} is not a fraction with denominator <= 12; the "
+                         "simulation needs p = ratio * n exactly")
+    return fraction.numerator, fraction.denominator
+
+
+def _wishart_sampler(point: dict[str, Any], device: str) -> tuple[Sampler, Sequence[int]]:
+    numerator, denominator = _ratio_parts(point["ratio"])
+    # p = numerator * m and n = denominator * m, with p close to the SIZES.
+    sizes = [max(1, round(size / numerator)) * numerator for size in SIZES]
+
+    def sample(index: int, batch: int, rng: torch.Generator) -> torch.Tensor:
+        p = sizes[index]
+        n = p // numerator * denominator
+        return wishart_spectra(p, n, batch, point.get("variance") or 1.0, rng=rng,
+                               device=device)
+
+    return sample, sizes
+
+
+def _bulk_replicas(point: dict[str, Any]) -> Sequence[int]:
+    """Matrices per ensemble member at each size: the coarse size gets more (it is cheap)."""
+    return {"density": (32, 16), "cdf": (8, 4), "moment": (16, 8)}.get(point["quantity"], (4, 2))
+
+
+def marchenko_pastur(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                     ensemble: int) -> list[Measurement]:
+    """Moments, density and atom of the spectrum of Wishart ``XXᵀ/n``."""
+    return _measure(points, seed=seed, device=device, ensemble=ensemble,
+                    sampler_for=lambda p: _wishart_sampler(p, device),
+                    replicas_for=_bulk_replicas)
+
+
+def mp_cdf(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+           ensemble: int) -> list[Measurement]:
+    """Empirical CDF of the Wishart spectrum at ``x``."""
+    return _measure(points, seed=seed, device=device, ensemble=ensemble,
+                    sampler_for=lambda p: _wishart_sampler(p, device),
+                    replicas_for=_bulk_replicas)
+
+
+def semicircle(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+               ensemble: int) -> list[Measurement]:
+    """Moments, density and R-transform of GOE spectra."""
+    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
+        def sample(index: int, batch: int, rng: torch.Generator) -> torch.Tensor:
+            return goe_spectra(SIZES[index], batch, point["variance"], rng=rng, device=device)
+
+        return sample, SIZES
+
+    return _measure(points, seed=seed, device=device, ensemble=ensemble, sampler_for=sampler,
+                    replicas_for=_bulk_replicas)
+
+
+def fuss_catalan(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                 ensemble: int) -> list[Measurement]:
+    """Moments, density and λ_max of ``WWᵀ`` for products of ``s`` Gaussians."""
+    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
+        sizes = EDGE_SIZES if point["quantity"] == "edge" else SIZES
+
+        def sample(index: int, batch: int, rng: torch.Generator) -> torch.Tensor:
+            return gaussian_product_spectra(sizes[index], point["s"], batch, rng=rng,
+                                            device=device, variance=point.get("variance") or 1.0)
+
+        return sample, sizes
+
+    def replicas(point: dict[str, Any]) -> Sequence[int]:
+        if point["quantity"] == "edge":
+            return (4, 1)
+        # Products fluctuate more than single Wisharts: twice the bulk's matrices.
+        return tuple(2 * count for count in _bulk_replicas(point))
+
+    return _measure(points, seed=seed, device=device, ensemble=ensemble, sampler_for=sampler,
+                    replicas_for=replicas)
+
+
+def s_transform_product(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                        ensemble: int) -> list[Measurement]:
+    """Moments and density of ``A^{1/2} B A^{1/2}`` for independent Wisharts."""
+    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
+        first, second = _ratio_parts(point["ratio_a"]), _ratio_parts(point["ratio_b"])
+        unit = math.lcm(first[0], second[0])
+        sizes = [max(1, round(size / unit)) * unit for size in SIZES]
+
+        def sample(index: int, batch: int, rng: torch.Generator) -> torch.Tensor:
+            p = sizes[index]
+            n_a = p // first[0] * first[1]
+            n_b = p // second[0] * second[1]
+            return wishart_product_spectra(p, n_a, n_b, batch, rng=rng, device=device,
+                                           variance=point.get("variance") or 1.0)
+
+        return sample, sizes
+
+    return _measure(points, seed=seed, device=device, ensemble=ensemble, sampler_for=sampler,
+                    replicas_for=_bulk_replicas)
+
+
+JACOBIAN_SIZES = (64, 128)
+
+
+def _jacobian_sampler(point: dict[str, Any], device: str,
+                      weight_variance: float) -> tuple[Sampler, Sequence[int]]:
+    sizes = EDGE_SIZES if point["quantity"] == "edge" else JACOBIAN_SIZES
+
+    def sample(index: int, batch: int, rng: torch.Generator) -> torch.Tensor:
+        jacobian = jacobians(point["activation"], point["weights"], point["depth"],
+                             weight_variance, point["preactivation_variance"], sizes[index],
+                             batch, rng=rng, device=device)
+        return torch.linalg.eigvalsh(jacobian @ jacobian.transpose(1, 2))
+
+    return sample, sizes
+
+
+def _jacobian_replicas(point: dict[str, Any]) -> Sequence[int]:
+    if point["quantity"] == "edge":
+        return (2, 1)
+    return (32, 8)
+
+
+def jacobian_spectrum(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                      ensemble: int) -> list[Measurement]:
+    """Spectral statistics of ``JJᵀ`` for real networks at their fixed point."""
+    return _measure(points, seed=seed, device=device, ensemble=ensemble,
+                    sampler_for=lambda p: _jacobian_sampler(p, device, p["weight_variance"]),
+                    replicas_for=_jacobian_replicas)
+
+
+def _critical_weight_variance(activation: str, q: float) -> float:
+    """``σ_w² = 1/E φ'(√q z)²``: the network's own criticality condition ``χ = 1``."""
+    if activation == "linear":
+        return 1.0
+    if activation == "relu":
+        return 2.0
+    return 1 / math.erf(1 / math.sqrt(2 * q))
+
+
+def dynamical_isometry(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                       ensemble: int) -> list[Measurement]:
+    """Relative spread ``var/mean²`` of ``JJᵀ``'s spectrum for critical networks."""
+    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
+        variance = _critical_weight_variance(point["activation"],
+                                             point["preactivation_variance"])
+        return _jacobian_sampler({**point, "quantity": "relative_variance"}, device, variance)
+
+    measured = _measure([{**p, "quantity": "relative_variance"} for p in points], seed=seed,
+                        device=device, ensemble=ensemble, sampler_for=sampler,
+                        replicas_for=lambda p: (32, 8))
+    return measured

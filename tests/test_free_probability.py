@@ -1,0 +1,221 @@
+"""Tests of the free_probability family beyond the generic battery.
+
+The numerical core (:mod:`theorylab.free`) against independent mpmath references
+at 50 digits; the CLI's handling of quantities and optional arguments; the lemmas
+of ``proofs/free_probability``; independence of the simulations; ``spectra``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import pathlib
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis.errors import InvalidArgument
+from theorylab.theory import free_probability as theory
+
+from theorylab import free, registry, strategies
+from theorylab.errors import ParameterError
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _mp_density_reference(x, ratio, variance):
+    """Closed-form MP density in mpmath (independent of the root tracking)."""
+    x, ratio, variance = (mpmath.mpf(v) for v in (x, ratio, variance))
+    low = variance * (1 - mpmath.sqrt(ratio)) ** 2
+    high = variance * (1 + mpmath.sqrt(ratio)) ** 2
+    if not low < x < high:
+        return mpmath.mpf(0)
+    return mpmath.sqrt((high - x) * (x - low)) / (2 * mpmath.pi * variance * ratio * x)
+
+
+@pytest.mark.parametrize("ratio, variance", [(0.5, 1.0), (0.25, 1.7), (2.0, 0.6), (1.0, 1.0)])
+def test_root_tracking_matches_mpmath_for_marchenko_pastur(ratio, variance):
+    law = free.s_transform("marchenko_pastur", ratio=ratio, variance=variance)
+    low, high = theory.mp_edges(ratio, variance)
+    grid = np.linspace(low + 1e-3 * (high - low), high - 1e-3 * (high - low), 200)
+    with mpmath.workdps(50):
+        reference = np.array([float(_mp_density_reference(x, ratio, variance)) for x in grid])
+    assert np.allclose(law.density(grid), reference, rtol=1e-9, atol=1e-12)
+    with mpmath.workdps(50):
+        x = grid[57]
+        precise = law.density(x, precision=50)
+        assert abs(precise - _mp_density_reference(x, ratio, variance)) < mpmath.mpf(10) ** -45
+    assert math.isclose(law.edge(), high, rel_tol=1e-12)
+
+
+def test_fuss_catalan_angle_parametrisation_matches_root_tracking():
+    for s in (1, 2, 3):
+        law = free.s_transform("fuss_catalan", s=s)
+        grid = np.linspace(0.05, theory.fuss_catalan_edge(s) * 0.99, 300)
+        assert np.allclose(law.density(grid), theory.fuss_catalan_density(grid, s),
+                           rtol=1e-8, atol=1e-12)
+        with mpmath.workdps(50):
+            tracked = law.density(1.3, precision=50)
+            angle = theory.fuss_catalan_density(1.3, s, precision=50)
+            assert abs(tracked - angle) < mpmath.mpf(10) ** -40
+        assert math.isclose(law.edge(), (s + 1) ** (s + 1) / s**s, rel_tol=1e-10)
+
+
+def test_lagrange_inversion_is_exact():
+    # Fuss-Catalan numbers, Narayana sums and an exact sympy series for MP ⊠ MP.
+    for s in (1, 2, 3):
+        moments = free.s_transform("fuss_catalan", s=s).moments(8, precision=50)
+        assert [int(mpmath.nint(m)) for m in moments] == [
+            theory.fuss_catalan_moment(k, s) for k in range(1, 9)]
+    law = free.free_multiplicative_convolution(
+        free.s_transform("marchenko_pastur", ratio=0.5),
+        free.s_transform("marchenko_pastur", ratio=0.25))
+    w = sympy.Symbol("w")
+    inverse = (1 + w) * (1 + sympy.Rational(1, 2) * w) * (1 + sympy.Rational(1, 4) * w)
+    with mpmath.workdps(50):
+        computed = law.moments(6, precision=50)
+        for k in range(1, 7):
+            exact = sympy.expand(inverse**k).coeff(w, k - 1) / k
+            assert abs(computed[k - 1] - mpmath.mpf(sympy.Rational(exact).p)
+                       / sympy.Rational(exact).q) < mpmath.mpf(10) ** -45
+    assert np.allclose(law.moments(6), [float(m) for m in computed], rtol=1e-12)
+
+
+def test_product_density_matches_polynomial_roots_at_50_digits():
+    # Independent reference: all roots of the cubic χ(M) = x (mpmath.polyroots), the
+    # branch with Im M < 0.
+    law = free.free_multiplicative_convolution(
+        free.s_transform("marchenko_pastur", ratio=0.5),
+        free.s_transform("marchenko_pastur", ratio=0.25))
+    for x in (0.3, 1.0, 2.2):
+        with mpmath.workdps(50):
+            # x M = (1 + M)(1 + M/2)(1 + M/4) -> cubic in M
+            coefficients = [mpmath.mpf(1) / 8, mpmath.mpf(7) / 8, mpmath.mpf(7) / 4 - x, 1]
+            roots = mpmath.polyroots(coefficients, maxsteps=200, extraprec=100)
+            lower = [r for r in roots if mpmath.im(r) < -mpmath.mpf(10) ** -30]
+            reference = -mpmath.im(lower[0]) / (mpmath.pi * x)
+            assert abs(law.density(x, precision=50) - reference) < mpmath.mpf(10) ** -40
+            assert abs(law.density(np.array([x]))[0] - float(reference)) < 1e-10
+
+
+def test_density_integrates_to_the_continuous_mass():
+    law = free.free_multiplicative_convolution(free.s_transform("marchenko_pastur", ratio=2.0),
+                                               free.s_transform("marchenko_pastur", ratio=0.5))
+    edge = law.edge()
+    grid = np.linspace(1e-6, edge, 20001)
+    mass = np.trapezoid(law.density(grid), grid)
+    assert abs(mass - 0.5) < 2e-3  # atom 1 - 1/2 at zero
+
+
+def test_core_rejects_bad_input():
+    with pytest.raises(ValueError, match="law="):
+        free.s_transform("cauchy")
+    with pytest.raises(ValueError, match="ratio"):
+        free.s_transform("marchenko_pastur", ratio=-1.0)
+    with pytest.raises(ValueError, match="positive"):
+        free.density_from_s_transform(free.s_transform("fuss_catalan", s=1), [0.0, 1.0])
+    with pytest.raises(ValueError, match="upper half-plane"):
+        free.stieltjes(free.s_transform("fuss_catalan", s=1), 1 - 1j)
+
+
+def test_stieltjes_transform_is_one_over_z_at_infinity():
+    law = free.s_transform("fuss_catalan", s=2)
+    z = np.array([1e6 + 1j, 3 + 4j])
+    g = free.stieltjes(law, z)
+    assert abs(g[0] * z[0] - 1) < 1e-5
+    assert g[1].imag < 0
+
+
+def test_predict_fuss_catalan_moment_is_55(capsys):
+    from theorylab.cli import main
+
+    claim = registry.get("free_probability.fuss_catalan")
+    assert claim.predict(s=2, quantity="moment", k=4) == 55
+    assert main(["predict", "free_probability.fuss_catalan", "s=2", "quantity=moment", "k=4",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["value"] == 55
+
+
+def test_quantity_arguments_are_optional_but_required_when_used():
+    claim = registry.get("free_probability.marchenko_pastur")
+    assert claim.predict(ratio=2.0, variance=1.0, quantity="atom") == 0.5
+    with pytest.raises(ParameterError, match="'x'.*quantity='density'"):
+        claim.predict(ratio=2.0, variance=1.0, quantity="density")
+    with pytest.raises(ParameterError, match="'quantity'"):
+        claim.predict(ratio=2.0, variance=1.0, quantity="median")
+
+
+def test_mp_cdf_is_the_integral_of_the_density():
+    for ratio, variance in ((0.5, 1.3), (2.0, 0.7), (1.0, 1.0)):
+        low, high = theory.mp_edges(ratio, variance)
+        for fraction in (0.2, 0.5, 0.9):
+            x = low + fraction * (high - low)
+            with mpmath.workdps(30):
+                integral = mpmath.quad(lambda t, r=ratio, v=variance: _mp_density_reference(
+                    t, r, v), [low, x])
+            expected = max(0.0, 1 - 1 / ratio) + float(integral)
+            assert math.isclose(theory.mp_cdf_value(x, ratio, variance), expected,
+                                rel_tol=1e-10)
+
+
+def test_lemmas_and_narayana_check():
+    from theorylab.proofs import free_probability as proofs
+
+    from theorylab.derivation import check_derivation
+
+    for lemma in proofs.LEMMAS:
+        result = check_derivation(lemma, lemma.steps[-1].expression)
+        assert result.ok, [(s.index, s.detail) for s in result.steps]
+    for k in range(1, 9):
+        lagrange, narayana = proofs.narayana_from_lagrange(k)
+        assert sympy.expand(lagrange - narayana) == 0
+
+
+def test_numerics_never_imports_the_theory_or_the_core():
+    tree = ast.parse((ROOT / "numerics" / "free_probability.py").read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module or "")
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    assert not any(n.startswith(("theorylab.theory", "theorylab.free")) for n in names), names
+
+
+def test_unverified_claims_are_kept_out_of_the_registry():
+    ids = {c.id for c in registry.claims("free_probability")}
+    for claim in theory.UNVERIFIED:
+        assert claim.id not in ids
+        assert math.isfinite(claim.predict(**_first_point(claim)))
+
+
+def _first_point(claim):
+    from theorylab.verifier import draw_points
+
+    return draw_points(claim, 1, seed=3)[0]
+
+
+@pytest.mark.parametrize("strategy", [
+    strategies.spectra(min_size=0),
+    strategies.spectra(min_size=5, max_size=2),
+    strategies.spectra(ensembles=("cauchy",)),
+    strategies.spectra(ensembles=()),
+])
+def test_spectra_invalid_arguments_fail_when_drawn(strategy):
+    @given(strategy)
+    def draw(value):
+        pass
+
+    with pytest.raises(InvalidArgument, match="must"):
+        draw()
+
+
+@settings(max_examples=30, deadline=None)
+@given(strategies.spectra(min_size=2, max_size=12, ensembles=("wishart",)))
+def test_wishart_spectra_are_sorted_and_nonnegative(values):
+    assert 2 <= values.size <= 12
+    assert np.all(np.diff(values) >= 0) and values[0] > -1e-10
