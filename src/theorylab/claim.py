@@ -82,6 +82,17 @@ class Citation:
         return f"@article{{{self.key},\n{body}\n}}"
 
 
+class _Required:
+    """Marker: a :class:`Parameter` whose default is this must be given."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: The default of :attr:`Parameter.default`: the parameter must be given.
+REQUIRED = _Required()
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A named parameter with its domain.
@@ -91,6 +102,10 @@ class Parameter:
         domain: the values allowed (:mod:`theorylab.domains`).
         description: what the parameter means, with its convention.
         latex: how the symbol prints (defaults to ``name``).
+        default: the value taken when the parameter is left out (or given as
+            None); :data:`REQUIRED` (the default) makes it required. Defaults
+            are not validated, so ``None`` can mean "not used by this
+            quantity" for a claim's own ``evaluate`` hook.
 
     """
 
@@ -98,6 +113,7 @@ class Parameter:
     domain: Domain
     description: str = ""
     latex: str | None = None
+    default: Any = REQUIRED
 
     @property
     def symbol(self) -> sympy.Symbol:
@@ -287,11 +303,15 @@ class Claim:
         if unknown:
             raise ParameterError(unknown[0], f"one of the parameters of {self.id}: "
                                  + ", ".join(sorted(known)))
-        missing = [p.name for p in self.parameters if p.name not in params]
+        optional = {p.name for p in self.parameters if p.default is not REQUIRED}
+        params = {k: v for k, v in params.items() if not (v is None and k in optional)}
+        missing = [p.name for p in self.parameters
+                   if p.name not in params and p.name not in optional]
         if missing:
             parameter = self.parameter(missing[0])
             raise ParameterError(missing[0], parameter.domain.describe(), detail="missing")
-        values = {p.name: p.domain.validate(p.name, params[p.name]) for p in self.parameters}
+        values = {p.name: p.domain.validate(p.name, params[p.name]) if p.name in params
+                  else p.default for p in self.parameters}
         for parameter in self.parameters:
             domain = parameter.domain
             if isinstance(domain, Matrix) and domain.same_shape_as:

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-__all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations"]
+__all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations", "spectra"]
 
 
 def _check_integer(name: str, value: object, minimum: int) -> int:
@@ -93,5 +93,44 @@ def balanced_initializations(
             return [o @ root @ i for o, i in zip(outs, chain, strict=True)]
 
         return st.integers(0, 2**32 - 1).map(make)
+
+    return st.deferred(build)
+
+
+SPECTRUM_ENSEMBLES = ("wishart", "wigner")
+
+
+def spectra(*, min_size: int = 2, max_size: int = 32,
+            ensembles: tuple[str, ...] = SPECTRUM_ENSEMBLES) -> st.SearchStrategy[np.ndarray]:
+    """Eigenvalue spectra (ascending float64 vectors) of random matrices.
+
+    ``wishart``: the ``p`` eigenvalues of ``XXᵀ/n`` with ``X ∈ ℝ^{p×n}`` standard
+    Gaussian and ``n`` drawn in ``[1, 2 max_size]`` (zeros included when ``p > n``);
+    ``wigner``: a GOE matrix with off-diagonal variance ``1/p``. ``p`` lies in
+    ``[min_size, max_size]``.
+    """
+
+    def build() -> st.SearchStrategy[np.ndarray]:
+        low = _check_integer("min_size", min_size, 1)
+        high = _check_integer("max_size", max_size, 1)
+        _check_range("min_size", low, "max_size", high)
+        chosen = tuple(ensembles) if isinstance(ensembles, (tuple, list)) else ()
+        unknown = [name for name in chosen if name not in SPECTRUM_ENSEMBLES]
+        if not chosen or unknown:
+            raise InvalidArgument(f"ensembles={ensembles!r} must be a non-empty tuple of "
+                                  f"{list(SPECTRUM_ENSEMBLES)}")
+
+        def make(ensemble: str, size: int, columns: int, seed: int) -> np.ndarray:
+            generator = np.random.default_rng(seed)
+            if ensemble == "wishart":
+                data = generator.standard_normal((size, columns))
+                matrix = data @ data.T / columns
+            else:
+                data = generator.standard_normal((size, size))
+                matrix = (data + data.T) / np.sqrt(2 * size)
+            return np.linalg.eigvalsh(matrix)
+
+        return st.builds(make, st.sampled_from(chosen), st.integers(low, high),
+                         st.integers(1, 2 * high), st.integers(0, 2**32 - 1))
 
     return st.deferred(build)
