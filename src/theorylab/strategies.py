@@ -13,7 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-__all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations", "spectra"]
+__all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations", "spectra",
+           "activations"]
 
 
 def _check_integer(name: str, value: object, minimum: int) -> int:
@@ -134,3 +135,32 @@ def spectra(*, min_size: int = 2, max_size: int = 32,
                          st.integers(1, 2 * high), st.integers(0, 2**32 - 1))
 
     return st.deferred(build)
+
+
+def activations(*, names: object = None) -> st.SearchStrategy[str]:
+    """Names of elementwise activations that theorylab's kernel claims accept.
+
+    ``names`` restricts the draw to a subset (a non-empty sequence of known names);
+    by default every activation of ``theorylab.theory.rg_flow`` is drawn.
+    """
+
+    def build() -> st.SearchStrategy[str]:
+        from theorylab.theory.rg_flow import ACTIVATION_NAMES
+
+        if names is None:
+            return st.sampled_from(ACTIVATION_NAMES)
+        if isinstance(names, str) or not hasattr(names, "__iter__"):
+            raise InvalidArgument(f"names={names!r} must be a sequence of activation names")
+        chosen = list(names)
+        if not chosen:
+            raise InvalidArgument("names=[] must name at least one activation")
+        unknown = [name for name in chosen if name not in ACTIVATION_NAMES]
+        if unknown:
+            raise InvalidArgument(f"names={chosen!r} must be among {list(ACTIVATION_NAMES)}; "
+                                  f"unknown: {unknown}")
+        return st.sampled_from(chosen)
+
+    return st.deferred(build)
+
+
+SPECTRUM_ENSEMBLES = ("wishart", "wigner")

@@ -1,0 +1,523 @@
+"""Random MLPs at initialization, measured at finite width.
+
+Conventions (Roberts, Yaida & Hanin, PDLT, arXiv:2106.10165):
+``z^(1) = sqrt(C_b) beta + sqrt(C_W/n_0) omega x`` and
+``z^(l+1) = sqrt(C_b) beta + sqrt(C_W/n) omega sigma(z^(l))`` with standard-normal
+``omega``, ``beta`` (so ``W ~ N(0, C_W/n)``, ``b ~ N(0, C_b)``).
+
+Every simulation is one batched torch program over an ensemble axis (``bmm``),
+float64. Widths come in nested triples: the narrower networks are the top-left
+blocks of the widest one's standard-normal matrices, rescaled to their own width,
+so each is an exact Gaussian network of its width, and their fluctuations are
+correlated (common random numbers), which the verifier's per-member Richardson
+extrapolation in 1/width exploits. Nothing here knows the closed forms checked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from theorylab.numerics._torch import FLOAT64_EPS, generator
+
+from theorylab.measurement import Measurement
+
+__all__ = [
+    "LEAKY_SLOPE",
+    "activation",
+    "random_networks",
+    "empirical_kernels",
+    "empirical_ntk",
+    "nngp_kernel",
+    "ntk_kernel",
+    "criticality",
+    "depth_scales",
+    "power_law_decay",
+    "four_point_vertex",
+    "vertex_samples",
+    "partial_jacobian",
+]
+
+LEAKY_SLOPE = 0.2
+KERNEL_WIDTHS = (8, 16, 32)
+KERNEL_NETWORKS = 500  # networks per ensemble member
+NTK_NETWORKS = 1000
+NTK_WIDTHS = (4, 8, 16)  # narrower: the projected-gradient estimate is noisier per network
+
+
+def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The torch function for an activation name."""
+    table: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+        "relu": torch.relu,
+        "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, LEAKY_SLOPE),
+        "abs": torch.abs,
+        "linear": lambda x: x,
+        "erf": torch.erf,
+        "tanh": torch.tanh,
+        "gelu": lambda x: torch.nn.functional.gelu(x),  # exact: x Phi(x)
+        "swish": torch.nn.functional.silu,
+        "sin": torch.sin,
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}")
+    return table[name]
+
+
+class random_networks:  # noqa: N801  (a factory of nested networks; reads as a function)
+    """Standard-normal parameters of ``batch`` MLPs of width ``max(widths)``.
+
+    ``weights(layer, width)`` is ``sqrt(C/fan_in) omega[:width, :fan_in]`` for the
+    nested network of that width.
+    """
+
+    def __init__(self, batch: int, width: int, inputs: int, depth: int, *,
+                 rng: torch.Generator, device: str, requires_grad: bool = False) -> None:
+        options = {"generator": rng, "device": device, "dtype": torch.float64}
+        self.omega = [torch.randn(batch, width, inputs, **options)]
+        self.omega += [torch.randn(batch, width, width, **options) for _ in range(depth - 1)]
+        self.beta = [torch.randn(batch, width, 1, **options) for _ in range(depth)]
+        self.depth = depth
+
+    def layer(self, index: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(omega, beta) blocks of layer ``index`` (0-based) for a network of ``width``."""
+        omega = self.omega[index]
+        fan_in = omega.shape[2] if index == 0 else width
+        return omega[:, :width, :fan_in], self.beta[index][:, :width]
+
+
+def _forward(networks: random_networks, width: int, x: torch.Tensor, C_W: float, C_b: float,
+             sigma: Callable, depth: int, parameters: list | None = None) -> list[torch.Tensor]:
+    """Preactivations z^(1..depth), each (batch, width, inputs)."""
+    z_all = []
+    previous = x
+    for index in range(depth):
+        omega, beta = networks.layer(index, width)
+        if parameters is not None:
+            omega = omega.clone().requires_grad_(True)
+            beta = beta.clone().requires_grad_(True)
+            parameters += [omega, beta]
+        fan_in = omega.shape[2]
+        source = previous if index == 0 else sigma(previous)
+        z = math.sqrt(C_W / fan_in) * (omega @ source) + math.sqrt(C_b) * beta
+        z_all.append(z)
+        previous = z
+    return z_all
+
+
+def empirical_kernels(networks: random_networks, width: int, x: torch.Tensor, C_W: float,
+                      C_b: float, sigma: Callable, depth: int) -> torch.Tensor:
+    """Kernel of layer ``depth`` per network, (batch, inputs, inputs).
+
+    Measured as the conditional covariance given layer ``depth - 1``,
+    ``C_b + C_W/n sigma(z)^T sigma(z)`` (the average over neurons of
+    ``E[z_i z_i | previous layer]``): unbiased, without the last layer's sampling noise.
+    """
+    if depth == 1:
+        gram = (x.T @ x) / x.shape[0]
+        return (C_b + C_W * gram).expand(networks.omega[0].shape[0], -1, -1)
+    z = _forward(networks, width, x, C_W, C_b, sigma, depth - 1)[-1]
+    s = sigma(z)
+    return C_b + C_W / width * s.transpose(1, 2) @ s
+
+
+def empirical_ntk(networks: random_networks, width: int, x: torch.Tensor, C_W: float,
+                  C_b: float, sigma: Callable, depth: int, *, rng: torch.Generator) -> torch.Tensor:
+    """NTK of layer ``depth`` from parameter gradients, (batch, inputs, inputs).
+
+    ``Theta_ab = (1/n) sum_theta (v.dz_a/dtheta)(v.dz_b/dtheta)`` over the standard-normal
+    parameters, with ``v`` uniform on the sphere of radius sqrt(n) (``E[v v^T] = I``),
+    an unbiased estimate of ``(1/n) sum_i Theta_ii``.
+    """
+    parameters: list[torch.Tensor] = []
+    z = _forward(networks, width, x, C_W, C_b, sigma, depth, parameters)[-1]
+    batch, _, count = z.shape
+    v = torch.randn(batch, width, generator=rng, device=z.device, dtype=torch.float64)
+    v = v * math.sqrt(width) / v.norm(dim=1, keepdim=True)
+    gradients = []
+    for index in range(count):
+        projected = (v * z[:, :, index]).sum()
+        grads = torch.autograd.grad(projected, parameters, retain_graph=index < count - 1)
+        gradients.append(torch.cat([g.reshape(batch, -1) for g in grads], dim=1))
+    stacked = torch.stack(gradients, dim=1)  # (batch, inputs, parameters)
+    return stacked @ stacked.transpose(1, 2) / width
+
+
+def _pair(point: dict[str, Any], device: str) -> torch.Tensor:
+    return torch.stack([torch.as_tensor(np.asarray(point["x1"], dtype=np.float64)),
+                        torch.as_tensor(np.asarray(point["x2"], dtype=np.float64))],
+                       dim=1).to(device)
+
+
+def _components(kernel: torch.Tensor) -> torch.Tensor:
+    return torch.stack([kernel[:, 0, 0], kernel[:, 1, 1], kernel[:, 0, 1]], dim=-1)
+
+
+def _levels(values: list[torch.Tensor], ensemble: int) -> np.ndarray:
+    """Per width (batch, ...) -> (levels, ensemble, ...) averaged within each member."""
+    stacked = torch.stack(values).detach().cpu().numpy()
+    levels, batch = stacked.shape[:2]
+    return stacked.reshape(levels, ensemble, batch // ensemble, *stacked.shape[2:]).mean(axis=2)
+
+
+def _kernel_measurements(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                         ensemble: int, ntk: bool) -> list[Measurement]:
+    results = []
+    for index, point in enumerate(points):
+        rng = generator(seed * 1000 + index, device)
+        x = _pair(point, device)
+        sigma = activation(point["activation"])
+        batch = ensemble * (NTK_NETWORKS if ntk else KERNEL_NETWORKS)
+        widths = NTK_WIDTHS if ntk else KERNEL_WIDTHS
+        networks = random_networks(batch, max(widths), x.shape[0], point["depth"],
+                                   rng=rng, device=device)
+        values = []
+        for width in widths:
+            if ntk:
+                kernel = empirical_ntk(networks, width, x, point["C_W"], point["C_b"], sigma,
+                                       point["depth"], rng=rng)
+            else:
+                with torch.no_grad():
+                    kernel = empirical_kernels(networks, width, x, point["C_W"], point["C_b"],
+                                               sigma, point["depth"])
+            values.append(_components(kernel))
+        samples = _levels(values, ensemble)
+        scale = float(np.abs(samples).max())
+        results.append(Measurement(samples, 1.0 / np.array(widths),
+                                   # sums of up to ~10^3 products, then Richardson
+                                   # weights of total size ~5: a generous float64 bound
+                                   rounding=4096 * point["depth"] * FLOAT64_EPS * scale,
+                                   info={"widths": widths,
+                                         "networks": batch}))
+    return results
+
+
+def nngp_kernel(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                ensemble: int) -> list[Measurement]:
+    """K11, K22, K12 of layer ``depth`` of random MLPs at widths 8, 16, 32."""
+    return _kernel_measurements(points, seed=seed, device=device, ensemble=ensemble, ntk=False)
+
+
+def ntk_kernel(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+               ensemble: int) -> list[Measurement]:
+    """Theta11, Theta22, Theta12 of random MLPs at widths 4, 8, 16, from parameter gradients."""
+    return _kernel_measurements(points, seed=seed, device=device, ensemble=ensemble, ntk=True)
+
+
+# -- single-layer measurements: susceptibilities and critical points ---------------------
+
+LAYER_INPUTS = 4096  # input neurons of the layer, per ensemble member
+
+
+def _layer_statistics(gaussian: torch.Tensor, kernel: torch.Tensor, C_W: float,
+                      sigma: Callable) -> tuple[torch.Tensor, torch.Tensor]:
+    """One random layer z^(2) = W sigma(z^(1)) fed with z^(1) = sqrt(K) g.
+
+    Returns per network (its mean square output, (1/n)||dz^(2)/dz^(1)||_F^2), each
+    averaged over the layer's weights given its inputs: ``E[(W s)_i^2 | s] = C_W |s|^2/n``
+    and ``E[sum_ij (W_ij s'_j)^2 | s] / n = C_W |s'|^2 / n`` (Rao-Blackwell; sigma' by
+    autograd). ``kernel`` has shape (batch,).
+    """
+    z = (torch.sqrt(kernel)[:, None] * gaussian)
+    if not z.requires_grad:
+        z = z.detach().requires_grad_(True)
+    value = sigma(z)
+    slope = torch.autograd.grad(value.sum(), z, create_graph=kernel.requires_grad)[0]
+    return C_W * value.square().mean(dim=1), C_W * slope.square().mean(dim=1)
+
+
+def _bisect(function: Callable[[torch.Tensor], torch.Tensor], low: torch.Tensor,
+            high: torch.Tensor, steps: int = 48) -> torch.Tensor:
+    """Vectorized bisection for a root of a function positive below it and negative above."""
+    for _ in range(steps):
+        middle = (low + high) / 2
+        positive = function(middle) > 0
+        low = torch.where(positive, middle, low)
+        high = torch.where(positive, high, middle)
+    return (low + high) / 2
+
+
+def criticality(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                ensemble: int) -> list[Measurement]:
+    """Susceptibilities, fixed points and critical points of one random layer."""
+    results = []
+    for index, point in enumerate(points):
+        rng = generator(seed * 1000 + index, device)
+        sigma = activation(point["activation"])
+        # One wide layer per ensemble member. Its input neurons are stratified Gaussians,
+        # g_k = Phi^-1((k + u_k)/N) with independent uniform u_k: each is N(0, 1) and the
+        # average over neurons is unbiased with far smaller variance than iid draws.
+        count = LAYER_INPUTS
+        jitter = torch.rand(ensemble, count, generator=rng, device=device, dtype=torch.float64)
+        strata = torch.arange(count, device=device, dtype=torch.float64)
+        gaussian = torch.special.ndtri((strata + jitter) / count)
+        C_W, C_b, quantity = point["C_W"], point["C_b"], point["quantity"]
+        ones = torch.ones(ensemble, dtype=torch.float64, device=device)
+        if quantity == "chi_parallel":
+            # Pathwise derivative of the mean square output w.r.t. the input kernel.
+            kernel = (float(point["K"]) * ones).requires_grad_(True)
+            square, _ = _layer_statistics(gaussian, kernel, C_W, sigma)
+            value = torch.autograd.grad(square.sum(), kernel)[0]
+        elif quantity == "chi_perpendicular":
+            value = _layer_statistics(gaussian, float(point["K"]) * ones, C_W, sigma)[1]
+        elif quantity == "critical_weight_variance":
+            # chi_perp at C_W = 1 and a tiny input (the K -> 0 limit; exact for scale
+            # invariance); criticality needs C_W chi = 1.
+            value = 1.0 / _layer_statistics(gaussian, 1e-10 * ones, 1.0, sigma)[1]
+        elif quantity == "fixed_point":
+            def gap(q: torch.Tensor, g: torch.Tensor = gaussian,
+                    f: Callable = sigma) -> torch.Tensor:
+                return C_b + _layer_statistics(g, q, C_W, f)[0] - q  # noqa: B023
+
+            value = _bisect(gap, 1e-12 * ones, (4.0 * (C_b + C_W) + 4.0) * ones)
+        else:  # critical_bias_variance: chi_perp(q) = 1, then C_b = q - C_W <s^2>_q
+            def excess(q: torch.Tensor, g: torch.Tensor = gaussian,
+                       f: Callable = sigma) -> torch.Tensor:
+                return _layer_statistics(g, q, C_W, f)[1] - 1  # noqa: B023
+
+            q = _bisect(excess, 1e-12 * ones, 1e3 * ones)
+            value = q - _layer_statistics(gaussian, q, C_W, sigma)[0]
+        samples = value.detach().cpu().numpy().reshape(1, ensemble)
+        results.append(Measurement(samples, np.zeros(1),
+                                   rounding=1e3 * FLOAT64_EPS * float(np.abs(samples).max()),
+                                   info={"inputs": LAYER_INPUTS}))
+    return results
+
+
+# -- deep networks: depth scales ----------------------------------------------------------
+
+DEEP_WIDTHS = (16, 32, 64)
+DEEP_LAYERS = 10
+DEEP_NETWORKS = 40
+FIT_FROM = 2  # first layer of the fit (the input already sits at the measured q*)
+
+
+def _slope(values: np.ndarray) -> np.ndarray:
+    """Least-squares slope of log(values) over the layers FIT_FROM.., per row."""
+    layers = np.arange(values.shape[-1])[FIT_FROM:]
+    logs = np.log(np.abs(values[..., FIT_FROM:]))
+    centred = layers - layers.mean()
+    return (logs * centred).sum(-1) / (centred**2).sum()
+
+
+def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                 ensemble: int) -> list[Measurement]:
+    """xi_q from dq^(l)/dq^(1) (forward-mode AD) and xi_c from 1 - c^(l) of two inputs."""
+    from torch.autograd import forward_ad
+
+    results = []
+    for index, point in enumerate(points):
+        rng = generator(seed * 1000 + index, device)
+        batch = ensemble * DEEP_NETWORKS
+        sigma = activation(point["activation"])
+        widest = max(DEEP_WIDTHS)
+        networks = random_networks(batch, widest, widest, DEEP_LAYERS, rng=rng, device=device)
+        C_W, C_b = point["C_W"], point["C_b"]
+        inputs = torch.randn(widest, 2, generator=rng, device=device, dtype=torch.float64)
+        # Pilot: the fixed point q* measured as the mean square of a deep layer, and inputs
+        # scaled so that the first layer starts there (no transient in the fit window).
+        with torch.no_grad():
+            pilot = random_networks(DEEP_NETWORKS, widest, widest, 30, rng=rng, device=device)
+            deep = _forward(pilot, widest, inputs[:, :1], C_W, C_b, sigma, 30)[-1]
+            q_star = float(deep.square().mean())
+        inputs = inputs * math.sqrt(max(q_star - C_b, 1e-6) / C_W * widest) / inputs.norm(
+            dim=0, keepdim=True)
+        values = []
+        for width in DEEP_WIDTHS:
+            if point["quantity"] == "variance_depth_scale":
+                x = inputs[:, :1]
+                with forward_ad.dual_level():
+                    scale = forward_ad.make_dual(torch.ones((), dtype=torch.float64,
+                                                            device=device),
+                                                 torch.ones((), dtype=torch.float64,
+                                                            device=device))
+                    layers = _forward_scaled(networks, width, x, scale, C_W, C_b, sigma)
+                    tangents = torch.stack([forward_ad.unpack_dual(q).tangent for q in layers],
+                                           dim=-1)
+                curve = tangents.reshape(ensemble, DEEP_NETWORKS, -1).mean(dim=1)
+            else:
+                # Nearly parallel inputs: 1 - c starts small, so its decay is linear at once.
+                x = inputs[:, :1] + 0.05 * inputs[:, 1:2] * torch.tensor(
+                    [0.0, 1.0], dtype=torch.float64, device=device)
+                with torch.no_grad():
+                    layers = _forward(networks, width, x, C_W, C_b, sigma, DEEP_LAYERS)
+                gaps = []
+                for z in layers:
+                    unit = z / z.norm(dim=1, keepdim=True)
+                    gaps.append((unit[:, :, 0] - unit[:, :, 1]).square().sum(1) / 2)  # 1 - c
+                curve = torch.stack(gaps, dim=-1).reshape(ensemble, DEEP_NETWORKS, -1).mean(1)
+            slope = _slope(curve.detach().cpu().numpy())
+            values.append(torch.as_tensor(-1.0 / slope))
+        samples = torch.stack(values).numpy()
+        results.append(Measurement(samples, 1.0 / np.array(DEEP_WIDTHS),
+                                   rounding=1e-9 * float(np.abs(samples).max()),
+                                   info={"widths": DEEP_WIDTHS, "layers": DEEP_LAYERS}))
+    return results
+
+
+def _forward_scaled(networks: random_networks, width: int, x: torch.Tensor, scale: torch.Tensor,
+                    C_W: float, C_b: float, sigma: Callable) -> list[torch.Tensor]:
+    """Per-layer mean square q^(l) of a single input scaled so that q^(1) moves with ``scale``."""
+    out = []
+    previous = None
+    for index in range(networks.depth):
+        omega, beta = networks.layer(index, width)
+        fan_in = omega.shape[2]
+        if index == 0:
+            z = math.sqrt(C_W / fan_in) * torch.sqrt(scale) * (omega @ x) + math.sqrt(C_b) * beta
+        else:
+            z = math.sqrt(C_W / fan_in) * (omega @ sigma(previous)) + math.sqrt(C_b) * beta
+        out.append(z.square().mean(dim=(1, 2)))
+        previous = z
+    return out
+
+
+# -- power-law decay at K* = 0 criticality ------------------------------------------------
+
+POWER_KERNELS = (0.08, 0.04, 0.02)  # input kernels K of the layer map, Richardson in K
+POWER_INPUTS = 16384  # stratified input neurons per ensemble member
+
+
+def power_law_decay(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                    ensemble: int) -> list[Measurement]:
+    """``1/a(K)`` with ``a(K) = (1/K' - 1/K)`` the per-layer growth of ``1/K``.
+
+    One random critical layer (``C_W = 1/sigma'(0)^2`` with sigma'(0) by autograd,
+    ``C_b = 0``) maps its input kernel K to ``K'``; the flow ``1/K^(l+1) = 1/K^(l) + a + O(K)``
+    gives ``K^(l) ~ 1/(a l)``. The layer is averaged over its weights given its stratified
+    Gaussian inputs (as in :func:`criticality`); the verifier extrapolates K -> 0.
+    """
+    results = []
+    for index, point in enumerate(points):
+        rng = generator(seed * 1000 + index, device)
+        sigma = activation(point["activation"])
+        origin = torch.zeros((), dtype=torch.float64, device=device, requires_grad=True)
+        slope = float(torch.autograd.grad(sigma(origin), origin)[0])
+        C_W = 1.0 / slope**2
+        jitter = torch.rand(ensemble, POWER_INPUTS, generator=rng, device=device,
+                            dtype=torch.float64)
+        strata = torch.arange(POWER_INPUTS, device=device, dtype=torch.float64)
+        gaussian = torch.special.ndtri((strata + jitter) / POWER_INPUTS)
+        values = []
+        with torch.no_grad():
+            for kernel in POWER_KERNELS:
+                output = C_W * sigma(math.sqrt(kernel) * gaussian).square().mean(dim=1)
+                values.append(1.0 / (1.0 / output - 1.0 / kernel))
+        samples = torch.stack(values).cpu().numpy()
+        results.append(Measurement(samples, np.array(POWER_KERNELS),
+                                   rounding=1e-9 * float(np.abs(samples).max()),
+                                   info={"kernels": POWER_KERNELS, "inputs": POWER_INPUTS}))
+    return results
+
+
+# -- four-point vertex ------------------------------------------------------------------------
+
+VERTEX_WIDTHS = (4, 8, 16)
+VERTEX_NETWORKS = 3000
+
+
+def vertex_samples(name: str, depth: int, C_W: float, widths: Sequence[int], batch: int, *,
+                   quantity: str, rng: torch.Generator, device: str) -> torch.Tensor:
+    """Per network and width: the pieces of n Cov(z_j^2, z_k^2)/K^2 (single input, C_b = 0).
+
+    Returns (widths, batch, 2): ``cross_neuron`` gives (G^2, G) with ``G = C_W/n |sigma|^2``
+    the conditional variance of layer ``depth`` given the layer below (so E[G^2] =
+    E[z_j^2 z_k^2], j != k, and E[G] = E[z^2]); ``single_neuron`` gives (mean z^4,
+    mean z^2) over the neurons of layer ``depth``.
+    """
+    sigma = activation(name)
+    widest = max(widths)
+    networks = random_networks(batch, widest, widest, depth, rng=rng, device=device)
+    x = torch.ones(widest, 1, dtype=torch.float64, device=device)
+    out = []
+    with torch.no_grad():
+        for width in widths:
+            if quantity == "cross_neuron":
+                if depth == 1:
+                    g = torch.full((batch,), C_W, dtype=torch.float64, device=device)
+                else:
+                    z = _forward(networks, width, x, C_W, 0.0, sigma, depth - 1)[-1]
+                    g = C_W / width * sigma(z).square().sum(dim=(1, 2))
+                out.append(torch.stack([g * g, g], dim=-1))
+            else:
+                z = _forward(networks, width, x, C_W, 0.0, sigma, depth)[-1][:, :, 0]
+                out.append(torch.stack([z.pow(4).mean(1), z.square().mean(1)], dim=-1))
+    return torch.stack(out)
+
+
+def four_point_vertex(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                      ensemble: int) -> list[Measurement]:
+    """N x (connected four-point function)/K^2 at widths 4, 8, 16, per ensemble member.
+
+    Narrow networks are cheap and, for scale-invariant activations, exact: the measured
+    quantity is a polynomial in 1/n of degree l - 2, which three widths extrapolate exactly.
+    """
+    results = []
+    for index, point in enumerate(points):
+        rng = generator(seed * 1000 + index, device)
+        batch = ensemble * VERTEX_NETWORKS
+        pieces = vertex_samples(point["activation"], point["depth"], point["C_W"], VERTEX_WIDTHS,
+                                batch, quantity=point["quantity"], rng=rng, device=device)
+        means = pieces.reshape(len(VERTEX_WIDTHS), ensemble, VERTEX_NETWORKS, 2).mean(dim=2)
+        widths = torch.tensor(VERTEX_WIDTHS, dtype=torch.float64, device=device)[:, None]
+        gaussian = 1.0 if point["quantity"] == "cross_neuron" else 3.0
+        samples = widths * (means[..., 0] / means[..., 1].square() - gaussian)
+        results.append(Measurement(samples.cpu().numpy(), 1.0 / np.array(VERTEX_WIDTHS),
+                                   rounding=1e-10, info={"widths": VERTEX_WIDTHS,
+                                                         "networks": batch}))
+    return results
+
+
+# -- partial Jacobians -------------------------------------------------------------------------
+
+APJN_WIDTHS = (16, 32, 64)
+APJN_NETWORKS = 64
+ARCHITECTURES = ("plain", "layer_norm", "residual", "residual_layer_norm")
+
+
+def _layer_norm(z: torch.Tensor) -> torch.Tensor:
+    centred = z - z.mean(dim=1, keepdim=True)
+    return centred / centred.square().mean(dim=1, keepdim=True).sqrt()
+
+
+def _apjn(networks: random_networks, width: int, x: torch.Tensor, point: dict[str, Any],
+          architecture: str, rng: torch.Generator) -> torch.Tensor:
+    """(1/n)||v^T dz^(l)/dz^(1)||^2 per network, by one vector-Jacobian product."""
+    sigma = activation(point["activation"])
+    C_W, C_b, mu = point["C_W"], point["C_b"], point["mu"]
+    omega, beta = networks.layer(0, width)
+    first = (math.sqrt(C_W / omega.shape[2]) * (omega @ x) + math.sqrt(C_b) * beta)
+    first = first.detach().requires_grad_(True)
+    z = first
+    for index in range(1, point["depth"]):
+        omega, beta = networks.layer(index, width)
+        source = _layer_norm(z) if architecture.endswith("layer_norm") else z
+        update = math.sqrt(C_W / width) * (omega @ sigma(source)) + math.sqrt(C_b) * beta
+        z = mu * z + update if architecture.startswith("residual") else update
+    v = torch.randn(z.shape, generator=rng, device=z.device, dtype=torch.float64)
+    (gradient,) = torch.autograd.grad((v * z).sum(), first)
+    return gradient.square().sum(dim=(1, 2)) / width
+
+
+def partial_jacobian(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                     ensemble: int) -> list[Measurement]:
+    """APJN J^(1,l) of plain, LayerNorm, residual and residual+LayerNorm MLPs."""
+    results = []
+    for index, point in enumerate(points):
+        rng = generator(seed * 1000 + index, device)
+        batch = ensemble * APJN_NETWORKS
+        widest = max(APJN_WIDTHS)
+        networks = random_networks(batch, widest, widest, point["depth"], rng=rng, device=device)
+        x = torch.full((widest, 1), math.sqrt(point["q"]), dtype=torch.float64, device=device)
+        values = []
+        for width in APJN_WIDTHS:
+            columns = [_apjn(networks, width, x, point, name, rng)
+                       for name in ARCHITECTURES]
+            values.append(torch.stack(columns, dim=-1))
+        samples = _levels(values, ensemble)
+        results.append(Measurement(samples, 1.0 / np.array(APJN_WIDTHS),
+                                   rounding=1e-10 * float(np.abs(samples).max()),
+                                   info={"widths": APJN_WIDTHS, "networks": batch}))
+    return results

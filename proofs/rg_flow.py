@@ -1,0 +1,139 @@
+"""Machine-checked derivations for ``theorylab.theory.rg_flow``.
+
+Gaussian expectations of the activation are kept as undefined functions
+(``<sigma sigma>``, ``<sigma' sigma'>``, ``<sigma^2>``); the steps check the
+algebra that turns the network's definition into each recursion. The power-law
+derivation expands a general odd activation ``sigma = sigma_1 z + sigma_3 z^3``
+symbolically (PDLT §5.3.3). :data:`PRICE` holds consistency checks that end in
+Gaussian expectations rather than a claim's statement; the tests check them.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Derivative, Eq
+from theorylab.theory import rg_flow as theory
+from theorylab.theory.rg_flow import (
+    bias_parameter,
+    criticality,
+    ell,
+    kernel_parameter,
+    nngp_kernel,
+    ntk_kernel,
+    power_law_decay,
+    weight_parameter,
+)
+
+from theorylab.derivation import Derivation, Step
+
+__all__ = ["nngp_from_network", "ntk_from_network", "chi_parallel_from_recursion",
+           "power_law_from_odd_activation", "PRICE"]
+
+C_W, C_b = weight_parameter.symbol, bias_parameter.symbol
+n = sympy.Symbol("n", positive=True, integer=True)
+bias_moment, weight_moment = sympy.symbols("E_b E_W", positive=True)
+K = sympy.Function("K")
+previous_pair = theory._sigma_pair(K(ell - 1))
+previous_slope = theory._derivative_pair(K(ell - 1))
+Theta = sympy.Function(r"\Theta")
+
+nngp_from_network = Derivation(
+    claim=nngp_kernel.id,
+    title="Kernel recursion from z_i = b_i + sum_j W_ij sigma_j",
+    steps=(
+        Step.assume(Eq(K(ell), bias_moment + n * weight_moment * previous_pair),
+                    "E[z_i,a z_i,b] = E[b_i^2] + sum_j E[W_ij^2] <sigma_j,a sigma_j,b>: b, W "
+                    "independent, zero mean, independent of layer l-1 (infinite width: layer "
+                    "l-1 is Gaussian with kernel K^(l-1))"),
+        Step.substitute(Eq(K(ell), C_b + C_W * previous_pair),
+                        {bias_moment: C_b, weight_moment: C_W / n},
+                        "b_i ~ N(0, C_b), W_ij ~ N(0, C_W/n) (PDLT §4.3)"),
+    ),
+)
+
+lambda_W, lambda_b = sympy.symbols("lambda_W lambda_b", positive=True)
+ntk_from_network = Derivation(
+    claim=ntk_kernel.id,
+    title="NTK forward equation from the chain rule through layer l",
+    steps=(
+        Step.assume(Eq(Theta(ell), lambda_b + lambda_W * previous_pair
+                       + n * (C_W / n) * previous_slope * Theta(ell - 1)),
+                    "layer l's own parameters give lambda_b + lambda_W <sigma sigma>; the lower "
+                    "ones act through dz_i/dz_j = W_ij sigma'_j: sum_j E[W_ij^2] <sigma' sigma'> "
+                    "Theta^(l-1) (PDLT Ch. 8)"),
+        Step.equal(Eq(Theta(ell), lambda_b + lambda_W * previous_pair
+                      + C_W * previous_slope * Theta(ell - 1)), "n (C_W/n) = C_W"),
+        Step.substitute(Eq(Theta(ell), C_b + C_W * previous_pair
+                           + C_W * previous_slope * Theta(ell - 1)),
+                        {lambda_W: C_W, lambda_b: C_b},
+                        "'ntk' parameterization: lambda_W = C_W, lambda_b = C_b"),
+    ),
+)
+
+next_kernel = sympy.Function("K'")
+sigma_squared = sympy.Function(r"\langle\sigma^2\rangle")
+Kq = kernel_parameter.symbol
+chi_parallel_from_recursion = Derivation(
+    claim=criticality.id,
+    title="chi_parallel as the slope of the single-input kernel map",
+    steps=(
+        Step.assume(Eq(next_kernel(Kq), C_b + C_W * sigma_squared(Kq)),
+                    "single-input recursion K' = C_b + C_W <sigma^2>_K (rg_flow.nngp_kernel)"),
+        Step.differentiate(Eq(Derivative(next_kernel(Kq), Kq),
+                              C_W * Derivative(sigma_squared(Kq), Kq)), Kq,
+                           "a perturbation dK of the input kernel grows by dK'/dK = chi_par "
+                           "(PDLT §5.1)"),
+    ),
+)
+
+sigma_1, sigma_3 = sympy.Symbol("sigma_1"), sympy.Symbol("sigma_3")
+quadratic, limit_value = sympy.symbols("a_1 L")
+level = sympy.Symbol("l", positive=True)
+flow = sympy.Function("K")
+small = sympy.Symbol("K", positive=True)
+
+power_law_from_odd_activation = Derivation(
+    claim=power_law_decay.id,
+    title="K ~ -1/(a_1 l) at K* = 0 criticality for sigma = sigma_1 z + sigma_3 z^3",
+    steps=(
+        Step.assume(Eq(quadratic, (C_W * (sigma_1**2 * small + 6 * sigma_1 * sigma_3 * small**2
+                                          + 15 * sigma_3**2 * small**3) - small) / small**2),
+                    "a_1(K) = (K' - K)/K^2 with K' = C_W <(s1 z + s3 z^3)^2>_K and Wick's "
+                    "<z^4> = 3K^2, <z^6> = 15K^3 (C_b = 0)"),
+        Step.substitute(Eq(quadratic, 6 * sigma_3 / sigma_1 + 15 * sigma_3**2 * small
+                           / sigma_1**2), {C_W: 1 / sigma_1**2},
+                        "criticality of the K* = 0 class: C_W = 1/sigma_1^2"),
+        Step.limit(Eq(quadratic, 6 * sigma_3 / sigma_1), small, 0,
+                   "K -> 0 along the flow: a_1 = 6 sigma_3/sigma_1 (tanh: -2)"),
+        Step.assume(Eq(Derivative(flow(level), level), 6 * sigma_3 / sigma_1 * flow(level) ** 2),
+                    "deep layers: K^(l+1) - K^(l) = a_1 K^2 + O(K^3), a slowly varying K obeys "
+                    "dK/dl = a_1 K^2"),
+        Step.solve_ode(Eq(flow(level), -sigma_1 / (6 * sigma_3 * level)), flow(level), level,
+                       None, "separable: 1/K = -a_1 l + const, the constant negligible at large l"),
+        Step.substitute(Eq(limit_value / level, -sigma_1 / (6 * sigma_3 * level)),
+                        {flow(level): limit_value / level}, "write K^(l) = L/l"),
+        Step.solve(Eq(limit_value, -sigma_1 / (6 * sigma_3)), limit_value,
+                   "L = lim l K^(l) = -sigma_1/(6 sigma_3) = 1/(-a_1)"),
+    ),
+    ranges={sigma_1: (0.5, 2.0), sigma_3: (-1.0, -0.1), small: (0.01, 0.5)},
+)
+
+# -- consistency checks (not registered: they end in Gaussian expectations) ---------------
+
+k11, k22, k12 = theory.k11, theory.k22, theory.k12
+_relu = theory.ACTIVATIONS["relu"].kernel
+_angle = sympy.acos(k12 / sympy.sqrt(k11 * k22))
+
+PRICE = (
+    Derivation(
+        claim=ntk_kernel.id,
+        title="Price's theorem for relu: <relu' relu'> = d<relu relu>/dK12 = (pi - theta)/(2 pi)",
+        steps=(
+            Step.assume(_relu, "arc-cosine kernel of relu (Cho & Saul 2009)"),
+            Step.differentiate(sympy.diff(_relu, k12), k12, "Price: d<f g>/dK12 = <f' g'>"),
+            Step.equal((sympy.pi - _angle) / (2 * sympy.pi), "sin(acos(rho)) = sqrt(1 - rho^2)"),
+        ),
+        ranges={k11: (0.5, 2.0), k22: (0.5, 2.0), k12: (-0.4, 0.4)},
+        conclusion="expression",
+    ),
+)

@@ -1,0 +1,240 @@
+"""rg_flow: closed forms, quadrature, derivations, the 1/n scaling of the vertex, strategies."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy
+import torch
+from hypothesis import given, settings
+from hypothesis.errors import InvalidArgument
+from scipy import stats
+from theorylab.numerics import rg_flow as numerics
+from theorylab.proofs import rg_flow as proofs
+from theorylab.theory import rg_flow as theory
+
+from theorylab import registry, strategies
+from theorylab.derivation import check_derivation
+from theorylab.verifier import Status, check
+
+
+def _arc_cosine_relu(k11: float, k22: float, k12: float, weight: float) -> tuple:
+    """Independent relu kernel map (Cho & Saul), written out here."""
+    angle = math.acos(max(-1.0, min(1.0, k12 / math.sqrt(k11 * k22))))
+    cross = math.sqrt(k11 * k22) * (math.sin(angle) + (math.pi - angle) * math.cos(angle))
+    return weight * k11 / 2, weight * k22 / 2, weight * cross / (2 * math.pi)
+
+
+def test_relu_example_from_the_issue():
+    value = registry.get("rg_flow.nngp_kernel").predict(
+        activation="relu", depth=4, C_W=2.0, C_b=0.0, x1=[1.0, 0.0], x2=[0.0, 1.0])
+    kernel = (1.0, 1.0, 0.0)
+    for _ in range(3):
+        kernel = _arc_cosine_relu(*kernel, weight=2.0)
+    assert np.allclose(value, kernel, rtol=1e-14)
+    assert value[2] == pytest.approx(0.6048257201129, abs=1e-12)
+
+
+def test_predict_cli_prints_named_components():
+    command = [sys.executable, "-m", "theorylab.cli", "predict", "rg_flow.nngp_kernel",
+               "activation=relu", "depth=4", "C_W=2", "C_b=0", "x1=[1,0]", "x2=[0,1]", "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0 and "No module named theorylab.cli.__main__" in result.stderr:
+        pytest.skip("cli not runnable as a module")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert set(record["components"]) == {"K11", "K22", "K12"}
+    assert record["components"]["K12"] == pytest.approx(0.6048257201129, abs=1e-12)
+
+
+def test_erf_closed_form_agrees_with_quadrature():
+    name = "erf"
+    generic = theory.Activation(name, theory.ACTIVATIONS[name].expression)  # quadrature path
+    exact = theory.gaussian_moments(name, 1.3, 0.7, 0.4)
+    quadrature = theory._moments_float(generic, 1.3, 0.7, 0.4, True)
+    assert np.allclose(exact, quadrature, rtol=1e-12)
+
+
+def test_piecewise_linear_closed_forms_agree_with_monte_carlo_free_integral():
+    from scipy import integrate
+
+    for name in ("relu", "leaky_relu", "abs"):
+        a_plus, a_minus = (float(a) for a in theory.ACTIVATIONS[name].slopes)
+        k11, k22, k12 = 1.3, 0.7, 0.4
+        covariance = np.array([[k11, k12], [k12, k22]])
+        inverse, determinant = np.linalg.inv(covariance), np.linalg.det(covariance)
+
+        def sigma(t: float, ap: float = a_plus, am: float = a_minus) -> float:
+            return ap * t if t > 0 else am * t
+
+        def density(u: float, v: float, inv: np.ndarray = inverse,
+                    det: float = determinant) -> float:
+            x = np.array([u, v])
+            return math.exp(-x @ inv @ x / 2) / (2 * math.pi * math.sqrt(det))
+
+        pieces = [(-12, 0), (0, 12)]
+        total = sum(integrate.dblquad(lambda v, u: sigma(u) * sigma(v) * density(u, v),
+                                      *pu, *pv, epsabs=1e-12, epsrel=1e-12)[0]
+                    for pu in pieces for pv in pieces)
+        assert theory.gaussian_moments(name, k11, k22, k12)[2] == pytest.approx(total, rel=1e-8)
+
+
+def test_sin_quadrature_matches_its_closed_form():
+    k11, k22, k12 = 1.3, 0.8, 0.5
+    moments = theory.gaussian_moments("sin", k11, k22, k12)
+    damping = math.exp(-(k11 + k22) / 2)
+    assert moments[2] == pytest.approx(damping * math.sinh(k12), rel=1e-13)
+    assert moments[5] == pytest.approx(damping * math.cosh(k12), rel=1e-13)
+
+
+def test_precise_path_is_an_independent_rule():
+    fast = theory.nngp_kernels("tanh", 2, 1.5, 0.2, [1.0, 0.3], [0.2, 1.1])
+    precise = theory.nngp_kernels("tanh", 2, 1.5, 0.2, [1.0, 0.3], [0.2, 1.1], precision=30)
+    assert np.allclose(fast, [float(v) for v in precise], rtol=1e-12)
+    assert theory.FLOAT_NODES != theory.PRECISE_NODES
+
+
+def test_price_theorem_derivation_for_relu():
+    for derivation in proofs.PRICE:
+        result = check_derivation(derivation, derivation.steps[-1].expression)
+        assert result.ok and result.status.value == "exact", result
+
+
+def test_every_registered_claim_has_an_exact_derivation():
+    for claim in registry.claims("rg_flow"):
+        found = registry.derivations(claim.id)
+        assert found, claim.id
+        for derivation in found:
+            assert check_derivation(derivation, claim.statement).status.value == "exact"
+
+
+def test_broken_power_law_derivation_fails():
+    import dataclasses
+
+    derivation = proofs.power_law_from_odd_activation
+    steps = list(derivation.steps)
+    wrong = sympy.Eq(proofs.quadratic, 2 * proofs.sigma_3 / proofs.sigma_1)
+    steps[2] = dataclasses.replace(steps[2], expression=wrong)
+    broken = dataclasses.replace(derivation, steps=tuple(steps))
+    assert not check_derivation(broken, registry.get(derivation.claim).statement).ok
+
+
+def test_susceptibilities_and_critical_points():
+    assert theory.chi_parallel("relu", 2.0, 0.7) == pytest.approx(1.0, rel=1e-14)
+    assert theory.chi_perpendicular("relu", 2.0, 0.7) == pytest.approx(1.0, rel=1e-14)
+    assert theory.critical_weight_variance("relu") == 2.0
+    assert theory.critical_weight_variance("leaky_relu") == pytest.approx(2 / 1.04)
+    assert theory.critical_weight_variance("tanh") == 1.0
+    assert theory.critical_weight_variance("erf") == pytest.approx(math.pi / 4)
+    # On the critical line chi_perp(q*) = 1 at the fixed point of (C_W, C_b).
+    bias = theory.critical_bias_variance("tanh", 2.0)
+    q = theory.fixed_point("tanh", 2.0, bias)
+    assert theory.chi_perpendicular("tanh", 2.0, q) == pytest.approx(1.0, rel=1e-9)
+
+
+def test_power_law_coefficients():
+    assert theory.power_law_coefficient("tanh") == pytest.approx(0.5)
+    assert theory.power_law_coefficient("erf") == pytest.approx(0.5)
+    assert theory.power_law_coefficient("sin") == pytest.approx(1.0)
+    # The infinite-width recursion itself: l K^(l) -> 1/2 for tanh (slowly, log corrections).
+    kernel, depth = 0.5, 20000
+    for _ in range(depth):
+        kernel = theory.gaussian_moments("tanh", kernel, kernel, kernel, derivative=False)[0]
+    assert depth * kernel == pytest.approx(0.5, rel=0.01)
+
+
+def test_vertex_scale_invariant_values():
+    assert theory.vertex_ratio("relu", 4) == pytest.approx(15.0)
+    assert theory.vertex_ratio("linear", 4) == pytest.approx(6.0)
+    assert theory.vertex_ratio("abs", 3) == pytest.approx(4.0)
+
+
+def _cross_neuron_covariance(depth: int, widths: tuple[int, ...], batch: int,
+                             seed: int) -> np.ndarray:
+    """Per width: Cov(z_j^2, z_k^2)/K^2 = E[G^2]/E[G]^2 - 1, per block of networks."""
+    rng = torch.Generator().manual_seed(seed)
+    pieces = numerics.vertex_samples("relu", depth, 2.0, widths, batch,
+                                     quantity="cross_neuron", rng=rng, device="cpu")
+    blocks = pieces.reshape(len(widths), 8, batch // 8, 2).mean(dim=2)
+    return (blocks[..., 0] / blocks[..., 1].square() - 1).numpy()
+
+
+def test_vertex_slope_in_one_over_width_is_five_not_fifteen():
+    # At l = 2, Cov(z_j^2, z_k^2)/K^2 = V/(n K^2) exactly: a line in 1/n through 0, slope 5.
+    widths = (4, 8, 16, 32)
+    covariance = _cross_neuron_covariance(2, widths, 40000, seed=3)
+    inverse = np.repeat(1.0 / np.array(widths), covariance.shape[1])
+    fit = stats.linregress(inverse, covariance.ravel())
+    assert abs(fit.slope - 5.0) < 5 * fit.stderr + 0.05
+    assert abs(fit.slope - 15.0) > 20 * fit.stderr  # the single-neuron decoy
+    assert abs(fit.intercept) < 5 * fit.intercept_stderr + 0.005
+
+
+def test_relu_exact_finite_width_vertex():
+    # E[z_j^2 z_k^2] = K^2 (1 + 5/n)^(l-1): at n = 4, l = 3 the ratio is 2.25^2.
+    covariance = _cross_neuron_covariance(3, (4,), 80000, seed=4)
+    assert covariance.mean() + 1 == pytest.approx(2.25**2, rel=0.03)
+
+
+def test_apjn_layer_norm_relu_is_critical_only_without_bias():
+    layer_norm = theory.apjn("relu", 6, 2.0, 0.0, 0.0, 1.0)[1]
+    with_bias = theory.apjn("relu", 6, 2.0, 0.3, 0.0, 1.0)[1]
+    first_step = theory.apjn("relu", 2, 2.0, 0.0, 0.0, 1.0)[1]
+    assert layer_norm == pytest.approx(first_step, rel=1e-12)  # chi_J = 1 after layer 1
+    assert with_bias < 0.5 * first_step
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim_id", ["rg_flow.four_point_vertex", "rg_flow.partial_jacobian",
+                                      "rg_flow.depth_scales"])
+def test_draft_claims_pass_and_reject_decoys(claim_id):
+    claim = theory.draft_claims()[claim_id]
+    verdict = check(claim, seed=2, shrink=False)
+    assert verdict.status is Status.PASS, verdict.summary()
+    assert verdict.decoys_rejected
+
+
+def test_draft_claims_are_not_registered():
+    registered = {claim.id for claim in registry.claims("rg_flow")}
+    assert registered.isdisjoint(theory.draft_claims())
+
+
+# -- strategies ---------------------------------------------------------------------------
+
+
+@settings(max_examples=20, database=None)
+@given(strategies.activations())
+def test_activations_draws_known_names(name):
+    assert name in theory.ACTIVATION_NAMES
+    assert callable(numerics.activation(name))
+
+
+@settings(max_examples=10, database=None)
+@given(strategies.activations(names=["tanh", "erf"]))
+def test_activations_respects_names(name):
+    assert name in ("tanh", "erf")
+
+
+@pytest.mark.parametrize("names", [["softmax"], [], "relu", 3])
+def test_activations_invalid_names_fail_when_drawn(names):
+    strategy = strategies.activations(names=names)
+
+    @given(strategy)
+    def draw(value):
+        pass
+
+    with pytest.raises(InvalidArgument, match="must"):
+        draw()
+
+
+def test_simulation_activations_match_the_theory():
+    grid = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    for name in theory.ACTIVATION_NAMES:
+        expected = theory.ACTIVATIONS[name].function("numpy")(grid.numpy())
+        measured = numerics.activation(name)(grid).numpy()
+        assert np.allclose(measured, np.broadcast_to(expected, measured.shape), atol=1e-12), name

@@ -1,0 +1,1196 @@
+r"""RG flow of wide networks at initialization: kernels, criticality, finite width.
+
+Conventions (Roberts, Yaida & Hanin, "The Principles of Deep Learning Theory",
+PDLT, arXiv:2106.10165), used by every claim of this family:
+
+- ``z^(1) = b + W x`` and ``z^(l+1) = b + W sigma(z^(l))`` with
+  ``W_ij ~ N(0, C_W / n_l)``, ``b_i ~ N(0, C_b)``, width ``n`` in every hidden layer.
+- ``depth`` is the PDLT layer index ``l`` of the preactivation: ``l = 1`` is the
+  output of the first affine layer. neural-tangents' ``Dense -> [sigma -> Dense] x L``
+  computes our ``l = L + 1``.
+- ``K^(1)_ab = C_b + C_W x_a.x_b / n_0`` and ``K^(l+1) = C_b + C_W <sigma_a sigma_b>_{K^(l)}``
+  (PDLT §4.3, the infinite-width kernel recursion).
+- NTK (PDLT Ch. 8, NTK forward equation at infinite width):
+  ``Theta^(l+1) = lambda_b + lambda_W <sigma sigma> + C_W <sigma' sigma'> Theta^(l)``,
+  ``Theta^(1) = lambda_b + lambda_W x.x / n_0``, with ``lambda_W = C_W`` and
+  ``lambda_b = C_b`` (neural-tangents' 'ntk' parameterization, W_std^2 = C_W, b_std^2 = C_b).
+- Susceptibilities (PDLT §5.1): ``chi_par(K) = C_W d<sigma^2>_K / dK`` and
+  ``chi_perp(K) = C_W <sigma'^2>_K``.
+- Four-point vertex (PDLT §4.3, §5.5): ``E[z_i1 z_i2 z_i3 z_i4]_connected =
+  (1/n)[delta_i1i2 delta_i3i4 V + 2 permutations]``; ``Cov(z_j^2, z_k^2) = V/n`` for
+  ``j != k`` while one neuron's excess kurtosis is ``3 V / (n K^2)``.
+
+Activations: ``relu``; ``leaky_relu`` is the ABReLU with slopes ``a_+ = 1`` and
+``a_- = LEAKY_SLOPE = 0.2``; ``abs``; ``erf`` (plain ``erf(z)``, neural-tangents'
+``Erf()``); ``linear``; ``tanh``; ``gelu`` (exact, ``z Phi(z)``); ``swish``
+(``z / (1 + e^-z)``, a.k.a. SiLU); ``sin``. Gaussian expectations are closed
+forms for the first five (``<sigma' sigma'>`` is their K12-derivative by Price's
+theorem, taken by sympy) and Gauss-Hermite quadrature for the others, with an
+mpmath path at any precision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+from hypothesis import strategies as st
+
+from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
+from theorylab.domains import Choice, Integer, Matrix, Real
+from theorylab.errors import ParameterError
+
+__all__ = [
+    "Activation",
+    "ACTIVATIONS",
+    "ACTIVATION_NAMES",
+    "SCALE_INVARIANT",
+    "ZERO_FIXED_POINT",
+    "LEAKY_SLOPE",
+    "gaussian_moments",
+    "nngp_kernels",
+    "ntk_kernels",
+    "nngp_gram",
+    "ntk_gram",
+    "chi_parallel",
+    "chi_perpendicular",
+    "fixed_point",
+    "critical_weight_variance",
+    "critical_bias_variance",
+    "depth_scale",
+    "power_law_coefficient",
+    "vertex_ratio",
+    "apjn",
+    "nngp_kernel",
+    "ntk_kernel",
+    "criticality",
+    "power_law_decay",
+    "draft_claims",
+]
+
+PDLT = Citation(
+    authors=("Daniel A. Roberts", "Sho Yaida", "Boris Hanin"),
+    year=2022,
+    title="The Principles of Deep Learning Theory",
+    where="§4.3, kernel recursion",
+    arxiv="2106.10165",
+    venue="Cambridge University Press",
+)
+SCHOENHOLZ = Citation(
+    authors=("Samuel S. Schoenholz", "Justin Gilmer", "Surya Ganguli", "Jascha Sohl-Dickstein"),
+    year=2017,
+    title="Deep Information Propagation",
+    where="eqs. 5-9 (depth scales xi_q, xi_c) and Fig. 1 (critical line)",
+    arxiv="1611.01232",
+    venue="ICLR",
+)
+DOSHI = Citation(
+    authors=("Darshil Doshi", "Tianyu He", "Andrey Gromov"),
+    year=2021,
+    title="Critical Initialization of Wide and Deep Neural Networks using Partial Jacobians",
+    where="§2-3: APJN recursion J^(l0,l+1) = chi_J^l J^(l0,l); LayerNorm and residual cases",
+    arxiv="2111.12143",
+    venue="NeurIPS 2023",
+)
+
+
+def _cite(base: Citation, where: str) -> Citation:
+    return Citation(base.authors, base.year, base.title, where, base.arxiv, base.venue)
+
+
+LEAKY_SLOPE = sympy.Rational(1, 5)
+
+z = sympy.Symbol("z", real=True)
+k11, k22 = sympy.symbols("K11 K22", positive=True)
+k12 = sympy.Symbol("K12", real=True)
+_theta = sympy.acos(k12 / sympy.sqrt(k11 * k22))
+_cosine = sympy.Symbol("c", real=True)
+
+
+def _abrelu_kernel(a_plus: Any, a_minus: Any) -> sympy.Expr:
+    """<sigma(u) sigma(v)> for the ABReLU: a_+ a_- K12 + (a_+ - a_-)^2 J1(theta) (Cho & Saul)."""
+    arc = sympy.sqrt(k11 * k22) * (sympy.sin(_theta) + (sympy.pi - _theta) * sympy.cos(_theta))
+    return a_plus * a_minus * k12 + (a_plus - a_minus) ** 2 * arc / (2 * sympy.pi)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation and its Gaussian expectations.
+
+    Attributes:
+        name: the public name (``activation=`` parameter).
+        expression: sigma as a sympy expression in ``z``.
+        kernel: closed form of ``<sigma(u) sigma(v)>`` in ``K11, K22, K12``, or None
+            (Gauss-Hermite quadrature).
+        slopes: ``(a_+, a_-)`` for the scale-invariant (ABReLU) class.
+
+    """
+
+    name: str
+    expression: sympy.Expr
+    kernel: sympy.Expr | None = None
+    slopes: tuple[Any, Any] | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def derivative(self) -> sympy.Expr:
+        """Sigma' (sympy)."""
+        return sympy.diff(self.expression, z)
+
+    @property
+    def derivative_kernel(self) -> sympy.Expr | None:
+        """<sigma'(u) sigma'(v)> = d<sigma sigma>/dK12 (Price's theorem), simplified by sympy."""
+        if self.kernel is None:
+            return None
+        if "dk" not in self._cache:
+            self._cache["dk"] = sympy.simplify(sympy.diff(self.kernel, k12))
+        return self._cache["dk"]
+
+    def function(self, module: str, derivative: bool = False) -> Callable:
+        """Sigma (or sigma') lambdified for 'numpy' or 'mpmath'."""
+        key = (module, derivative)
+        if key not in self._cache:
+            expression = self.derivative if derivative else self.expression
+            if self.slopes is not None:  # piecewise-linear: explicit forms (no Heaviside)
+                a_plus, a_minus = (float(a) for a in self.slopes)
+                if derivative:
+                    expression = sympy.Piecewise((a_plus, z > 0), (a_minus, True))
+                else:
+                    expression = sympy.Piecewise((a_plus * z, z > 0), (a_minus * z, True))
+            modules = ["mpmath"] if module == "mpmath" else ["scipy", "numpy"]
+            self._cache[key] = sympy.lambdify(z, expression, modules=modules)
+        return self._cache[key]
+
+    def closed(self, module: str, derivative: bool = False) -> Callable:
+        """The closed-form kernel (or its K12-derivative) as a function of (K11, K22, cosine).
+
+        Written in the cosine ``K12/sqrt(K11 K22)`` so that callers can clamp it to
+        [-1, 1] (rounding puts a diagonal's cosine at 1 + eps, outside arccos' domain).
+        """
+        key = ("closed", module, derivative)
+        if key not in self._cache:
+            expression = self.derivative_kernel if derivative else self.kernel
+            expression = sympy.simplify(expression.subs(k12, _cosine * sympy.sqrt(k11 * k22)))
+            modules = ["mpmath"] if module == "mpmath" else ["scipy", "numpy"]
+            self._cache[key] = sympy.lambdify((k11, k22, _cosine), expression, modules=modules)
+        return self._cache[key]
+
+
+def _scale_invariant(name: str, a_plus: Any, a_minus: Any) -> Activation:
+    expression = sympy.Piecewise((a_plus * z, z > 0), (a_minus * z, True))
+    return Activation(name, expression, _abrelu_kernel(a_plus, a_minus), (a_plus, a_minus))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": _scale_invariant("relu", 1, 0),
+    "leaky_relu": _scale_invariant("leaky_relu", 1, LEAKY_SLOPE),
+    "abs": _scale_invariant("abs", 1, -1),
+    "linear": _scale_invariant("linear", 1, 1),
+    "erf": Activation("erf", sympy.erf(z),
+                      2 / sympy.pi * sympy.asin(2 * k12 / sympy.sqrt((1 + 2 * k11)
+                                                                     * (1 + 2 * k22)))),
+    "tanh": Activation("tanh", sympy.tanh(z)),
+    "gelu": Activation("gelu", z * (1 + sympy.erf(z / sympy.sqrt(2))) / 2),
+    "swish": Activation("swish", z / (1 + sympy.exp(-z))),
+    "sin": Activation("sin", sympy.sin(z)),
+}
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+SCALE_INVARIANT = ("relu", "leaky_relu", "abs", "linear")
+ZERO_FIXED_POINT = ("tanh", "erf", "sin")  # the K* = 0 universality class (PDLT §5.3.3)
+QUADRATURE = tuple(name for name, a in ACTIVATIONS.items() if a.kernel is None)
+
+# -- Gaussian expectations --------------------------------------------------------
+
+FLOAT_NODES = 200  # Gauss-Hermite nodes per axis, float64 path
+PRECISE_NODES = 300  # nodes per axis on the mpmath path (more accurate than float64)
+
+
+@cache
+def _float_rule() -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = np.polynomial.hermite_e.hermegauss(FLOAT_NODES)
+    keep = weights > 1e-300
+    return nodes[keep], weights[keep] / weights.sum()
+
+
+@cache
+def _precise_rule(digits: int) -> tuple[list, list]:
+    """Probabilists' Gauss-Hermite nodes and weights (normalized) to ``digits`` digits.
+
+    Newton-refined from numpy's nodes on the orthonormal recurrence
+    ``h_{k+1} = (x h_k - sqrt(k) h_{k-1}) / sqrt(k+1)``; nodes whose weight is below
+    ``10^-(digits+8)`` cannot change the result at that precision and are dropped.
+    """
+    n = PRECISE_NODES
+    with np.errstate(all="ignore"):  # numpy's weights overflow; only its nodes are used
+        start, _ = np.polynomial.hermite_e.hermegauss(n)
+    nodes, weights = [], []
+    with mpmath.workdps(digits + 15):
+        cutoff = mpmath.mpf(10) ** (-(digits + 8))
+        roots = [mpmath.sqrt(k) for k in range(n + 1)]
+        for guess in start:
+            if guess < 0 or abs(guess) > 2 * math.sqrt(2.3 * (digits + 8)) + 2:
+                continue
+            x = mpmath.mpf(float(guess))
+            for _ in range(60):
+                previous, current = mpmath.mpf(0), mpmath.mpf(1)
+                for k in range(n):
+                    previous, current = current, (x * current - roots[k] * previous) / roots[k + 1]
+                step = current / (roots[n] * previous)
+                x -= step
+                if abs(step) < mpmath.mpf(10) ** (-(digits + 12)):
+                    break
+            previous, current = mpmath.mpf(0), mpmath.mpf(1)
+            for k in range(n - 1):
+                previous, current = current, (x * current - roots[k] * previous) / roots[k + 1]
+            weight = 1 / (n * current**2)
+            if weight < cutoff:
+                continue
+            if x == 0:
+                nodes.append(x)
+                weights.append(weight)
+            else:
+                nodes.extend([x, -x])
+                weights.extend([weight, weight])
+        total = mpmath.fsum(weights)
+        weights = [w / total for w in weights]
+    return nodes, weights
+
+
+def _clamp(value11: Any, value22: Any, value12: Any) -> Any:
+    bound = (value11 * value22) ** 0.5 if not isinstance(value11, mpmath.mpf) else mpmath.sqrt(
+        value11 * value22)
+    return min(max(value12, -bound), bound)
+
+
+def gaussian_moments(activation: str, K11: Any, K22: Any, K12: Any, *,
+                     precision: int | None = None,
+                     derivative: bool = True) -> tuple[Any, ...]:
+    """Gaussian expectations of a pair (u, v) ~ N(0, [[K11, K12], [K12, K22]]).
+
+    Returns ``(<s(u)^2>, <s(v)^2>, <s(u)s(v)>)`` followed, with ``derivative``,
+    by ``(<s'(u)^2>, <s'(v)^2>, <s'(u)s'(v)>)``. Closed forms where known, else a
+    tensor-product Gauss-Hermite rule (float64: FLOAT_NODES nodes; with
+    ``precision``: PRECISE_NODES nodes in mpmath at that many digits).
+    """
+    act = ACTIVATIONS[activation]
+    if act.kernel is not None:
+        module = "mpmath" if precision else "numpy"
+        if precision:
+            cosine = K12 / mpmath.sqrt(K11 * K22)
+        else:
+            cosine = float(K12) / math.sqrt(float(K11) * float(K22))
+        cosine = min(max(cosine, -1), 1)
+        plain = act.closed(module)
+        values = [plain(K11, K11, 1), plain(K22, K22, 1), plain(K11, K22, cosine)]
+        if derivative:
+            slope = act.closed(module, True)
+            values += [slope(K11, K11, 1), slope(K22, K22, 1), slope(K11, K22, cosine)]
+        if precision:
+            return tuple(mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values)
+        return tuple(float(v) for v in values)
+    if precision:
+        return _moments_precise(act, K11, K22, K12, precision, derivative)
+    return _moments_float(act, float(K11), float(K22), float(K12), derivative)
+
+
+def _moments_float(act: Activation, K11: float, K22: float, K12: float,
+                   derivative: bool) -> tuple[float, ...]:
+    nodes, weights = _float_rule()
+    K12 = _clamp(K11, K22, K12)
+    a = math.sqrt(K11)
+    b = K12 / a
+    c = math.sqrt(max(K22 - b * b, 0.0))
+    if K11 == K22 == K12:  # one kernel: the cross term is the diagonal one (1-D rule)
+        values = []
+        for f in [act.function("numpy")] + ([act.function("numpy", True)] if derivative else []):
+            value = float(weights @ np.broadcast_to(f(a * nodes), nodes.shape) ** 2)
+            values += [value, value, value]
+        return tuple(values)
+    u = a * nodes
+    v = b * nodes[:, None] + c * nodes[None, :]
+    functions = [act.function("numpy")]
+    if derivative:
+        functions.append(act.function("numpy", True))
+    values = []
+    for f in functions:
+        fu = np.broadcast_to(f(u), u.shape)
+        fv_diag = np.broadcast_to(f(math.sqrt(K22) * nodes), nodes.shape)
+        fv = np.broadcast_to(f(v), v.shape)
+        values += [float(weights @ fu**2), float(weights @ fv_diag**2),
+                   float(weights @ (fu * (fv @ weights)))]
+    return tuple(values)
+
+
+def _moments_precise(act: Activation, K11: Any, K22: Any, K12: Any, digits: int,
+                     derivative: bool) -> tuple[Any, ...]:
+    nodes, weights = _precise_rule(digits)
+    with mpmath.workdps(digits + 10):
+        K11, K22, K12 = mpmath.mpf(K11), mpmath.mpf(K22), mpmath.mpf(K12)
+        K12 = _clamp(K11, K22, K12)
+        a = mpmath.sqrt(K11)
+        b = K12 / a
+        c = mpmath.sqrt(max(K22 - b * b, mpmath.mpf(0)))
+        root22 = mpmath.sqrt(K22)
+        same = K11 == K22 == K12
+        functions = [act.function("mpmath")]
+        if derivative:
+            functions.append(act.function("mpmath", True))
+        values = []
+        for f in functions:
+            fu = [f(a * x) for x in nodes]
+            diag11 = mpmath.fsum(w * y * y for w, y in zip(weights, fu, strict=True))
+            if same:
+                values += [diag11, diag11, diag11]
+                continue
+            diag22 = mpmath.fsum(w * f(root22 * x) ** 2 for w, x in zip(weights, nodes,
+                                                                          strict=True))
+            # Product weights below 10^-(digits+8) cannot matter: a disc, not the square.
+            floor = mpmath.mpf(10) ** (-(digits + 8))
+            cross = mpmath.fsum(
+                wi * fi * mpmath.fsum(wj * f(b * xi + c * xj) for wj, xj in zip(weights, nodes,
+                                                                                strict=True)
+                                      if wi * wj > floor)
+                for wi, xi, fi in zip(weights, nodes, fu, strict=True))
+            values += [diag11, diag22, cross]
+    return tuple(values)
+
+
+# -- kernel recursions --------------------------------------------------------------
+
+
+def _input_kernel(x1: Any, x2: Any, weight: Any, bias: Any, precision: int | None) -> list:
+    if precision:
+        with mpmath.workdps(precision + 10):
+            v1 = [mpmath.mpf(float(t)) for t in np.ravel(x1)]
+            v2 = [mpmath.mpf(float(t)) for t in np.ravel(x2)]
+            n0 = len(v1)
+            dot = lambda p, q: mpmath.fsum(a * b for a, b in zip(p, q, strict=True))  # noqa: E731
+            return [bias + weight * dot(v1, v1) / n0, bias + weight * dot(v2, v2) / n0,
+                    bias + weight * dot(v1, v2) / n0]
+    x1, x2 = np.ravel(x1).astype(float), np.ravel(x2).astype(float)
+    n0 = x1.size
+    return [bias + weight * float(x1 @ x1) / n0, bias + weight * float(x2 @ x2) / n0,
+            bias + weight * float(x1 @ x2) / n0]
+
+
+def _numbers(precision: int | None, *values: Any) -> list:
+    if precision:
+        return [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values]
+    return [float(v) for v in values]
+
+
+def nngp_kernels(activation: str, depth: int, C_W: float, C_b: float, x1: Any, x2: Any, *,
+                 precision: int | None = None) -> list:
+    """``[K11, K22, K12]`` at layer ``depth`` (PDLT §4.3 recursion)."""
+    with mpmath.workdps((precision or 15) + 10):
+        weight, bias = _numbers(precision, C_W, C_b)
+        kernel = _input_kernel(x1, x2, weight, bias, precision)
+        for _ in range(depth - 1):
+            s11, s22, s12 = gaussian_moments(activation, *kernel, precision=precision,
+                                             derivative=False)
+            kernel = [bias + weight * s11, bias + weight * s22, bias + weight * s12]
+        return kernel
+
+
+def ntk_kernels(activation: str, depth: int, C_W: float, C_b: float, x1: Any, x2: Any, *,
+                lambda_W: float | None = None, lambda_b: float | None = None,
+                precision: int | None = None, derivative_variant: str = "true") -> list:
+    """``[Theta11, Theta22, Theta12]`` at layer ``depth`` (PDLT Ch. 8 forward equation).
+
+    ``lambda_W``/``lambda_b`` default to ``C_W``/``C_b`` (neural-tangents 'ntk').
+    ``derivative_variant`` is for decoys only.
+    """
+    with mpmath.workdps((precision or 15) + 10):
+        weight, bias = _numbers(precision, C_W, C_b)
+        lw, lb = _numbers(precision, C_W if lambda_W is None else lambda_W,
+                          C_b if lambda_b is None else lambda_b)
+        kernel = _input_kernel(x1, x2, weight, bias, precision)
+        theta = _input_kernel(x1, x2, lw, lb, precision)
+        for _ in range(depth - 1):
+            s11, s22, s12, d11, d22, d12 = gaussian_moments(activation, *kernel,
+                                                            precision=precision)
+            if derivative_variant == "relu_pi":  # decoy: <relu' relu'> = (pi - theta)/pi
+                d11, d22, d12 = 2 * d11, 2 * d22, 2 * d12
+            elif derivative_variant == "no_derivative":  # decoy: drop the C_W<s's'> factor
+                d11, d22, d12 = (1 / weight,) * 3
+            theta = [lb + lw * s + weight * d * t
+                     for s, d, t in zip((s11, s22, s12), (d11, d22, d12), theta, strict=True)]
+            kernel = [bias + weight * s11, bias + weight * s22, bias + weight * s12]
+        return theta
+
+
+def _gram_closed(activation: str, gram: Any, depth: int, C_W: float, C_b: float,
+                 ntk: bool) -> Any:
+    """Gram-matrix recursions for closed-form activations, vectorized with torch."""
+    import torch
+
+    act = ACTIVATIONS[activation]
+    if act.kernel is None:
+        raise ParameterError("activation", "an activation with a closed-form kernel for Gram "
+                             "matrices: " + ", ".join(n for n in ACTIVATION_NAMES
+                                                      if ACTIVATIONS[n].kernel is not None),
+                             activation)
+    kernel = C_b + C_W * gram
+    theta = kernel.clone()
+    for _ in range(depth - 1):
+        diagonal = torch.diagonal(kernel)
+        norms = torch.sqrt(diagonal)
+        outer = norms[:, None] * norms[None, :]
+        if act.slopes is not None:
+            a_plus, a_minus = (float(a) for a in act.slopes)
+            cosine = torch.clamp(kernel / outer, -1.0, 1.0)
+            angle = torch.arccos(cosine)
+            sine = torch.sqrt(torch.clamp(1 - cosine * cosine, min=0.0))
+            square = (a_plus - a_minus) ** 2 / (2 * math.pi)
+            expectation = a_plus * a_minus * kernel + square * outer * (
+                sine + (math.pi - angle) * cosine)
+            slope = a_plus * a_minus + square * (math.pi - angle)
+        else:  # erf
+            scaled = 1 + 2 * diagonal
+            product = scaled[:, None] * scaled[None, :]
+            expectation = 2 / math.pi * torch.arcsin(torch.clamp(2 * kernel / torch.sqrt(product),
+                                                                 -1.0, 1.0))
+            slope = 4 / math.pi / torch.sqrt(torch.clamp(product - 4 * kernel * kernel,
+                                                         min=1e-300))
+        if ntk:
+            theta = C_b + C_W * expectation + C_W * slope * theta
+        kernel = C_b + C_W * expectation
+    return theta if ntk else kernel
+
+
+def nngp_gram(activation: str, inputs: Any, depth: int, C_W: float, C_b: float) -> np.ndarray:
+    """NNGP Gram matrix ``K^(depth)`` of the rows of ``inputs`` (N x n_0), float64.
+
+    Closed-form activations only (relu, leaky_relu, abs, linear, erf).
+    """
+    import torch
+
+    x = torch.as_tensor(np.asarray(inputs, dtype=np.float64))
+    gram = x @ x.T / x.shape[1]
+    return _gram_closed(activation, gram, depth, C_W, C_b, ntk=False).numpy()
+
+
+def ntk_gram(activation: str, inputs: Any, depth: int, C_W: float, C_b: float) -> np.ndarray:
+    """NTK Gram matrix ``Theta^(depth)`` ('ntk' parameterization), float64."""
+    import torch
+
+    x = torch.as_tensor(np.asarray(inputs, dtype=np.float64))
+    gram = x @ x.T / x.shape[1]
+    return _gram_closed(activation, gram, depth, C_W, C_b, ntk=True).numpy()
+
+
+# -- susceptibilities and criticality ------------------------------------------------
+
+
+def _expect(activation: str, kernel: Any, precision: int | None) -> tuple[Any, Any]:
+    """(<s^2>_K, <s'^2>_K)."""
+    s, _, _, d, _, _ = gaussian_moments(activation, kernel, kernel, kernel, precision=precision)
+    return s, d
+
+
+def _dk_sigma_squared(activation: str, kernel: Any, precision: int | None) -> Any:
+    """d<s^2>_K/dK = <s'^2 + s s''>_K (Price), or the closed form's total K-derivative."""
+    act = ACTIVATIONS[activation]
+    if act.kernel is not None:
+        key = ("dK", "mpmath" if precision else "numpy")
+        if key not in act._cache:
+            variable = sympy.Symbol("K", positive=True)
+            expression = sympy.simplify(sympy.diff(act.kernel.subs(
+                {k11: variable, k22: variable, k12: variable}), variable))
+            act._cache[key] = sympy.lambdify(variable, expression,
+                                             modules=["mpmath"] if precision else ["numpy"])
+        return act._cache[key](kernel)
+    # <s^2 (z^2 - K)> / (2 K^2): PDLT's form of chi_par, valid for any s.
+    expression = act.expression**2 * (z**2 / sympy.Symbol("K") - 1) / (2 * sympy.Symbol("K"))
+    key = ("weighted", "mpmath" if precision else "numpy")
+    if key not in act._cache:
+        act._cache[key] = sympy.lambdify((z, sympy.Symbol("K")), expression,
+                                         modules=["mpmath"] if precision else ["numpy"])
+    f = act._cache[key]
+    if precision:
+        nodes, weights = _precise_rule(precision)
+        with mpmath.workdps(precision + 10):
+            root = mpmath.sqrt(kernel)
+            return mpmath.fsum(w * f(root * x, kernel) for w, x in zip(weights, nodes,
+                                                                      strict=True))
+    nodes, weights = _float_rule()
+    return float(weights @ f(math.sqrt(kernel) * nodes, kernel))
+
+
+def chi_parallel(activation: str, C_W: float, K: float, *, precision: int | None = None) -> Any:
+    """``chi_par(K) = C_W d<sigma^2>_K/dK`` (PDLT §5.1)."""
+    with mpmath.workdps((precision or 15) + 10):
+        weight, kernel = _numbers(precision, C_W, K)
+        return weight * _dk_sigma_squared(activation, kernel, precision)
+
+
+def chi_perpendicular(activation: str, C_W: float, K: float, *,
+                      precision: int | None = None) -> Any:
+    """``chi_perp(K) = C_W <sigma'^2>_K`` (PDLT §5.1)."""
+    with mpmath.workdps((precision or 15) + 10):
+        weight, kernel = _numbers(precision, C_W, K)
+        return weight * _expect(activation, kernel, precision)[1]
+
+
+def _solve(function: Callable[[Any], Any], low: float, high: float,
+           precision: int | None) -> Any:
+    """A root of ``function`` bracketed in [low, high]: brentq, then mpmath refinement."""
+    from scipy.optimize import brentq
+
+    root = brentq(lambda q: float(function(q)), low, high, xtol=1e-15, rtol=1e-15, maxiter=200)
+    if not precision:
+        return root
+    with mpmath.workdps(precision + 10):
+        return mpmath.findroot(function, mpmath.mpf(root),
+                               tol=mpmath.mpf(10) ** (-2 * precision))
+
+
+def fixed_point(activation: str, C_W: float, C_b: float, *, precision: int | None = None) -> Any:
+    """``K*`` solving ``K = C_b + C_W <sigma^2>_K`` (bounded activations, C_b > 0)."""
+    with mpmath.workdps((precision or 15) + 10):
+        weight, bias = _numbers(precision, C_W, C_b)
+
+        def gap(kernel: Any) -> Any:
+            kernel = mpmath.mpf(kernel) if precision else float(kernel)
+            return bias + weight * _expect(activation, kernel, precision)[0] - kernel
+
+        return _solve(gap, float(C_b) * (1 - 1e-12), float(C_b + C_W) * 1.5 + 1.0, precision)
+
+
+def critical_weight_variance(activation: str, *, precision: int | None = None,
+                             variant: str = "true") -> Any:
+    """Critical ``C_W`` at ``C_b = 0``.
+
+    ``1/A_2`` for the scale-invariant class (PDLT §5.2), ``1/sigma'(0)^2`` for the
+    K* = 0 class (PDLT §5.3.3).
+    """
+    act = ACTIVATIONS[activation]
+    with mpmath.workdps((precision or 15) + 10):
+        if act.slopes is not None:
+            a_plus, a_minus = act.slopes
+            value = (1 / sympy.Integer(a_plus) ** 2 if variant == "one_over_a_plus"
+                     else 2 / (sympy.Integer(a_plus) ** 2 + sympy.nsimplify(a_minus) ** 2))
+        elif activation in ZERO_FIXED_POINT:
+            value = 1 / act.derivative.subs(z, 0) ** 2
+            if variant == "one_over_a_plus":
+                value = 1 / act.derivative.subs(z, 0)
+        else:
+            raise ParameterError("activation", "a scale-invariant or K*=0 activation: "
+                                 + ", ".join(SCALE_INVARIANT + ZERO_FIXED_POINT), activation)
+        return mpmath.mpf(sympy.N(value, (precision or 15) + 10)) if precision else float(value)
+
+
+def critical_bias_variance(activation: str, C_W: float, *, precision: int | None = None) -> Any:
+    """Schoenholz et al.'s critical line: ``C_b`` with ``chi_perp(q*) = 1`` at the fixed point.
+
+    Solves ``C_W <sigma'^2>_q = 1`` for ``q`` and returns ``q - C_W <sigma^2>_q``.
+    """
+    with mpmath.workdps((precision or 15) + 10):
+        weight = _numbers(precision, C_W)[0]
+
+        def gap(kernel: Any) -> Any:
+            kernel = mpmath.mpf(kernel) if precision else float(kernel)
+            return weight * _expect(activation, kernel, precision)[1] - 1
+
+        high = 1.0
+        while float(gap(high)) > 0:
+            high *= 2
+        q = _solve(gap, 1e-12, high, precision)
+        return q - weight * _expect(activation, q, precision)[0]
+
+
+def depth_scale(activation: str, C_W: float, C_b: float, which: str, *,
+                precision: int | None = None) -> Any:
+    """Schoenholz et al.'s depth scales in the ordered phase (c* = 1).
+
+    ``which='variance'``: ``xi_q = -1/ln chi_par(q*)``;
+    ``which='correlation'``: ``xi_c = -1/ln[C_W <sigma'(u1) sigma'(u2)>]`` at
+    ``(q*, c* = 1)``, i.e. ``-1/ln chi_perp(q*)``.
+    """
+    with mpmath.workdps((precision or 15) + 10):
+        q = fixed_point(activation, C_W, C_b, precision=precision)
+        chi = (chi_parallel if which == "variance" else chi_perpendicular)(
+            activation, C_W, q, precision=precision)
+        log = mpmath.log(chi) if precision else math.log(chi)
+        return -1 / log
+
+
+def power_law_coefficient(activation: str, *, precision: int | None = None,
+                          variant: str = "true") -> Any:
+    """``lim l K^(l) = 1/a`` at the K* = 0 criticality, ``a = -a_1 = -6 sigma_3/sigma_1``.
+
+    From ``K' = K + a_1 K^2 + ...`` with ``C_W = 1/sigma_1^2`` (PDLT §5.3.3); derived
+    symbolically for a general odd activation in theorylab.proofs.rg_flow.
+    """
+    act = ACTIVATIONS[activation]
+    series = sympy.series(act.expression, z, 0, 5).removeO()
+    sigma1, sigma3 = series.coeff(z, 1), series.coeff(z, 3)
+    wick = {"true": 6, "no_wick": 2, "one_over_l": None}[variant]
+    value = sympy.Integer(1) if wick is None else -sigma1 / (wick * sigma3)
+    return mpmath.mpf(sympy.N(value, precision + 10)) if precision else float(value)
+
+
+def vertex_ratio(activation: str, depth: int, *, precision: int | None = None) -> Any:
+    """``V^(l)/K^(l)^2 = (3 A_4 / A_2^2 - 1)(l - 1)`` for scale-invariant sigma, C_b = 0.
+
+    ``A_2 = (a_+^2 + a_-^2)/2``, ``A_4 = (a_+^4 + a_-^4)/2`` (PDLT §5.5).
+    """
+    a_plus, a_minus = (sympy.nsimplify(a) for a in ACTIVATIONS[activation].slopes)
+    second = (a_plus**2 + a_minus**2) / 2
+    fourth = (a_plus**4 + a_minus**4) / 2
+    value = (3 * fourth / second**2 - 1) * (depth - 1)
+    return mpmath.mpf(sympy.N(value, precision + 10)) if precision else float(value)
+
+
+ARCHITECTURES = ("plain", "layer_norm", "residual", "residual_layer_norm")
+
+
+def apjn(activation: str, depth: int, C_W: float, C_b: float, mu: float, q: float, *,
+         precision: int | None = None, variant: str = "true") -> list:
+    """``J^(1,depth)`` for the four architectures (Doshi, He & Gromov 2021).
+
+    ``z^(1) = W x + b`` with ``|x|^2/n_0 = q``; then, for ``l >= 1``:
+
+    - plain: ``z^(l+1) = W s(z^(l)) + b``; ``chi_J = C_W <s'^2>_{K^l}``;
+    - layer_norm: ``z^(l+1) = W s(LN(z^(l))) + b``; ``chi_J = C_W E_{N(0,1)}[s'^2] / K^l``,
+      and ``K^(l+1) = C_b + C_W E_{N(0,1)}[s^2]``;
+    - residual: ``z^(l+1) = mu z^(l) + W s(z^(l)) + b``; ``chi_J = mu^2 + C_W <s'^2>_{K^l}``,
+      ``K^(l+1) = mu^2 K^l + C_b + C_W <s^2>_{K^l}``;
+    - residual_layer_norm: ``z^(l+1) = mu z^(l) + W s(LN(z^(l))) + b``;
+      ``chi_J = mu^2 + C_W E_{N(0,1)}[s'^2] / K^l``,
+      ``K^(l+1) = mu^2 K^l + C_b + C_W E_{N(0,1)}[s^2]``.
+
+    ``J^(1,l) = prod_{l'=1}^{l-1} chi_J^(l')``. Returns the four values in ARCHITECTURES order.
+    """
+    with mpmath.workdps((precision or 15) + 10):
+        weight, bias, strength, signal = _numbers(precision, C_W, C_b, mu, q)
+        one = _numbers(precision, 1.0)[0]
+        unit_s2, unit_d2 = _expect(activation, one, precision)
+        results = []
+        for architecture in ARCHITECTURES:
+            kernel = bias + weight * signal
+            total = one
+            residual = architecture.startswith("residual")
+            normalized = architecture.endswith("layer_norm")
+            for _ in range(depth - 1):
+                if normalized:
+                    s2, d2 = unit_s2, unit_d2
+                    gain = weight * d2 if variant == "no_denominator" else weight * d2 / kernel
+                else:
+                    s2, d2 = _expect(activation, kernel, precision)
+                    gain = weight * d2
+                square = (strength if variant == "mu_not_squared" else strength**2)
+                chi = (square if residual else 0) + gain
+                total = total * chi
+                kernel = (strength**2 * kernel if residual else 0) + bias + weight * s2
+            results.append(total)
+        return results
+
+
+# -- claims ---------------------------------------------------------------------------
+
+activation_parameter = Parameter("activation", Choice(ACTIVATION_NAMES),
+                                 "elementwise activation sigma (see module conventions)")
+depth_parameter = Parameter("depth", Integer(1, sample_upper=3),
+                            "PDLT layer index l of the preactivation (l = 1: first affine layer)")
+weight_parameter = Parameter("C_W", Real(0, math.inf, sample_lower=0.5, sample_upper=2.5),
+                             "weight variance: W_ij ~ N(0, C_W / n)", latex="C_W")
+bias_parameter = Parameter("C_b", Real(0, math.inf, lower_open=False, sample_lower=0.0,
+                                       sample_upper=0.5),
+                           "bias variance: b_i ~ N(0, C_b)", latex="C_b")
+x1_parameter = Parameter("x1", Matrix(ndim=1), "first input x_1 in R^{n_0}", latex="x_1")
+x2_parameter = Parameter("x2", Matrix(ndim=1, same_shape_as="x1"), "second input x_2",
+                         latex="x_2")
+
+NETWORK = (
+    "z^(1) = b + W x, z^(l+1) = b + W sigma(z^(l)); W_ij ~ N(0, C_W/n_l), b_i ~ N(0, C_b); "
+    "every hidden layer has width n (PDLT).",
+    "depth = PDLT layer index l: l = 1 is the first affine layer's output; neural-tangents' "
+    "Dense -> [sigma -> Dense] x L is l = L + 1.",
+    "leaky_relu has negative slope 0.2; gelu is exact (z Phi(z)); swish is z/(1 + e^-z).",
+)
+WIDTH_BIAS = SystematicError(
+    variable="1/width",
+    order=1,
+    description="Finite width biases the measured kernels by O(l/n); the simulation runs nested "
+    "networks at three widths (the narrower ones are sub-blocks of the widest: common random "
+    "numbers) and the verifier extrapolates in 1/n (Richardson), bounding the rest by the last "
+    "two corrections.",
+)
+
+
+@st.composite
+def _kernel_points(draw: st.DrawFn, max_depth: int = 3) -> dict[str, Any]:
+    activation = draw(st.sampled_from(ACTIVATION_NAMES))
+    dimension = draw(st.integers(2, 4))
+    generator = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    first = generator.standard_normal(dimension)
+    first *= math.sqrt(dimension) / np.linalg.norm(first) * draw(st.floats(0.7, 1.3))
+    # Keep the correlation away from 0 so that K12 is a sizeable number to check.
+    other = generator.standard_normal(dimension)
+    other -= (other @ first) / (first @ first) * first
+    other *= np.linalg.norm(first) / max(np.linalg.norm(other), 1e-12)
+    angle = draw(st.floats(0.2, 1.2))
+    second = (math.cos(angle) * first + math.sin(angle) * other) * draw(st.floats(0.7, 1.3))
+    return {"activation": activation, "depth": draw(st.integers(1, max_depth)),
+            "C_W": draw(st.floats(0.8, 2.2)), "C_b": draw(st.floats(0.05, 0.5)),
+            "x1": first, "x2": second}
+
+
+def _kernel_hook(function: Callable, **options: Any) -> Callable:
+    def evaluate(params: dict[str, Any], precision: int | None) -> Any:
+        value = function(params["activation"], params["depth"], params["C_W"], params["C_b"],
+                         params["x1"], params["x2"], precision=precision, **options)
+        return value if precision else np.asarray(value, dtype=np.float64)
+
+    return evaluate
+
+
+K11s, K22s, K12s = sympy.symbols("K11 K22 K12")
+ell = depth_parameter.symbol
+_sigma_pair = sympy.Function(r"\langle\sigma\sigma\rangle")
+_derivative_pair = sympy.Function(r"\langle\sigma'\sigma'\rangle")
+
+nngp_kernel = Claim(
+    id="rg_flow.nngp_kernel",
+    title="Infinite-width NNGP kernel of two inputs at layer l",
+    citation=PDLT,
+    parameters=(activation_parameter, depth_parameter, weight_parameter, bias_parameter,
+                x1_parameter, x2_parameter),
+    quantity=sympy.Function("K")(ell),
+    statement=bias_parameter.symbol + weight_parameter.symbol * _sigma_pair(
+        sympy.Function("K")(ell - 1)),
+    conventions=NETWORK + (
+        "K^(1)_ab = C_b + C_W x_a.x_b/n_0; K^(l+1) = C_b + C_W <sigma_a sigma_b>_{K^(l)}.",
+        "Closed forms: ABReLU arc-cosine kernel (relu, leaky_relu, abs, linear), "
+        "(2/pi) arcsin(2K12/sqrt((1+2K11)(1+2K22))) for erf; Gauss-Hermite quadrature (200 "
+        "nodes per axis; 400 in mpmath with precision=) for tanh, gelu, swish, sin.",
+    ),
+    simulation="theorylab.numerics.rg_flow:nngp_kernel",
+    systematic_error=WIDTH_BIAS,
+    evaluate=_kernel_hook(nngp_kernels),
+    sample=_kernel_points,
+    components=("K11", "K22", "K12"),
+    decoys=(
+        Decoy("relu_halved_twice", "C_W <sigma sigma>/2: the 1/2 of relu counted twice "
+              "(Gaussian expectation divided by 2 again)",
+              evaluate=lambda p, precision: np.asarray(nngp_kernels(
+                  p["activation"], p["depth"], p["C_W"] / 2 if p["depth"] > 1 else p["C_W"],
+                  p["C_b"], p["x1"], p["x2"]))),
+        Decoy("depth_off_by_one", "one layer too many (neural-tangents' L read as PDLT's l)",
+              evaluate=lambda p, precision: np.asarray(nngp_kernels(
+                  p["activation"], p["depth"] + 1, p["C_W"], p["C_b"], p["x1"], p["x2"]))),
+        Decoy("input_not_normalized", "x.x without the 1/n_0 of the first layer",
+              evaluate=lambda p, precision: np.asarray(nngp_kernels(
+                  p["activation"], p["depth"], p["C_W"], p["C_b"],
+                  p["x1"] * math.sqrt(len(p["x1"])), p["x2"] * math.sqrt(len(p["x2"]))))),
+    ),
+    ensemble=32,
+    budget=5,
+    resolution=0.05,
+)
+
+ntk_kernel = Claim(
+    id="rg_flow.ntk_kernel",
+    title="Infinite-width neural tangent kernel of two inputs at layer l",
+    citation=_cite(PDLT, "Ch. 8, NTK forward equation at infinite width"),
+    parameters=nngp_kernel.parameters,
+    quantity=sympy.Function(r"\Theta")(ell),
+    statement=bias_parameter.symbol + weight_parameter.symbol * _sigma_pair(
+        sympy.Function("K")(ell - 1)) + weight_parameter.symbol * _derivative_pair(
+        sympy.Function("K")(ell - 1)) * sympy.Function(r"\Theta")(ell - 1),
+    conventions=NETWORK + (
+        "Theta^(1) = lambda_b + lambda_W x.x/n_0; Theta^(l+1) = lambda_b + lambda_W <sigma sigma> "
+        "+ C_W <sigma' sigma'> Theta^(l), with lambda_W = C_W and lambda_b = C_b "
+        "(neural-tangents' 'ntk' parameterization; the NTK sums over the standard-normal "
+        "parameters omega of W = sqrt(C_W/n) omega and b = sqrt(C_b) beta).",
+        "<sigma' sigma'> = d<sigma sigma>/dK12 (Price's theorem), differentiated by sympy for "
+        "the closed forms; Gauss-Hermite quadrature of sigma' otherwise.",
+    ),
+    simulation="theorylab.numerics.rg_flow:ntk_kernel",
+    systematic_error=WIDTH_BIAS,
+    evaluate=_kernel_hook(ntk_kernels),
+    # Depth <= 2 at the default budget: the projected-gradient NTK estimate is noisier.
+    sample=lambda: _kernel_points(max_depth=2),
+    components=("Theta11", "Theta22", "Theta12"),
+    uses=("rg_flow.nngp_kernel",),
+    decoys=(
+        Decoy("relu_derivative_pi", "<sigma' sigma'> doubled, e.g. <relu' relu'> = "
+              "(pi - theta)/pi instead of (pi - theta)/(2 pi)",
+              evaluate=_kernel_hook(ntk_kernels, derivative_variant="relu_pi")),
+        Decoy("nngp_for_ntk", "the NNGP kernel K^(l) reported as the NTK",
+              evaluate=_kernel_hook(nngp_kernels)),
+        Decoy("no_chain_factor", "Theta^(l+1) = lambda_b + lambda_W <ss> + Theta^(l) (missing "
+              "C_W <sigma' sigma'>)",
+              evaluate=_kernel_hook(ntk_kernels, derivative_variant="no_derivative")),
+    ),
+    ensemble=32,
+    budget=5,
+    resolution=0.05,
+)
+
+# -- 3. criticality ----------------------------------------------------------------------
+
+CRITICALITY_QUANTITIES = ("chi_parallel", "chi_perpendicular", "fixed_point",
+                          "critical_weight_variance", "critical_bias_variance")
+quantity_criticality = Parameter("quantity", Choice(CRITICALITY_QUANTITIES),
+                                 "which quantity: chi_parallel(K), chi_perpendicular(K), "
+                                 "fixed_point K*(C_W, C_b), critical_weight_variance (C_b = 0), "
+                                 "critical_bias_variance(C_W) on the tanh/erf critical line")
+kernel_parameter = Parameter("K", Real(0, math.inf), "single-input kernel K at which the "
+                             "susceptibilities are evaluated")
+BOUNDED = ("tanh", "erf")
+
+
+def _criticality_value(params: dict[str, Any], precision: int | None,
+                       variant: str = "true") -> Any:
+    quantity, activation = params["quantity"], params["activation"]
+    C_W, C_b, K = params["C_W"], params["C_b"], params["K"]
+    if variant == "one_over_a_plus" and activation in SCALE_INVARIANT and quantity in (
+            "chi_parallel", "chi_perpendicular", "critical_weight_variance"):
+        # A_2 read as a_+^2: <relu^2>_K = K instead of K/2.
+        square = float(ACTIVATIONS[activation].slopes[0]) ** 2
+        return 1 / square if quantity == "critical_weight_variance" else C_W * square
+    if quantity == "chi_parallel":
+        if variant == "parallel_is_perpendicular":
+            return chi_perpendicular(activation, C_W, K, precision=precision)
+        return chi_parallel(activation, C_W, K, precision=precision)
+    if quantity == "chi_perpendicular":
+        if variant == "parallel_is_perpendicular":
+            return chi_parallel(activation, C_W, K, precision=precision)
+        if variant == "derivative_mean_squared":
+            _, _, _, d, _, _ = gaussian_moments(activation, K, K, 0.0, precision=precision)
+            return C_W * d  # <s'(u) s'(v)> at zero correlation: <s'>^2
+        return chi_perpendicular(activation, C_W, K, precision=precision)
+    if quantity == "fixed_point":
+        if variant == "derivative_mean_squared":  # K* without its C_b
+            return fixed_point(activation, C_W, C_b, precision=precision) - C_b
+        return fixed_point(activation, C_W, C_b, precision=precision)
+    if quantity == "critical_weight_variance":
+        return critical_weight_variance(activation, precision=precision,
+                                        variant="one_over_a_plus" if variant == "one_over_a_plus"
+                                        else "true")
+    if variant == "parallel_is_perpendicular":  # critical line from chi_par = 1 instead
+        def gap(kernel: Any) -> Any:
+            return chi_parallel(activation, C_W, kernel) - 1
+        from scipy.optimize import brentq
+        q = brentq(gap, 1e-9, 50.0)
+        return q - C_W * _expect(activation, q, None)[0]
+    return critical_bias_variance(activation, C_W, precision=precision)
+
+
+def _criticality_check(point: dict[str, Any]) -> bool:
+    quantity, activation = point["quantity"], point["activation"]
+    if quantity in ("fixed_point",):
+        return activation in BOUNDED and point["C_b"] > 0
+    if quantity == "critical_bias_variance":
+        return activation in BOUNDED and point["C_W"] > critical_weight_variance(activation)
+    if quantity == "critical_weight_variance":
+        return activation in SCALE_INVARIANT + ZERO_FIXED_POINT
+    return True
+
+
+@st.composite
+def _criticality_points(draw: st.DrawFn) -> dict[str, Any]:
+    quantity = draw(st.sampled_from(CRITICALITY_QUANTITIES))
+    if quantity in ("fixed_point", "critical_bias_variance"):
+        activation = draw(st.sampled_from(BOUNDED))
+    elif quantity == "critical_weight_variance":
+        activation = draw(st.sampled_from(SCALE_INVARIANT + ZERO_FIXED_POINT))
+    else:
+        activation = draw(st.sampled_from(ACTIVATION_NAMES))
+    # On the critical line, C_W >= 2.5 times critical keeps sigma_b^2 well above 0.
+    low = 2.5 * critical_weight_variance(activation) if quantity == "critical_bias_variance" \
+        else 0.5
+    return {"quantity": quantity, "activation": activation,
+            "C_W": draw(st.floats(low, low + 1.5)),
+            "C_b": draw(st.floats(0.05, 1.0)), "K": draw(st.floats(0.2, 1.2))}
+
+
+criticality = Claim(
+    id="rg_flow.criticality",
+    title="Susceptibilities, fixed points and critical initializations",
+    citation=_cite(PDLT, "§5.1 (chi_par, chi_perp, K*), §5.2 (scale-invariant class), "
+                         "§5.3.3 (K* = 0 class)"),
+    parameters=(quantity_criticality, activation_parameter, weight_parameter, bias_parameter,
+                kernel_parameter),
+    quantity=sympy.Symbol(r"\chi"),
+    statement=weight_parameter.symbol * sympy.Derivative(
+        sympy.Function(r"\langle\sigma^2\rangle")(kernel_parameter.symbol),
+        kernel_parameter.symbol),
+    conventions=NETWORK + (
+        "chi_parallel(K) = C_W d<sigma^2>_K/dK; chi_perpendicular(K) = C_W <sigma'^2>_K "
+        "(both at the given K; C_b is not used).",
+        "fixed_point: K* = C_b + C_W <sigma^2>_{K*} for tanh/erf with C_b > 0 (K is not used).",
+        "critical_weight_variance: C_W with chi = 1 at C_b = 0: 1/A_2, A_2 = (a_+^2 + a_-^2)/2, "
+        "for the scale-invariant class (relu: 2), 1/sigma'(0)^2 for the K* = 0 class (tanh: 1, "
+        "erf: pi/4); C_W, C_b, K are not used.",
+        "critical_bias_variance: Schoenholz et al.'s critical line sigma_b^2(sigma_w^2 = C_W) "
+        "for tanh/erf: chi_perp(q*) = 1 at the fixed point q* (C_b, K not used).",
+    ),
+    simulation="theorylab.numerics.rg_flow:criticality",
+    systematic_error=SystematicError(
+        "none", 1, "Unbiased single-layer estimators (pathwise derivative, Jacobian norm); the "
+        "fixed point and the critical line are roots of the measured layer map with common "
+        "random numbers, biased by O(1/(n x networks)), far below the standard error."),
+    constraints=(Constraint("the quantity is defined for the activation and C_W (fixed_point and "
+                            "critical_bias_variance: tanh or erf with C_W above critical; "
+                            "critical_weight_variance: scale-invariant or K*=0 activations)",
+                            _criticality_check, ("activation", "quantity", "C_W")),),
+    evaluate=lambda params, precision: _criticality_value(params, precision),
+    sample=_criticality_points,
+    uses=("rg_flow.nngp_kernel",),
+    decoys=(
+        Decoy("parallel_is_perpendicular", "chi_par and chi_perp swapped (equal only for the "
+              "scale-invariant class)",
+              evaluate=lambda p, precision: _criticality_value(p, None,
+                                                               "parallel_is_perpendicular")),
+        Decoy("one_over_a_plus", "A_2 read as a_+^2 (relu: chi = C_W, critical C_W = 1 instead "
+              "of 2; erf: 1/sigma'(0) for 1/sigma'(0)^2)",
+              evaluate=lambda p, precision: _criticality_value(p, None, "one_over_a_plus")),
+        Decoy("derivative_mean_squared", "<sigma'>^2 in place of <sigma'^2>; K* without C_b",
+              evaluate=lambda p, precision: _criticality_value(p, None,
+                                                               "derivative_mean_squared")),
+    ),
+    ensemble=16,
+    budget=12,
+    resolution=0.05,
+)
+
+# -- 4. depth scales ------------------------------------------------------------------
+
+DEPTH_QUANTITIES = ("variance_depth_scale", "correlation_depth_scale")
+
+
+def _depth_value(params: dict[str, Any], precision: int | None, variant: str = "true") -> Any:
+    which = "variance" if params["quantity"] == "variance_depth_scale" else "correlation"
+    if variant == "swapped":
+        which = "correlation" if which == "variance" else "variance"
+    value = depth_scale(params["activation"], params["C_W"], params["C_b"], which,
+                        precision=precision)
+    if variant == "inverse":
+        return 1 / value
+    return value
+
+
+@st.composite
+def _depth_points(draw: st.DrawFn) -> dict[str, Any]:
+    return {"quantity": draw(st.sampled_from(DEPTH_QUANTITIES)),
+            "activation": draw(st.sampled_from(BOUNDED)),
+            "C_W": draw(st.floats(0.5, 1.5)), "C_b": draw(st.floats(0.3, 1.0))}
+
+
+def _ordered(point: dict[str, Any]) -> bool:
+    q = fixed_point(point["activation"], point["C_W"], point["C_b"])
+    return chi_perpendicular(point["activation"], point["C_W"], q) < 1
+
+
+_depth_scales_draft = lambda: Claim(  # noqa: E731
+    id="rg_flow.depth_scales",
+    title="Depth scales of signal propagation in the ordered phase",
+    citation=SCHOENHOLZ,
+    parameters=(Parameter("quantity", Choice(DEPTH_QUANTITIES),
+                          "variance_depth_scale xi_q or correlation_depth_scale xi_c"),
+                Parameter("activation", Choice(BOUNDED), "tanh or erf"),
+                weight_parameter, Parameter("C_b", Real(0, math.inf), "bias variance sigma_b^2",
+                                            latex="C_b")),
+    quantity=sympy.Symbol(r"\xi"),
+    statement=-1 / sympy.log(sympy.Symbol(r"\chi(q^*)")),
+    conventions=(
+        "sigma_w^2 = C_W, sigma_b^2 = C_b; q* is the fixed point of the variance map.",
+        "xi_q^-1 = -ln chi_par(q*); xi_c^-1 = -ln[C_W <sigma'(u1) sigma'(u2)>] at (q*, c*), "
+        "which in the ordered phase (c* = 1, chi_perp(q*) < 1, the domain here) is "
+        "-ln chi_perp(q*).",
+        "Measured on real deep networks: 1 - c^(l) of two inputs decays as e^(-l/xi_c) and "
+        "dq^(l)/dq^(1) as e^(-l/xi_q).",
+    ),
+    simulation="theorylab.numerics.rg_flow:depth_scales",
+    systematic_error=SystematicError("1/width", 1, "The log-slope of a product of random layer "
+                                     "factors is biased by O(1/n); three nested widths, "
+                                     "Richardson in 1/n."),
+    constraints=(Constraint("the network is in the ordered phase (chi_perp(q*) < 1)", _ordered,
+                            ("C_W", "C_b")),),
+    evaluate=lambda params, precision: _depth_value(params, precision),
+    sample=lambda: _depth_points().filter(_ordered),
+    uses=("rg_flow.criticality",),
+    decoys=(
+        Decoy("swapped", "xi_q from chi_perp and xi_c from chi_par",
+              evaluate=lambda p, precision: _depth_value(p, None, "swapped")),
+        Decoy("inverse", "-ln chi for xi (the rate, not the depth scale)",
+              evaluate=lambda p, precision: _depth_value(p, None, "inverse")),
+    ),
+    ensemble=16,
+    budget=4,
+    resolution=0.05,
+)
+
+# -- 5. power-law decay -----------------------------------------------------------------
+
+power_law_decay = Claim(
+    id="rg_flow.power_law_decay",
+    title="Power-law decay K^(l) ~ 1/(a l) of the kernel at K* = 0 criticality",
+    citation=_cite(PDLT, "§5.3.3 (K* = 0 universality class: K^(l) ~ 1/(-a_1 l))"),
+    parameters=(Parameter("activation", Choice(ZERO_FIXED_POINT), "tanh, erf or sin"),),
+    quantity=sympy.Limit(ell * sympy.Function("K")(ell), ell, sympy.oo),
+    statement=-sympy.Symbol("sigma_1") / (6 * sympy.Symbol("sigma_3")),
+    conventions=(
+        "C_b = 0 and C_W = 1/sigma_1^2 (criticality of the K* = 0 class), sigma(z) = sigma_1 z + "
+        "sigma_3 z^3 + ...; then K' = K + a_1 K^2 + ... with a_1 = 6 sigma_3/sigma_1 and "
+        "K^(l) ~ 1/(-a_1 l) (tanh, erf: 1/(2l); sin: 1/l).",
+        "The simulation measures 1/a(K) with a(K) = 1/K' - 1/K on one random critical layer "
+        "at K = 0.08, 0.04, 0.02 and extrapolates K -> 0 (the flow 1/K^(l+1) = 1/K^(l) + a + "
+        "O(K) gives K^(l) ~ 1/(a l)).",
+    ),
+    simulation="theorylab.numerics.rg_flow:power_law_decay",
+    systematic_error=SystematicError("input kernel K", 1, "a(K) = a + O(K) from the next Taylor "
+                                     "terms; three kernels, Richardson in K."),
+    evaluate=lambda params, precision: power_law_coefficient(params["activation"],
+                                                             precision=precision),
+    decoys=(
+        Decoy("one_over_l", "K ~ 1/l instead of 1/(2l)",
+              evaluate=lambda p, precision: power_law_coefficient(p["activation"],
+                                                                  variant="one_over_l")),
+        Decoy("no_wick", "a_1 = 2 sigma_3/sigma_1: <z^4> = K^2 instead of 3 K^2",
+              evaluate=lambda p, precision: power_law_coefficient(p["activation"],
+                                                                  variant="no_wick")),
+    ),
+    ensemble=16,
+    budget=3,
+    resolution=0.05,
+)
+
+# -- 6. four-point vertex ---------------------------------------------------------------
+
+VERTEX_QUANTITIES = ("cross_neuron", "single_neuron")
+
+
+def _vertex_value(params: dict[str, Any], precision: int | None, variant: str = "true") -> Any:
+    ratio = vertex_ratio(params["activation"], params["depth"] + (variant == "depth_off_by_one"),
+                         precision=precision)
+    single = params["quantity"] == "single_neuron"
+    if variant == "swapped_normalization":
+        single = not single
+    if variant == "gaussian_activation":
+        ratio = 2 * (params["depth"] - 1)
+    return 3 * ratio if single else ratio
+
+
+vertex_depth = Parameter("depth", Integer(1, sample_upper=4), "PDLT layer index l")
+_four_point_vertex_draft = lambda: Claim(  # noqa: E731
+    id="rg_flow.four_point_vertex",
+    title="Four-point vertex: the leading finite-width correction at criticality",
+    citation=_cite(PDLT, "§5.5 (four-point vertex of the scale-invariant class) and §4.3 "
+                         "(V recursion)"),
+    parameters=(Parameter("quantity", Choice(VERTEX_QUANTITIES),
+                          "cross_neuron: lim n Cov(z_j^2, z_k^2)/K^2 = V/K^2 (j != k); "
+                          "single_neuron: lim n (E[z^4]/E[z^2]^2 - 3) = 3 V/K^2"),
+                Parameter("activation", Choice(SCALE_INVARIANT), "scale-invariant activation"),
+                vertex_depth,
+                Parameter("C_W", Real(0, math.inf, sample_lower=0.5, sample_upper=3.0),
+                          "weight variance (V/K^2 does not depend on it when C_b = 0)")),
+    quantity=sympy.Symbol("V^{(l)}") / sympy.Symbol("K^{(l)}") ** 2,
+    statement=(3 * sympy.Symbol("A_4") / sympy.Symbol("A_2") ** 2 - 1) * (vertex_depth.symbol - 1),
+    conventions=(
+        "C_b = 0; sigma is scale-invariant (ABReLU), A_2 = (a_+^2 + a_-^2)/2, "
+        "A_4 = (a_+^4 + a_-^4)/2; relu: 5(l - 1), linear and abs: 2(l - 1).",
+        "Normalization: E[z_i1 z_i2 z_i3 z_i4]_c = (1/n)[d_i1i2 d_i3i4 V + 2 perms]; for j != k "
+        "Cov(z_j^2, z_k^2) = V/n, a single neuron's excess kurtosis is 3V/(n K^2).",
+        "V^(l+1) = chi_par^2 V^(l) + C_W^2 (<sigma^4> - <sigma^2>^2); relu's exact finite-width "
+        "form is E[z_j^2 z_k^2] = K^2 (1 + 5/n)^(l-1).",
+    ),
+    simulation="theorylab.numerics.rg_flow:four_point_vertex",
+    systematic_error=SystematicError("1/width", 1, "n x (measured covariance) = V + O(1/n); "
+                                     "three widths, Richardson in 1/n (exact for relu at l <= 4: "
+                                     "the series is a polynomial of degree l - 2)."),
+    evaluate=lambda params, precision: _vertex_value(params, precision),
+    uses=("rg_flow.criticality",),
+    decoys=(
+        Decoy("swapped_normalization", "single-neuron (15) vs cross-neuron (5) normalization "
+              "swapped", evaluate=lambda p, precision: _vertex_value(p, None,
+                                                                     "swapped_normalization")),
+        Decoy("depth_off_by_one", "l in place of l - 1",
+              evaluate=lambda p, precision: _vertex_value(p, None, "depth_off_by_one")),
+        Decoy("gaussian_activation", "the deep-linear value 2(l - 1) for every activation",
+              evaluate=lambda p, precision: _vertex_value(p, None, "gaussian_activation")),
+    ),
+    sample=lambda: st.fixed_dictionaries({
+        "quantity": st.sampled_from(VERTEX_QUANTITIES),
+        "activation": st.sampled_from(SCALE_INVARIANT),
+        "depth": st.integers(2, 4), "C_W": st.floats(0.5, 3.0)}),
+    ensemble=16,
+    budget=6,
+    resolution=0.05,
+)
+
+# -- 7. partial Jacobians -----------------------------------------------------------------
+
+
+def _apjn_hook(variant: str = "true") -> Callable:
+    def evaluate(params: dict[str, Any], precision: int | None) -> Any:
+        value = apjn(params["activation"], params["depth"], params["C_W"], params["C_b"],
+                     params["mu"], params["q"], precision=precision if variant == "true" else None,
+                     variant=variant)
+        return value if precision and variant == "true" else np.asarray(value, dtype=np.float64)
+
+    return evaluate
+
+
+_partial_jacobian_draft = lambda: Claim(  # noqa: E731
+    id="rg_flow.partial_jacobian",
+    title="Averaged partial Jacobian norm with LayerNorm and residual connections",
+    citation=DOSHI,
+    parameters=(activation_parameter,
+                Parameter("depth", Integer(1, sample_upper=4), "layer l of J^(1,l)"),
+                weight_parameter, bias_parameter,
+                Parameter("mu", Real(0, math.inf, lower_open=False), "residual strength mu",
+                          latex="mu"),
+                Parameter("q", Real(0, math.inf),
+                          "input signal |x|^2/n_0, so K^(1) = C_b + C_W q")),
+    quantity=sympy.Symbol("J^{1,l}"),
+    statement=sympy.Product(sympy.Symbol(r"\chi_J^{l'}"), (sympy.Symbol("l'"), 1, ell - 1)),
+    conventions=(
+        "J^(l0,l) = (1/n_l) sum_jk E[(dz_j^l/dz_k^l0)^2], here with l0 = 1; components: plain, "
+        "layer_norm, residual, residual_layer_norm.",
+        "LayerNorm (no affine parameters) acts on preactivations before sigma: "
+        "z^(l+1) = W sigma(LN(z^(l))) + b; residual: z^(l+1) = mu z^(l) + W sigma(.) + b.",
+        "chi_J: plain C_W <s'^2>_K; layer_norm C_W E_N(0,1)[s'^2] / K^l with "
+        "K^l = C_b + C_W E_N(0,1)[s^2] for l >= 2 (critical for relu iff C_b = 0); residual "
+        "mu^2 + C_W <s'^2>_K; residual_layer_norm mu^2 + C_W E_N(0,1)[s'^2]/K^l.",
+    ),
+    simulation="theorylab.numerics.rg_flow:partial_jacobian",
+    systematic_error=WIDTH_BIAS,
+    evaluate=_apjn_hook(),
+    sample=lambda: st.fixed_dictionaries({
+        "activation": st.sampled_from(ACTIVATION_NAMES), "depth": st.integers(2, 4),
+        "C_W": st.floats(0.8, 2.2), "C_b": st.floats(0.05, 0.5), "mu": st.floats(0.3, 1.0),
+        "q": st.floats(0.5, 2.0)}),
+    components=ARCHITECTURES,
+    uses=("rg_flow.criticality",),
+    decoys=(
+        Decoy("layer_norm_without_denominator", "chi_J for LayerNorm without the normalizing "
+              "1/K^l", evaluate=_apjn_hook("no_denominator")),
+        Decoy("mu_not_squared", "mu in place of mu^2 in the residual chi_J",
+              evaluate=_apjn_hook("mu_not_squared")),
+    ),
+    ensemble=16,
+    budget=4,
+    resolution=0.05,
+)
+
+
+def draft_claims() -> dict[str, Claim]:
+    """Claims whose simulations cannot yet reach the battery's 5% resolution at a CI budget.
+
+    ``rg_flow.depth_scales``, ``rg_flow.four_point_vertex`` and ``rg_flow.partial_jacobian``
+    are declared here, with their decoys and simulations, but kept out of the registry
+    (built on demand, not module-level Claims) until their checks are tight enough.
+    ``theorylab.verifier.check(draft_claims()[id], budget=..., ensemble=...)`` runs them.
+    """
+    return {claim.id: claim for claim in (_depth_scales_draft(), _four_point_vertex_draft(),
+                                          _partial_jacobian_draft())}
