@@ -151,6 +151,10 @@ def dependency_svg(nodes: Sequence[GraphNode], uses: Mapping[str, Sequence[str]]
                 y2 += NODE_HEIGHT + 6
                 middle = max(y1, y2) + ROW / 2
                 path = f"M{x1},{y1} C{x1},{middle} {x2},{middle} {x2},{y2}"
+            elif abs(x2 - x1) < 1 and y2 - y1 > ROW:  # skips a row: bend round its nodes
+                side = NODE_WIDTH * 0.7
+                path = (f"M{x1},{y1} C{x1 + side},{y1 + ROW / 2} {x2 + side},{y2 - ROW / 2} "
+                        f"{x2},{y2}")
             else:
                 middle = (y1 + y2) / 2
                 path = f"M{x1},{y1} C{x1},{middle} {x2},{middle} {x2},{y2}"
