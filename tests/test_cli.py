@@ -103,20 +103,22 @@ def test_verify_exits_1_when_a_decoy_survives(capsys, monkeypatch):
         dataclasses.replace(claim.decoys[0], name="identical", evaluate=claim.evaluate),))
     monkeypatch.setattr(registry, "claims", lambda family=None: [weak])
     monkeypatch.setattr(registry, "get", lambda claim_id: weak)
-    code, out, _ = run(capsys, "verify", "--family", "deep_linear", "--budget", "3")
+    code, out, _ = run(capsys, "verify", "--family", "deep_linear", "--budget", "3",
+                       "--no-report")
     assert code == 1 and "decoy not rejected" in out
 
 
 def test_status_is_computed_from_evidence(capsys, tmp_path, monkeypatch):
-    code, _, _ = run(capsys, "verify", "--family", "deep_linear", "--budget", "3")
+    code, _, _ = run(capsys, "verify", "--family", "deep_linear", "--budget", "3",
+                     "--no-report")
     assert code == 0
-    code, out, _ = run(capsys, "list")
+    code, out, _ = run(capsys, "list", "--family", "deep_linear")
     statuses = {line.split()[0]: line for line in out.splitlines()}
     assert len(statuses) == 6
     assert all("fully verified" in line for line in statuses.values()), out
     # A fresh evidence file knows nothing: every claim is merely stated again.
     monkeypatch.setenv("THEORYLAB_EVIDENCE", str(tmp_path / "fresh.jsonl"))
-    code, out, _ = run(capsys, "list")
+    code, out, _ = run(capsys, "list", "--family", "deep_linear")
     assert all(" stated " in line for line in out.splitlines()), out
 
 

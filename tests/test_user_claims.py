@@ -62,7 +62,7 @@ def test_cli_check_takes_a_path_and_a_module(capsys, monkeypatch):
 
 def test_cli_verify_module_proves_and_checks_only_that_module(capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLE))
-    assert main(["verify", "--module", "ntk_claims", "--budget", "2"]) == 0
+    assert main(["verify", "--module", "ntk_claims", "--budget", "2", "--no-report"]) == 0
     out = capsys.readouterr().out
     assert "mywork.ntk_convergence" in out and "deep_linear" not in out
     assert "fully verified" in out  # derived (its derivation checks) and verified
@@ -100,3 +100,16 @@ def test_wrong_user_claim_fails_with_its_shrunk_counterexample(tmp_path):
         assert expected in out, (expected, out)
     assert "Traceback" not in out  # pytest shows the report, not the plugin's internals
 
+
+
+def test_docs_site_and_export_include_user_claims(tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    assert main(["docs", "--family", "deep_linear", "--module", "ntk_claims",
+                 "--out", str(tmp_path / "site")]) == 0
+    pages = {path.name for path in (tmp_path / "site").rglob("*.html")}
+    assert any("ntk_convergence" in name for name in pages), sorted(pages)
+    index = next((tmp_path / "site").rglob("index.html")).read_text()
+    assert "mywork.ntk_convergence" in index
+    capsys.readouterr()
+    assert main(["export", "mywork.ntk_convergence", "--module", "ntk_claims", "--bib"]) == 0
+    assert "1901.08584" in capsys.readouterr().out

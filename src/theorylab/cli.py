@@ -76,9 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--family")
     docs.add_argument("--out", metavar="DIR",
                       help="output folder (default: site/ beside the evidence file)")
+    _module_option(docs)
 
     export = commands.add_parser("export", help="a claim as a LaTeX fragment, or its BibTeX")
     export.add_argument("claim")
+    _module_option(export)
     formats = export.add_mutually_exclusive_group(required=True)
     formats.add_argument("--latex", action="store_true",
                          help="statement and derivation with amsthm environments")
@@ -88,8 +90,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _module_option(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--module", action="append", default=[], metavar="MODULE",
-                     help="also load your own claims from a module or .py file (repeatable); "
-                          "then only those claims are selected unless --family is given")
+                     help="load your own claims from a module or .py file (repeatable); "
+                          "list and verify then select only those unless --family is given, "
+                          "docs adds them to the site")
 
 
 def _load_modules(modules: Sequence[str]) -> list[Any]:
@@ -420,7 +423,9 @@ def _build_site(args: argparse.Namespace, folder: Any, *, claims: Any = None,
 def _command_docs(args: argparse.Namespace) -> int:
     from theorylab import registry
 
+    loaded = _load_modules(args.module)
     claims = registry.claims(args.family)  # an unknown family is an error before any work
+    claims += [claim for claim in loaded if claim not in claims]
     _build_site(args, _site_dir(args, args.out), claims=claims)
     return EXIT_OK
 
@@ -430,6 +435,7 @@ def _command_export(args: argparse.Namespace) -> int:
     from theorylab.derivation import check_derivation
     from theorylab.docs.tex import bibtex, latex_fragment
 
+    _load_modules(args.module)
     claim = registry.get(args.claim)
     if args.bib:
         sys.stdout.write(bibtex(claim))
