@@ -626,6 +626,18 @@ def terminal_phase_metrics(*, classes: int = 4, per_class: int = 40, input_dimen
         (:func:`nc3_self_duality`), ``nc4`` (:func:`nc4_ncc_agreement`).
 
     """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny network: threads only add contention
+    try:
+        return _terminal_phase(classes, per_class, input_dimension, width, steps, record_every,
+                               weight_decay, learning_rate, seed, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _terminal_phase(classes: int, per_class: int, input_dimension: int, width: int, steps: int,
+                    record_every: int, weight_decay: float, learning_rate: float, seed: int,
+                    device: str) -> dict[str, np.ndarray]:
     torch_rng = generator(seed, device)
     centres = torch.randn(classes, input_dimension, generator=torch_rng, device=device,
                           dtype=torch.float64)
@@ -663,7 +675,7 @@ def terminal_phase_metrics(*, classes: int = 4, per_class: int = 40, input_dimen
             means, centre = class_means(h, numpy_labels, classes)
             centred = means - centre
             history["step"].append(step)
-            history["loss"].append(float(loss))
+            history["loss"].append(float(loss.detach()))
             history["train_accuracy"].append(float((logits.argmax(1) == labels).double().mean()))
             history["nc1"].append(nc1_papyan(h, numpy_labels))
             history["nc2_equinorm"].append(nc2_equinorm_papyan(centred))

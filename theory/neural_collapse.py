@@ -127,9 +127,12 @@ I_K = sympy.Symbol("I_K", commutative=True)
 J_K = sympy.Symbol("J_K", commutative=True)
 
 
-def _quantity(*options: str, default_description: str = "") -> Parameter:
-    return Parameter("quantity", Choice(options),
-                     default_description or "which quantity of the minimizer to predict")
+def _quantity(*options: str, default: str | None = None) -> Parameter:
+    text = "which quantity of the minimizer to predict"
+    if default is None:
+        return Parameter("quantity", Choice(options), text)
+    return Parameter("quantity", Choice(options), f"{text} (default '{default}')",
+                     default=default)
 
 
 def _positive_decay(name: str) -> Constraint:
@@ -659,7 +662,7 @@ deep_linear_imbalanced = Claim(
     title="Global minimizers of a bias-free deep linear MSE head on imbalanced classes",
     citation=DANG,
     parameters=(sizes_parameter, M_parameter, lambda_W_parameter, lambda_H_parameter,
-                _quantity(*DEEP_QUANTITIES)),
+                _quantity(*DEEP_QUANTITIES, default="layer_singular_value")),
     quantity=s_k,
     statement=deep_statement,
     conventions=(
