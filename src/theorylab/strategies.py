@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 __all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations", "spectra",
-           "activations"]
+           "activations", "class_sizes"]
 
 
 def _check_integer(name: str, value: object, minimum: int) -> int:
@@ -164,3 +164,24 @@ def activations(*, names: object = None) -> st.SearchStrategy[str]:
 
 
 SPECTRUM_ENSEMBLES = ("wishart", "wigner")
+
+
+def class_sizes(*, min_classes: int = 2, max_classes: int = 6, min_size: int = 1,
+                max_size: int = 20) -> st.SearchStrategy[list[int]]:
+    """Examples per class for imbalanced classification: lists of positive integers.
+
+    ``min_classes..max_classes`` entries (``min_classes >= 2``), each in
+    ``min_size..max_size`` (``min_size >= 1``: no empty class). Shrinks towards
+    few, small, balanced classes.
+    """
+
+    def build() -> st.SearchStrategy[list[int]]:
+        fewest = _check_integer("min_classes", min_classes, 2)
+        most = _check_integer("max_classes", max_classes, 2)
+        _check_range("min_classes", fewest, "max_classes", most)
+        smallest = _check_integer("min_size", min_size, 1)
+        largest = _check_integer("max_size", max_size, 1)
+        _check_range("min_size", smallest, "max_size", largest)
+        return st.lists(st.integers(smallest, largest), min_size=fewest, max_size=most)
+
+    return st.deferred(build)
