@@ -49,6 +49,7 @@ __all__ = [
     "goe_spectra",
     "gaussian_product_spectra",
     "wishart_product_spectra",
+    "wishart_product_moments",
     "jacobians",
     "spectral_statistic",
     "marchenko_pastur",
@@ -58,6 +59,8 @@ __all__ = [
     "mp_cdf",
     "jacobian_spectrum",
     "dynamical_isometry",
+    "jacobian_traces",
+    "jacobian_trace_statistics",
 ]
 
 ZERO = 1e-9  # eigenvalues below ZERO * (largest) count as exact zeros (the atom)
@@ -376,25 +379,81 @@ def fuss_catalan(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                     replicas_for=replicas)
 
 
+#: Sizes ``p`` of the three levels for the product moments (traces: no eigenvalues).
+PRODUCT_SIZES = (24, 48, 96)
+PRODUCT_REPLICAS = (16, 8, 4)
+
+
+def wishart_product_moments(p: int, n_a: int, n_b: int, batch: int, k: int, *,
+                            rng: torch.Generator, device: str,
+                            variance: float = 1.0) -> torch.Tensor:
+    """``tr((AB)^k)/p`` (batch,) for independent Wisharts ``A = XXᵀ/n_a``, ``B = YYᵀ/n_b``.
+
+    ``AB`` and ``A^{1/2} B A^{1/2}`` share their spectrum, so this is the ``k``-th
+    moment of the latter's ``p`` eigenvalues, without an eigendecomposition.
+    """
+    options = {"generator": rng, "device": device, "dtype": torch.float64}
+    x = torch.randn(batch, p, n_a, **options)
+    y = torch.randn(batch, p, n_b, **options)
+    first = x @ x.transpose(1, 2) / n_a
+    second = y @ y.transpose(1, 2) * (variance / n_b)
+    product = first @ second
+    power = product
+    for _ in range(k - 1):
+        power = power @ product
+    return torch.diagonal(power, dim1=1, dim2=2).sum(dim=1) / p
+
+
 def s_transform_product(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                         ensemble: int) -> list[Measurement]:
-    """Moments and density of ``A^{1/2} B A^{1/2}`` for independent Wisharts."""
-    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
+    """Moments (from traces) and density of ``A^{1/2} B A^{1/2}`` for independent Wisharts.
+
+    Moments: ``tr((AB)^k)/p`` at three sizes ``p`` (its expectation is a polynomial in
+    ``1/p``; the fluctuation of a trace is ``O(1/p)``); densities: eigenvalues.
+    """
+    def parts(point: dict[str, Any], base: Sequence[int]) -> tuple[list[int], Callable]:
         first, second = _ratio_parts(point["ratio_a"]), _ratio_parts(point["ratio_b"])
         unit = math.lcm(first[0], second[0])
-        sizes = [max(1, round(size / unit)) * unit for size in SIZES]
+        sizes = [max(1, round(size / unit)) * unit for size in base]
+
+        def shapes(p: int) -> tuple[int, int]:
+            return p // first[0] * first[1], p // second[0] * second[1]
+
+        return sizes, shapes
+
+    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
+        sizes, shapes = parts(point, SIZES)
 
         def sample(index: int, batch: int, rng: torch.Generator) -> torch.Tensor:
             p = sizes[index]
-            n_a = p // first[0] * first[1]
-            n_b = p // second[0] * second[1]
+            n_a, n_b = shapes(p)
             return wishart_product_spectra(p, n_a, n_b, batch, rng=rng, device=device,
                                            variance=point.get("variance") or 1.0)
 
         return sample, sizes
 
-    return _measure(points, seed=seed, device=device, ensemble=ensemble, sampler_for=sampler,
-                    replicas_for=_bulk_replicas)
+    rng = generator(seed, device)
+    results = []
+    with _single_thread(device):
+        for point in points:
+            if point["quantity"] != "moment":
+                results.extend(_measure([point], seed=seed, device=device, ensemble=ensemble,
+                                        sampler_for=sampler, replicas_for=_bulk_replicas))
+                continue
+            sizes, shapes = parts(point, PRODUCT_SIZES)
+            levels = []
+            for size, replicas in zip(sizes, PRODUCT_REPLICAS, strict=True):
+                n_a, n_b = shapes(size)
+                moments = wishart_product_moments(
+                    size, n_a, n_b, ensemble * replicas, int(point["k"]), rng=rng,
+                    device=device, variance=point.get("variance") or 1.0)
+                levels.append(moments.reshape(ensemble, replicas).mean(dim=1))
+            samples = torch.stack(levels).cpu().numpy()
+            rounding = 1e3 * max(sizes) * FLOAT64_EPS * float(np.max(np.abs(samples)))
+            results.append(Measurement(samples, np.array([1.0 / size for size in sizes]),
+                                       rounding, {"sizes": sizes,
+                                                  "replicas": list(PRODUCT_REPLICAS)}))
+    return results
 
 
 JACOBIAN_SIZES = (64, 128)
@@ -421,10 +480,25 @@ def _jacobian_replicas(point: dict[str, Any]) -> Sequence[int]:
 
 def jacobian_spectrum(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                       ensemble: int) -> list[Measurement]:
-    """Spectral statistics of ``JJᵀ`` for real networks at their fixed point."""
-    return _measure(points, seed=seed, device=device, ensemble=ensemble,
+    """Spectral statistics of ``JJᵀ`` for real networks at their fixed point.
+
+    ``mean`` and ``relative_variance`` come from traces
+    (:func:`jacobian_trace_statistics`); ``density`` and ``edge`` from eigenvalues.
+    """
+    rng = generator(seed, device)
+    results = []
+    with _single_thread(device):
+        for point in points:
+            if point["quantity"] in ("mean", "relative_variance"):
+                results.append(jacobian_trace_statistics(
+                    point, point["weight_variance"], seed=seed, rng=rng, device=device,
+                    ensemble=ensemble))
+            else:
+                results.extend(_measure(
+                    [point], seed=seed, device=device, ensemble=ensemble,
                     sampler_for=lambda p: _jacobian_sampler(p, device, p["weight_variance"]),
-                    replicas_for=_jacobian_replicas)
+                    replicas_for=_jacobian_replicas))
+    return results
 
 
 def _critical_weight_variance(activation: str, q: float) -> float:
@@ -439,12 +513,106 @@ def _critical_weight_variance(activation: str, q: float) -> float:
 def dynamical_isometry(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                        ensemble: int) -> list[Measurement]:
     """Relative spread ``var/mean²`` of ``JJᵀ``'s spectrum for critical networks."""
-    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
-        variance = _critical_weight_variance(point["activation"],
-                                             point["preactivation_variance"])
-        return _jacobian_sampler({**point, "quantity": "relative_variance"}, device, variance)
+    rng = generator(seed, device)
+    with _single_thread(device):
+        return [jacobian_trace_statistics(
+            {**point, "quantity": "relative_variance"},
+            _critical_weight_variance(point["activation"], point["preactivation_variance"]),
+            seed=seed, rng=rng, device=device, ensemble=ensemble) for point in points]
 
-    measured = _measure([{**p, "quantity": "relative_variance"} for p in points], seed=seed,
-                        device=device, ensemble=ensemble, sampler_for=sampler,
-                        replicas_for=lambda p: (32, 8))
-    return measured
+
+# -- Jacobian moments from traces (no eigendecomposition) ------------------------------
+
+#: Widths of the three levels and networks per ensemble member at each: the coarse
+#: widths are cheap and their networks fluctuate more (per-network SD ∝ 1/n after the
+#: control variate), so they get more networks.
+JACOBIAN_MOMENT_SIZES = (32, 64, 128)
+JACOBIAN_MOMENT_REPLICAS = (24, 12, 8)
+
+
+def active_fraction(activation: str, preactivation_variance: float) -> float:
+    """``P(φ'(h) ≠ 0)`` for ``h ~ N(0, q)``: the mean-field mean of each layer's ``p̂_l``.
+
+    A property of the simulated network's own fixed point (used only as the known
+    mean of the control variate in :func:`jacobian_trace_statistics`).
+    """
+    if activation == "linear":
+        return 1.0
+    if activation == "relu":
+        return 0.5
+    return math.erf(1 / math.sqrt(2 * preactivation_variance))
+
+
+def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: float,
+                    preactivation_variance: float, width: int, batch: int, *,
+                    rng: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor,
+                                                                torch.Tensor]:
+    """``m₁ = tr(JJᵀ)/n``, ``m₂ = tr((JJᵀ)²)/n`` and each layer's active fraction ``p̂_l``.
+
+    Shapes ``(batch,)``, ``(batch,)`` and ``(batch, depth)``; the networks are those of
+    :func:`jacobians`, built once (forward pass and Jacobian together).
+    """
+    bias_variance = preactivation_variance - weight_variance * _mean_square_activation(
+        activation, preactivation_variance)
+    if bias_variance < -1e-12:
+        raise ValueError(f"q*={preactivation_variance} is no fixed point at "
+                         f"sigma_w^2={weight_variance} (needs sigma_b^2 < 0)")
+    bias_scale = math.sqrt(max(bias_variance, 0.0))
+    options = {"generator": rng, "device": device, "dtype": torch.float64}
+    h = torch.randn(batch, width, **options) * math.sqrt(preactivation_variance)
+    product = None
+    fractions = []
+    for _ in range(depth):
+        if weights == "gaussian":
+            w = torch.randn(batch, width, width, **options) * math.sqrt(weight_variance / width)
+        else:
+            w = haar_orthogonal(batch, width, rng=rng, device=device) * math.sqrt(weight_variance)
+        post, _ = _activation(activation, h)
+        h = (w @ post.unsqueeze(-1)).squeeze(-1) + bias_scale * torch.randn(batch, width,
+                                                                            **options)
+        _, slope = _activation(activation, h)
+        fractions.append((slope * slope).mean(dim=1))
+        layer = slope.unsqueeze(-1) * w
+        product = layer if product is None else layer @ product
+    assert product is not None
+    gram = product @ product.transpose(1, 2)
+    first = torch.diagonal(gram, dim1=1, dim2=2).sum(dim=1) / width
+    second = (gram * gram).sum(dim=(1, 2)) / width
+    return first, second, torch.stack(fractions, dim=1)
+
+
+def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, seed: int,
+                              rng: torch.Generator, device: str, ensemble: int
+                              ) -> Measurement:
+    """``mean`` (``m₁``) or ``relative_variance`` (``m₂/m₁² − 1`` per network).
+
+    Each network's statistic ``Y`` fluctuates as ``n^{−1/2}`` with its activation pattern
+    (the fractions ``p̂_l``, a binomial count). The control variate
+    ``Y − β̂·(p̂ − p)`` (``p`` the mean-field mean of ``p̂_l``, ``β̂`` the pooled
+    least-squares slope at that width) removes that part; what is left fluctuates as
+    ``1/n``. Its mean differs from ``E Y`` by ``β·(E p̂ − p) = O(1/n)``, which the
+    Richardson extrapolation over ``1/n`` removes with the rest of the finite-width bias.
+    """
+    quantity = point["quantity"]
+    mean_fraction = active_fraction(point["activation"], point["preactivation_variance"])
+    levels = []
+    for width, replicas in zip(JACOBIAN_MOMENT_SIZES, JACOBIAN_MOMENT_REPLICAS, strict=True):
+        first, second, fractions = jacobian_traces(
+            point["activation"], point["weights"], point["depth"], weight_variance,
+            point["preactivation_variance"], width, ensemble * replicas, rng=rng, device=device)
+        values = first if quantity == "mean" else second / first**2 - 1
+        control = (fractions - mean_fraction).cpu().numpy()
+        response = values.cpu().numpy()
+        keep = control.std(axis=0) > 0  # linear networks: p̂ = 1, nothing to remove
+        if keep.any():
+            control = control[:, keep]
+            design = np.column_stack([np.ones(len(response)), control])
+            slope = np.linalg.lstsq(design, response, rcond=None)[0][1:]
+            response = response - control @ slope
+        levels.append(response.reshape(ensemble, replicas).mean(axis=1))
+    samples = np.stack(levels)
+    resolutions = np.array([1.0 / width for width in JACOBIAN_MOMENT_SIZES])
+    rounding = 1e3 * max(JACOBIAN_MOMENT_SIZES) * FLOAT64_EPS * float(np.max(np.abs(samples)))
+    return Measurement(samples, resolutions, rounding,
+                       {"sizes": list(JACOBIAN_MOMENT_SIZES),
+                        "replicas": list(JACOBIAN_MOMENT_REPLICAS), "seed": seed})
