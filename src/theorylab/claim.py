@@ -212,6 +212,9 @@ class Claim:
             a claim cannot pass with a tolerance wide enough to pass anything.
         components: names of the entries of a vector-valued quantity (for
             example ``("K11", "K22", "K12")``), shown by ``predict``.
+        relation: ``"=="`` (the quantity equals the statement) or ``"<="`` (an
+            upper bound: the measured quantity must not exceed the statement
+            beyond its tolerance, and the verifier searches for a violation).
 
     """
 
@@ -235,6 +238,7 @@ class Claim:
     resolution: float = 1e-3
     components: tuple[str, ...] = ()
     notes: str = ""
+    relation: str = "=="
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- identity ---------------------------------------------------------
@@ -275,6 +279,8 @@ class Claim:
     def equation(self) -> sympy.Basic:
         """The statement as ``quantity = expression``."""
         if isinstance(self.statement, sympy.Basic) and isinstance(self.quantity, sympy.Basic):
+            if self.relation == "<=":
+                return sympy.Le(self.quantity, self.statement, evaluate=False)
             return sympy.Eq(self.quantity, self.statement, evaluate=False)
         return self.statement
 

@@ -13,7 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-__all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations", "spectra",
+__all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations",
+           "psd_matrices", "gram_matrices", "spectra",
            "activations", "class_sizes"]
 
 
@@ -99,6 +100,101 @@ def balanced_initializations(
 
 
 SPECTRUM_ENSEMBLES = ("wishart", "wigner")
+
+
+def _check_real(name: str, value: object, *, minimum: float | None = None,
+                maximum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value):
+        raise InvalidArgument(f"{name}={value!r} must be a finite real number")
+    if minimum is not None and value < minimum:
+        raise InvalidArgument(f"{name}={value!r} must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise InvalidArgument(f"{name}={value!r} must be <= {maximum}")
+    return float(value)
+
+
+def psd_matrices(*, size: int, min_eigenvalue: float = 0.0,
+                 max_eigenvalue: float = 4.0) -> st.SearchStrategy[np.ndarray]:
+    """Symmetric positive semidefinite ``size x size`` matrices.
+
+    ``Q diag(lambda) Q^T`` with a Haar-orthogonal ``Q`` and eigenvalues drawn
+    in ``[min_eigenvalue, max_eigenvalue]`` (``min_eigenvalue >= 0``); exact
+    zeros are drawn too, so rank-deficient matrices occur.
+    """
+
+    def build() -> st.SearchStrategy[np.ndarray]:
+        n = _check_integer("size", size, 1)
+        low = _check_real("min_eigenvalue", min_eigenvalue, minimum=0.0)
+        high = _check_real("max_eigenvalue", max_eigenvalue, minimum=0.0)
+        if low > high:
+            raise InvalidArgument(
+                f"min_eigenvalue={low} must not exceed max_eigenvalue={high}")
+        eigenvalue = st.floats(low, high)
+        if low == 0.0:
+            eigenvalue = st.one_of(st.just(0.0), eigenvalue)
+
+        def make(values: list[float], rotation: np.ndarray) -> np.ndarray:
+            matrix = (rotation * np.asarray(values)) @ rotation.T
+            return (matrix + matrix.T) / 2
+
+        return st.builds(make, st.lists(eigenvalue, min_size=n, max_size=n),
+                         orthogonal_matrices(size=n))
+
+    return st.deferred(build)
+
+
+def gram_matrices(*, tasks: int, min_norm: float = 0.5, max_norm: float = 2.0,
+                  equicorrelated: bool = False, min_correlation: float = -1.0,
+                  max_correlation: float = 1.0) -> st.SearchStrategy[np.ndarray]:
+    """Gram matrices ``G_ij = <w_i, w_j>`` of ``tasks`` vectors (PSD, ``tasks x tasks``).
+
+    By default the vectors have norms in ``[min_norm, max_norm]`` and directions
+    drawn entry by entry (so hypothesis shrinks them towards simple ones).
+    With ``equicorrelated=True`` they have unit norm and every pairwise inner
+    product is one ``rho`` in ``[min_correlation, max_correlation]``, clipped to
+    ``rho >= -1/(tasks - 1)``, where ``(1 - rho) I + rho 1 1^T`` stops being PSD.
+    """
+
+    def build() -> st.SearchStrategy[np.ndarray]:
+        count = _check_integer("tasks", tasks, 1)
+        if not isinstance(equicorrelated, bool):
+            raise InvalidArgument(f"equicorrelated={equicorrelated!r} must be True or False")
+        if equicorrelated:
+            low = _check_real("min_correlation", min_correlation, minimum=-1.0, maximum=1.0)
+            high = _check_real("max_correlation", max_correlation, minimum=-1.0, maximum=1.0)
+            if low > high:
+                raise InvalidArgument(
+                    f"min_correlation={low} must not exceed max_correlation={high}")
+            floor = -1.0 / (count - 1) if count > 1 else -1.0
+            if high < floor:
+                raise InvalidArgument(
+                    f"max_correlation={high} must be >= -1/(tasks - 1) = {floor:.6g}, "
+                    "where the equicorrelated Gram matrix stops being PSD")
+
+            def equal(rho: float) -> np.ndarray:
+                return (1 - rho) * np.eye(count) + rho * np.ones((count, count))
+
+            return st.floats(max(low, floor), high).map(equal)
+        smallest = _check_real("min_norm", min_norm, minimum=0.0)
+        largest = _check_real("max_norm", max_norm, minimum=0.0)
+        if smallest > largest:
+            raise InvalidArgument(f"min_norm={smallest} must not exceed max_norm={largest}")
+
+        def make(norms: list[float], entries: list[float]) -> np.ndarray:
+            directions = np.asarray(entries).reshape(count, count)
+            lengths = np.linalg.norm(directions, axis=1, keepdims=True)
+            directions = np.where(lengths > 1e-6, directions / np.maximum(lengths, 1e-300),
+                                  np.eye(count))
+            vectors = directions * np.asarray(norms)[:, None]
+            return vectors @ vectors.T
+
+        return st.builds(make, st.lists(st.floats(smallest, largest), min_size=count,
+                                        max_size=count),
+                         st.lists(st.floats(-1.0, 1.0), min_size=count * count,
+                                  max_size=count * count))
+
+    return st.deferred(build)
 
 
 def spectra(*, min_size: int = 2, max_size: int = 32,

@@ -325,7 +325,7 @@ def _simulate(claim: Claim, points: list[ParameterPoint], seed: int, device: str
 
 
 def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
-             critical: float, *, levels: bool = False) -> PointResult:
+             critical: float, *, levels: bool = False, relation: str = "==") -> PointResult:
     shown = _jsonable(point)
     if isinstance(estimate, str):
         return PointResult(shown, Status.INCONCLUSIVE, reason=estimate)
@@ -345,6 +345,8 @@ def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
         return PointResult(shown, Status.INCONCLUSIVE, prediction=predicted.tolist(),
                            estimate=estimate.value.tolist(), reason="prediction is not finite")
     difference = np.abs(estimate.value - predicted)
+    if relation == "<=":  # an upper bound: only an excess over it counts
+        difference = np.maximum(estimate.value - predicted, 0.0)
     tolerance = critical * estimate.standard_error + estimate.bias_bound
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(difference == 0, 0.0, difference / estimate.standard_error)
@@ -418,13 +420,63 @@ def _shrink(claim: Claim, decoy: Decoy | None, budget: int, seed: int, device: s
                 return  # out of shrinking time: treat unknown points as passing
             measured = _simulate(claim, [point], seed, device, ensemble)
             estimate = measured if isinstance(measured, str) else reduce(measured[0], order)
-            cache[key] = _compare(point, _predict(claim, decoy, point), estimate, critical)
+            cache[key] = _compare(point, _predict(claim, decoy, point), estimate, critical,
+                                  relation=claim.relation)
         if cache[key].status is Status.FAIL:
             state["last"] = cache[key]
             raise AssertionError(key)
 
     try:
         replay()
+    except AssertionError:
+        pass
+    return state["last"]
+
+
+#: Examples a violation search may try, per point of the check's budget.
+HUNT_FACTOR = 10
+
+
+def _hunt(claim: Claim, decoy: Decoy | None, budget: int, seed: int, device: str,
+          ensemble: int, order: int, critical: float, time_limit: float) -> PointResult | None:
+    """Search the domain for a point where an upper bound is exceeded; shrink it.
+
+    For claims with ``relation="<="`` (and their decoys): hypothesis generates
+    points, steers towards larger excess ``(estimate - bound) / |bound|`` with
+    ``hypothesis.target``, and shrinks the first violation (beyond the
+    statistical tolerance) to a minimal one, which is returned.
+    """
+    cache: dict[str, PointResult] = {}
+    state: dict[str, Any] = {"last": None}
+    deadline = time.monotonic() + time_limit
+
+    @settings(_settings(budget), phases=[Phase.generate, Phase.target, Phase.shrink])
+    @hypothesis_seed(seed)
+    @given(claim.points())
+    def search(point: ParameterPoint) -> None:
+        from hypothesis import target
+
+        key = _key(point)
+        if key not in cache:
+            if time.monotonic() > deadline:
+                return  # out of time: unknown points count as satisfying the bound
+            measured = _simulate(claim, [point], seed, device, ensemble)
+            estimate = measured if isinstance(measured, str) else reduce(measured[0], order)
+            cache[key] = _compare(point, _predict(claim, decoy, point), estimate, critical,
+                                  relation="<=")
+        result = cache[key]
+        if result.estimate is not None and result.prediction is not None:
+            excess = ((np.asarray(result.estimate, dtype=float)
+                       - np.asarray(result.prediction, dtype=float))
+                      / np.maximum(np.abs(np.asarray(result.prediction, dtype=float)), 1e-300))
+            if np.all(np.isfinite(excess)):
+                target(float(np.max(excess)), label="relative excess over the bound")
+        if result.status is Status.FAIL:
+            state["last"] = result
+            raise AssertionError(key)
+
+    try:
+        search()
     except AssertionError:
         pass
     return state["last"]
@@ -503,7 +555,7 @@ def check(
     def judge(decoy: Decoy | None) -> Verdict:
         results = [
             _compare(point, _predict(claim, decoy, point), estimate, critical,
-                     levels=decoy is None)
+                     levels=decoy is None, relation=claim.relation)
             for point, estimate in zip(points, estimates, strict=True)
         ]
         status, reason = _overall(results)
@@ -520,10 +572,29 @@ def check(
         known = {_key(p): r for p, r in zip(points, verdict.points, strict=True)}
         verdict.counterexample = _shrink(claim, None, budget, seed, device, ensemble, order,
                                          critical, known, shrink_time)
+    hunting = claim.relation == "<=" and shrink
+    if hunting:
+        hunt_budget = HUNT_FACTOR * budget
+        hunt_critical = critical_value(alpha, max(components // max(len(points), 1), 1)
+                                       * hunt_budget, ensemble)
+    if hunting and verdict.status is Status.PASS:
+        say(f"{claim.id}: searching for a violation of the bound")
+        found = _hunt(claim, None, hunt_budget, seed, device, ensemble, order, hunt_critical,
+                      shrink_time)
+        if found is not None:
+            verdict.status, verdict.counterexample = Status.FAIL, found
+            verdict.reason = "a targeted search found the bound exceeded"
     if decoys:
         for decoy in claim.decoys:
             decoy_verdict = judge(decoy)
             decoy_verdict.counterexample = decoy_verdict.worst
+            if hunting:
+                say(f"{claim.id}~{decoy.name}: searching for a violation")
+                found = _hunt(claim, decoy, hunt_budget, seed, device, ensemble, order,
+                              hunt_critical, shrink_time)
+                if found is not None:  # shrunk by hypothesis: the minimal violation
+                    decoy_verdict.points.append(found)
+                    decoy_verdict.status, decoy_verdict.counterexample = Status.FAIL, found
             verdict.decoys.append(decoy_verdict)
     verdict.wall_time = time.perf_counter() - started
     return verdict
