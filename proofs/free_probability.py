@@ -5,6 +5,19 @@ Registered (module-level :class:`~theorylab.derivation.Derivation` objects):
 - ``mp_density_from_stieltjes``: the Marchenko–Pastur density from the root of
   the quadratic for ``G`` by Stieltjes inversion.
 
+- ``semicircle_from_stieltjes``: the semicircle density from the root of
+  ``σ²G² − zG + 1 = 0`` (lemma ``semicircle_quadratic``) by Stieltjes inversion;
+- ``fuss_catalan_by_lagrange``: ``m_k = (1/k)[w^{k−1}]((1 + w)/S(w))^k`` with
+  ``S(w) = (1 + w)^{−s}`` is ``binom((s + 1)k, k − 1)/k = binom((s + 1)k, k)/(sk + 1)``,
+  for symbolic ``k`` and ``s``;
+- ``jacobian_s_transform_product``: ``J = D_L W_L ⋯ D_1 W_1``, so ``JJᵀ`` has the
+  spectrum of the product of the 2L free positive elements ``W_lW_lᵀ`` and ``D_l²``
+  (asymptotic freeness: Collins & Hayase for Haar orthogonal weights) and ``S``
+  multiplies;
+- ``isometry_variance_from_s_transform``: ``σ²/m₁² = −S'(0)/S(0)`` (from
+  ``S(w) = 1/m₁ − (m₂ − m₁²)w/m₁³ + O(w²)``) for
+  ``S = σ_w^{−2L}(1 + w)^{−gL}((1 + w)/(p + w))^L`` gives ``L(1/p − 1 + g)``.
+
 Lemmas (kept in :data:`LEMMAS`, out of the registry because they end in other
 expressions than the claim's statement; checked by ``tests/test_free_probability_proofs.py``):
 
@@ -22,11 +35,23 @@ from __future__ import annotations
 
 import sympy
 from sympy import Eq, I, im, pi, sqrt
-from theorylab.theory.free_probability import MP_DENSITY, lam, marchenko_pastur, sigma2, x_symbol
+from theorylab.theory.free_probability import (
+    MP_DENSITY,
+    dynamical_isometry,
+    fuss_catalan,
+    jacobian_spectrum,
+    lam,
+    marchenko_pastur,
+    semicircle,
+    sigma2,
+    x_symbol,
+)
 
 from theorylab.derivation import Derivation, Step
 
-__all__ = ["mp_density_from_stieltjes", "LEMMAS", "narayana_from_lagrange",
+__all__ = ["mp_density_from_stieltjes", "semicircle_from_stieltjes",
+           "fuss_catalan_by_lagrange", "jacobian_s_transform_product",
+           "isometry_variance_from_s_transform", "LEMMAS", "narayana_from_lagrange",
            "G", "M", "z", "root"]
 
 G = sympy.Symbol("G")
@@ -112,3 +137,81 @@ def narayana_from_lagrange(k: int) -> tuple[sympy.Expr, sympy.Expr]:
     narayana = sigma2**k * sum(sympy.binomial(k, j) * sympy.binomial(k, j - 1) / k
                                * lam ** (j - 1) for j in range(1, k + 1))
     return sympy.expand(lagrange), sympy.expand(narayana)
+
+
+SEMICIRCLE_ROOT = (x_symbol - I * root) / (2 * sigma2)
+semicircle_from_stieltjes = Derivation(
+    claim=semicircle.id,
+    title="Semicircle density by Stieltjes inversion of the quadratic's root",
+    steps=(
+        Step.assume(Eq(rho, -im(SEMICIRCLE_ROOT) / pi),
+                    "ρ(x) = −Im G(x + i0)/π with G = (z − sqrt(z² − 4σ²))/(2σ²) the root "
+                    "of σ²G² − zG + 1 = 0 with G ~ 1/z (lemma semicircle_quadratic); inside "
+                    "(−2σ, 2σ) its square root of x² − 4σ² < 0 is i r on this branch"),
+        Step.equal(Eq(rho, root / (2 * pi * sigma2)), "the imaginary part, for real x, r"),
+        Step.substitute(Eq(rho, semicircle.statement), {root: sqrt(4 * sigma2 - x_symbol**2)},
+                        "r = sqrt(4σ² − x²)"),
+    ),
+    ranges={x_symbol: (0.1, 1.0), sigma2: (0.5, 1.5)},
+)
+
+s_factors = sympy.Symbol("s", integer=True, positive=True)
+k_order = sympy.Symbol("k", integer=True, positive=True)
+moment_symbol = sympy.Symbol("m_k")
+fuss_catalan_by_lagrange = Derivation(
+    claim=fuss_catalan.id,
+    title="Fuss–Catalan moments from S(w) = (1 + w)^−s by Lagrange inversion",
+    steps=(
+        Step.assume(Eq(moment_symbol, sympy.binomial((s_factors + 1) * k_order, k_order - 1)
+                       / k_order),
+                    "m_k = (1/k)[w^(k−1)]((1 + w)/S(w))^k = (1/k)[w^(k−1)](1 + w)^((s+1)k) "
+                    "(Lagrange inversion of M⁻¹(w) = (1 + w)/(w S(w)); binomial theorem)"),
+        Step.equal(Eq(moment_symbol, fuss_catalan.statement),
+                   "binom(N, k − 1) = binom(N, k) k/(N − k + 1) with N = (s + 1)k"),
+    ),
+    ranges={s_factors: (1, 4), k_order: (1, 6)},
+)
+
+w = sympy.Symbol("w")
+depth_symbol = sympy.Symbol("L")  # as in the claims' statements
+S_W, S_D, S_J = (sympy.Symbol("S_{WW^T}(w)"), sympy.Symbol("S_{D^2}(w)"),
+                 sympy.Symbol("S_{JJ^T}(w)"))
+jacobian_s_transform_product = Derivation(
+    claim=jacobian_spectrum.id,
+    title="S_JJᵀ as the product of the layers' S-transforms",
+    ranges={S_W: (0.2, 2.0), S_D: (0.2, 2.0), S_J: (0.2, 2.0), depth_symbol: (1, 5)},
+    steps=(
+        Step.assume(Eq(S_J, sympy.Product(S_W * S_D, (sympy.Symbol("l"), 1, depth_symbol))),
+                    "JJᵀ = D_L W_L ⋯ D_1 W_1 W_1ᵀ D_1 ⋯ has, by cyclicity of the trace, the "
+                    "moments of the product of the 2L positive elements W_lW_lᵀ and D_l², "
+                    "asymptotically free (Pennington et al. 2017 Sec. 2; Collins & Hayase for "
+                    "Haar orthogonal W); S_{μ⊠ν} = S_μ S_ν"),
+        Step.equal(Eq(S_J, (S_W * S_D) ** depth_symbol),
+                   "every layer has the same S_WWᵀ and S_D² at the fixed point q*"),
+        Step.equal(Eq(S_J, jacobian_spectrum.statement),
+                   "expanded (S-transforms of positive elements are positive near 0)"),
+    ),
+)
+
+p_symbol, gaussian_symbol = sympy.Symbol("p"), sympy.Symbol("[Gaussian]")
+weight_variance_symbol = sympy.Symbol("sigma_w^2", positive=True)
+relative_variance_symbol = sympy.Symbol("sigma^2_{JJ^T}")
+S_NETWORK = (weight_variance_symbol ** (-depth_symbol) * (1 + w) ** (-gaussian_symbol
+             * depth_symbol) * ((1 + w) / (p_symbol + w)) ** depth_symbol)
+isometry_variance_from_s_transform = Derivation(
+    claim=dynamical_isometry.id,
+    title="The spread of JJᵀ's spectrum from −S'(0)/S(0)",
+    steps=(
+        Step.assume(Eq(relative_variance_symbol, -sympy.diff(sympy.log(S_NETWORK), w)),
+                    "σ²/m₁² = −S'(0)/S(0), since S(w) = 1/m₁ − (m₂ − m₁²)w/m₁³ + O(w²); "
+                    "S_JJᵀ = S_WWᵀ^L S_D²^L with S_WWᵀ = σ_w^−2 (1 + w)^−g (g = 1 Gaussian, "
+                    "0 orthogonal), S_D² = (1 + w)/(p + w) (D² Bernoulli(p)); at criticality "
+                    "m₁ = (σ_w² p)^L = 1, so σ²/m₁² is the variance"),
+        Step.equal(Eq(relative_variance_symbol, depth_symbol * ((gaussian_symbol - 1) / (1 + w)
+                                                                 + 1 / (p_symbol + w))),
+                   "the logarithmic derivative"),
+        Step.substitute(Eq(relative_variance_symbol, dynamical_isometry.statement), {w: 0},
+                        "at w = 0"),
+    ),
+    ranges={p_symbol: (0.2, 1.0), gaussian_symbol: (0.0, 1.0), w: (0.0, 0.5)},
+)
