@@ -445,6 +445,9 @@ def _gram_closed(activation: str, gram: Any, depth: int, C_W: float, C_b: float,
         if act.slopes is not None:
             a_plus, a_minus = (float(a) for a in act.slopes)
             cosine = torch.clamp(kernel / outer, -1.0, 1.0)
+            # The diagonal's cosine is 1 exactly; rounding to 1 - eps would put an angle of
+            # sqrt(2 eps) ~ 1e-8 into arccos and the derivative kernel.
+            cosine.fill_diagonal_(1.0)
             angle = torch.arccos(cosine)
             sine = torch.sqrt(torch.clamp(1 - cosine * cosine, min=0.0))
             square = (a_plus - a_minus) ** 2 / (2 * math.pi)
