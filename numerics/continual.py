@@ -50,8 +50,8 @@ __all__ = [
 ]
 
 GRADIENT_DESCENT_MEMBERS = 16  # members of the first point trained by gradient descent
-GRADIENT_TOLERANCE = 1e-13  # relative gradient norm at which gradient descent stops
-MAX_GRADIENT_STEPS = 200_000
+STEP_TOLERANCE = 1e-12  # relative size of a step at which gradient descent stops
+MAX_GRADIENT_STEPS = 50_000
 
 
 def ground_truths(gram: np.ndarray, dimension: int) -> np.ndarray:
@@ -80,11 +80,16 @@ def gradient_descent_fit(features: torch.Tensor, labels: torch.Tensor, start: to
         features: (batch, p, n); labels: (batch, n); start: (batch, p).
 
     The learning rate is ``2/(lambda_min + lambda_max)`` of ``X^T X`` per member (the
-    fastest constant step); it stops when every member's gradient is below
-    GRADIENT_TOLERANCE relative to its first gradient. Returns (weights, steps).
+    fastest constant step); it stops when every member's step is below
+    STEP_TOLERANCE relative to its weights (underparameterized, the gradient at the
+    limit is zero only up to rounding of the nonzero residual, so a gradient
+    threshold could stall). Returns (weights, steps).
 
     """
-    spectrum = torch.linalg.eigvalsh(features.transpose(1, 2) @ features)
+    # The nonzero spectrum of X X^T is that of the smaller of X^T X and X X^T.
+    small = (features.transpose(1, 2) @ features if features.shape[1] >= features.shape[2]
+             else features @ features.transpose(1, 2))
+    spectrum = torch.linalg.eigvalsh(small)
     rate = (2.0 / (spectrum[:, 0] + spectrum[:, -1])).unsqueeze(1)
     weights = start.clone()
 
@@ -92,13 +97,13 @@ def gradient_descent_fit(features: torch.Tensor, labels: torch.Tensor, start: to
         residual = torch.einsum("bpn,bp->bn", features, current) - labels
         return torch.einsum("bpn,bn->bp", features, residual)
 
-    first = gradient(weights).norm(dim=1).clamp_min(1e-300)
     steps = 0
     while steps < max_steps:
         for _ in range(100):
             weights = weights - rate * gradient(weights)
         steps += 100
-        if bool(torch.all(gradient(weights).norm(dim=1) <= GRADIENT_TOLERANCE * first)):
+        step = (rate * gradient(weights)).norm(dim=1)
+        if bool(torch.all(step <= STEP_TOLERANCE * weights.norm(dim=1).clamp_min(1e-300))):
             break
     return weights, steps
 

@@ -10,13 +10,13 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
+from theorylab.numerics import continual as simulation
+from theorylab.numerics._torch import generator
+from theorylab.theory import continual as theory
 
 from theorylab import registry, strategies
 from theorylab.cli import main
 from theorylab.errors import ParameterError
-from theorylab.numerics import continual as simulation
-from theorylab.numerics._torch import generator
-from theorylab.theory import continual as theory
 from theorylab.verifier import Status, check
 
 EYE2 = [[1, 0], [0, 1]]
@@ -171,7 +171,7 @@ def test_ground_truths_reproduce_the_gram_matrix():
     assert vectors.shape == (3, 7) and np.allclose(vectors @ vectors.T, gram, atol=1e-12)
 
 
-# -- the inequality claim ---------------------------------------------------------------------------
+# -- the inequality claim --------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +222,7 @@ def test_inequality_claim_prints_as_an_inequality():
     assert "≤" in theory.cyclic_forgetting_bound.pretty()
 
 
-# -- strategies -------------------------------------------------------------------------------------
+# -- strategies --------------------------------------------------------------------------
 
 
 @settings(max_examples=30, deadline=None)

@@ -33,6 +33,7 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
@@ -380,10 +381,7 @@ def _lin_points(draw: st.DrawFn, *, over: bool, minimum_tasks: int,
         # the sign change itself is covered by tests at chosen points.
         scale = float(np.trace(point["gram"])) / count + point["sigma"] ** 2
         value = prediction(point, None)
-        if abs(value) < 0.25 * scale:
-            from hypothesis import assume
-
-            assume(False)
+        assume(abs(value) >= 0.25 * scale)
     return point
 
 
@@ -685,6 +683,12 @@ def _task_collections(draw: st.DrawFn) -> dict[str, Any]:
         size = count * rows * dimension
         entries = draw(st.lists(st.floats(-1.0, 1.0), min_size=size, max_size=size))
         tasks = np.asarray(entries).reshape(count, rows, dimension)
+        # Nearly rank-deficient tasks make the projections (and so the measurement)
+        # ill-conditioned; exactly rank-deficient ones (zero rows) are kept.
+        singular = np.linalg.svd(tasks, compute_uv=False)
+        zero = max(rows, dimension) * np.finfo(np.float64).eps * singular.max(axis=1)
+        assume(bool(np.all((singular <= zero[:, None])
+                           | (singular >= 1e-4 * singular.max(axis=1)[:, None]))))
         solution = np.asarray(draw(st.lists(st.floats(-1.0, 1.0), min_size=dimension,
                                             max_size=dimension)))
     return {"T": count, "d": dimension, "k": iterations, "tasks": tasks, "w_star": solution}
@@ -723,5 +727,5 @@ cyclic_forgetting_bound = Claim(
     ),
     ensemble=2,
     budget=24,
-    resolution=1e-6,
+    resolution=1e-4,
 )
