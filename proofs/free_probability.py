@@ -4,6 +4,10 @@ Registered (module-level :class:`~theorylab.derivation.Derivation` objects):
 
 - ``mp_density_from_stieltjes``: the Marchenko–Pastur density from the root of
   the quadratic for ``G`` by Stieltjes inversion.
+- ``mp_cdf_by_antiderivative``: the arctan CDF of MP is an antiderivative of the
+  density (written with the half-sum ``h = σ²(1 + λ)`` and the geometric mean
+  ``g = σ²|1 − λ|`` of the edges, ``(b − x)(x − a) = −x² + 2hx − g²``), plus the
+  atom ``(1 − 1/λ)₊`` below the lower edge.
 
 - ``semicircle_from_stieltjes``: the semicircle density from the root of
   ``σ²G² − zG + 1 = 0`` (lemma ``semicircle_quadratic``) by Stieltjes inversion;
@@ -36,12 +40,14 @@ from __future__ import annotations
 import sympy
 from sympy import Eq, I, im, pi, sqrt
 from theorylab.theory.free_probability import (
+    MP_CDF,
     MP_DENSITY,
     dynamical_isometry,
     fuss_catalan,
     jacobian_spectrum,
     lam,
     marchenko_pastur,
+    mp_cdf,
     semicircle,
     sigma2,
     x_symbol,
@@ -49,7 +55,7 @@ from theorylab.theory.free_probability import (
 
 from theorylab.derivation import Derivation, Step
 
-__all__ = ["mp_density_from_stieltjes", "semicircle_from_stieltjes",
+__all__ = ["mp_density_from_stieltjes", "mp_cdf_by_antiderivative", "semicircle_from_stieltjes",
            "fuss_catalan_by_lagrange", "jacobian_s_transform_product",
            "isometry_variance_from_s_transform", "LEMMAS", "narayana_from_lagrange",
            "G", "M", "z", "root"]
@@ -79,6 +85,35 @@ mp_density_from_stieltjes = Derivation(
                         {root: sqrt((high - x_symbol) * (x_symbol - low))},
                         "r = sqrt((b − x)(x − a)), a, b = σ²(1 ∓ √λ)² (lemma mp_discriminant)"),
     ),
+)
+
+# MP CDF: with h = (a + b)/2 = σ²(1 + λ) and g = sqrt(ab) = σ²|1 − λ| the edges' half-sum
+# and geometric mean, (b − x)(x − a) = −x² + 2hx − g², and
+# ∫ sqrt(−x² + 2hx − g²)/x dx = r + h atan((x − h)/r) − g atan((hx − g²)/(g r)) (+ const).
+_half_sum, _geometric_mean = sigma2 * (1 + lam), sigma2 * sympy.Abs(1 - lam)
+_cdf_root = sqrt(-x_symbol**2 + 2 * _half_sum * x_symbol - _geometric_mean**2)
+_cdf_bracket = (_cdf_root
+                + _half_sum * (sympy.atan((x_symbol - _half_sum) / _cdf_root) + pi / 2)
+                - _geometric_mean * (sympy.atan((_half_sum * x_symbol - _geometric_mean**2)
+                                                / (_geometric_mean * _cdf_root)) + pi / 2))
+mp_cdf_by_antiderivative = Derivation(
+    claim=mp_cdf.id,
+    title="The arctan CDF of Marchenko–Pastur as the antiderivative of its density",
+    steps=(
+        Step.assume(MP_DENSITY, "the MP density on (a, b), a, b = σ²(1 ∓ √λ)² (claim "
+                    "marchenko_pastur)"),
+        Step.equal(_cdf_root / (2 * pi * sigma2 * lam * x_symbol),
+                   "(b − x)(x − a) = −x² + 2hx − g² with h = (a + b)/2 = σ²(1 + λ) and "
+                   "g = sqrt(ab) = σ²|1 − λ|"),
+        Step.integrate(sympy.Max(0, 1 - 1 / lam) + _cdf_bracket / (2 * pi * sigma2 * lam),
+                       x_symbol,
+                       "d/dx [r + h atan((x − h)/r) − g atan((hx − g²)/(g r))] = r/x with "
+                       "r = sqrt(−x² + 2hx − g²); the constant: at x = a both atan "
+                       "arguments tend to −∞, so F(a) = (1 − 1/λ)₊, the atom"),
+        Step.equal(MP_CDF, "y = x/σ²: r = σ² sqrt((b/σ² − y)(y − a/σ²)), h = σ²(1 + λ), "
+                   "g = σ²|1 − λ|; the atan arguments are scale-free"),
+    ),
+    conclusion="expression",
 )
 
 DISCRIMINANT = (z - sigma2 * (1 - lam)) ** 2 - 4 * lam * sigma2 * z

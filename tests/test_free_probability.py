@@ -219,3 +219,21 @@ def test_spectra_invalid_arguments_fail_when_drawn(strategy):
 def test_wishart_spectra_are_sorted_and_nonnegative(values):
     assert 2 <= values.size <= 12
     assert np.all(np.diff(values) >= 0) and values[0] > -1e-10
+
+
+def test_mp_cdf_derivation_is_exact_and_its_constant_is_the_atom():
+    from theorylab.proofs import free_probability as proofs
+
+    from theorylab.derivation import StepStatus, check_derivation
+
+    claim = registry.get("free_probability.mp_cdf")
+    result = check_derivation(proofs.mp_cdf_by_antiderivative, claim.statement)
+    assert result.status is StepStatus.EXACT, [(s.index, s.detail) for s in result.steps]
+    # The integrate step checks F' = ρ only; the constant: F(a⁺) = (1 − 1/λ)₊, F(b⁻) = 1.
+    for ratio, variance in ((0.5, 1.3), (2.0, 0.7), (3.0, 1.0)):
+        values = {theory.lam: sympy.Rational(ratio), theory.sigma2: sympy.Rational(variance)}
+        low, high = (edge.subs(values) for edge in (proofs.low, proofs.high))
+        for x, expected in ((low + sympy.Rational(1, 10**30), max(0.0, 1 - 1 / ratio)),
+                            (high - sympy.Rational(1, 10**30), 1.0)):
+            value = sympy.N(claim.statement.subs({**values, theory.x_symbol: x}), 50)
+            assert abs(float(value) - expected) < 1e-12
