@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from theorylab.numerics._torch import FLOAT64_EPS, generator
+from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
 
 from theorylab.measurement import Measurement
 
@@ -205,8 +205,7 @@ def minimize(objective: Objective, start: torch.Tensor, hyper: torch.Tensor, *,
         newton_steps: the most Newton steps.
         tolerance: relative gradient norm at which a problem counts as converged.
         restarts: consecutive blocks of this many problems are restarts of one
-            problem; a restart whose value exceeds its block's best by more than
-            ``1e-8 (1 + |f|)`` stops being refined (it cannot become the best).
+            problem (kept for callers; every start is refined to convergence).
 
     Returns:
         ``x`` (final points), ``value``, ``gradient_norm``, ``step`` (one more
@@ -236,9 +235,10 @@ def minimize(objective: Objective, start: torch.Tensor, hyper: torch.Tensor, *,
         gradient = torch.where(accept.unsqueeze(1), trial_gradient, gradient)
         rate = torch.where(accept, rate * 1.3, rate * 0.5)
 
-    def newton(point: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        gradient = gradient_of(point, hyper)
-        hessian = hessian_of(point, hyper)
+    def newton(point: torch.Tensor, constants: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        gradient = gradient_of(point, constants)
+        hessian = hessian_of(point, constants)
         eigenvalues, eigenvectors = torch.linalg.eigh((hessian + hessian.transpose(1, 2)) / 2)
         magnitude = eigenvalues.abs()
         keep = magnitude > 1e-9 * magnitude.amax(dim=1, keepdim=True)
@@ -247,26 +247,34 @@ def minimize(objective: Objective, start: torch.Tensor, hyper: torch.Tensor, *,
         return -(eigenvectors @ coefficients.unsqueeze(-1)).squeeze(-1), gradient
 
     radius = 0.1 * (x.norm(dim=1) + 1.0)
+    active = torch.ones_like(value, dtype=torch.bool)
     taken = 0
     for taken in range(1, newton_steps + 1):  # noqa: B007
-        step, gradient = newton(x)
-        converged = gradient.norm(dim=1) <= tolerance * (1 + value.abs())
-        stalled = radius < 1e-10 * (1 + x.norm(dim=1))
-        best = value.view(-1, restarts).min(dim=1).values.repeat_interleave(restarts)
-        dominated = value > best + 1e-8 * (1 + best.abs())
-        if bool((converged | stalled | dominated).all()):
-            break
+        # Only problems still in play are refined: converged and stalled ones keep their
+        # point. (A start above its block's current best is not dropped: it may still
+        # descend below it.)
+        index = active.nonzero().squeeze(1)
+        point, current = x[index], value[index]
+        step, gradient = newton(point, hyper[index])
+        converged = gradient.norm(dim=1) <= tolerance * (1 + current.abs())
         length = step.norm(dim=1)
-        factor = torch.clamp(radius / torch.clamp(length, min=1e-300), max=1.0)
-        trial = x + step * factor.unsqueeze(1)
-        trial_value = value_of(trial, hyper)
-        slack = 4 * FLOAT64_EPS * (1 + value.abs())
-        accept = (trial_value <= value + slack) & torch.isfinite(trial_value) & ~converged
-        x = torch.where(accept.unsqueeze(1), trial, x)
-        value = torch.where(accept, trial_value, value)
+        factor = torch.clamp(radius[index] / torch.clamp(length, min=1e-300), max=1.0)
+        trial = point + step * factor.unsqueeze(1)
+        trial_value = value_of(trial, hyper[index])
+        slack = 4 * FLOAT64_EPS * (1 + current.abs())
+        accept = (trial_value <= current + slack) & torch.isfinite(trial_value) & ~converged
+        x[index] = torch.where(accept.unsqueeze(1), trial, point)
+        value[index] = torch.where(accept, trial_value, current)
         grow = accept & (factor < 1.0)
-        radius = torch.where(accept, torch.where(grow, radius * 3.0, radius), radius / 4.0)
-    step, gradient = newton(x)
+        radius[index] = torch.where(accept, torch.where(grow, radius[index] * 3.0,
+                                                        radius[index]), radius[index] / 4.0)
+        stalled = radius < 1e-10 * (1 + x.norm(dim=1))
+        done = torch.zeros_like(active)
+        done[index] = converged
+        active = active & ~(done | stalled)
+        if not bool(active.any()):
+            break
+    step, gradient = newton(x, hyper)
     return {"x": x, "value": value, "gradient_norm": gradient.norm(dim=1), "step": step,
             "iterations": torch.tensor(taken)}
 
@@ -301,8 +309,9 @@ def _run_single_threaded(points: Sequence[dict[str, Any]], problem: dict[str, An
     start = torch.randn(members * restarts, problem["size"], generator=rng, device=device,
                         dtype=torch.float64) * scales.unsqueeze(1)
     if "shape_start" in problem:
-        start = problem["shape_start"](start, hyper, restarts)
-    result = minimize(problem["objective"], start, hyper, restarts=restarts)
+        start = problem["shape_start"](start, hyper, restarts, rng)
+    result = minimize(problem["objective"], start, hyper, restarts=restarts,
+                      **problem.get("minimize", {}))
     value = torch.where(torch.isfinite(result["value"]), result["value"], math.inf)
     pool = ensemble * restarts  # every start of a point
     per_point = value.view(len(points), pool)
@@ -559,11 +568,14 @@ def _deep_problem(points: Sequence[dict[str, Any]], device: str) -> dict[str, An
             return result
         return value[:count, :count]
 
-    def shape_start(start: torch.Tensor, hyper: torch.Tensor, restarts: int) -> torch.Tensor:
-        # Restart j starts the j smallest classes near zero (classifier row and feature
-        # columns scaled by 0.02) and the others at unit scale: with M >= 2 both s = 0 and
-        # s > 0 are local minima for every class, so unpatterned starts rarely find the
-        # best combination. Which combination is best is left to the objective.
+    def shape_start(start: torch.Tensor, hyper: torch.Tensor, restarts: int,
+                    rng: torch.Generator) -> torch.Tensor:
+        # Layers start as scaled Haar-orthogonal matrices (orthogonal initialization: no
+        # direction starts starved, as in a product of Gaussian matrices). Restart j starts
+        # the j smallest classes near zero (classifier row and feature columns scaled by
+        # 0.02): with M >= 2 both s = 0 and s > 0 are local minima for every class, so
+        # unpatterned starts rarely find the best combination. Which combination is best
+        # is left to the objective.
         sizes = hyper[:, 3:3 + classes]
         ranks = torch.argsort(torch.argsort(sizes + 1e-3 * torch.arange(classes, device=device),
                                             dim=1), dim=1)  # 0 = smallest (padding first)
@@ -572,6 +584,11 @@ def _deep_problem(points: Sequence[dict[str, Any]], device: str) -> dict[str, An
         small = (ranks - padding) < pattern.unsqueeze(1)  # (batch, classes)
         factor = torch.where(small, 0.02, 1.0).to(torch.float64)
         shaped = start.clone()
+        scale = start[:, :layer_size].norm(dim=1) / dimension  # the start's own scale
+        for index in range(depth):
+            rotation = haar_orthogonal(start.shape[0], dimension, rng=rng, device=device)
+            shaped[:, index * layer_size:(index + 1) * layer_size] = (
+                rotation.reshape(start.shape[0], -1) * scale.unsqueeze(1))
         last = shaped[:, (depth - 1) * layer_size:depth * layer_size].view(-1, dimension,
                                                                            dimension)
         last.mul_(factor.unsqueeze(2))
@@ -585,6 +602,9 @@ def _deep_problem(points: Sequence[dict[str, Any]], device: str) -> dict[str, An
     return {"objective": objective, "size": depth * layer_size + dimension * slots,
             "hyper": hyper, "scales": (0.7, 2.0), "crop": crop,
             "restarts": 2 * (classes + 1), "shape_start": shape_start,
+            # Newton from the start: scale-free, so weak (minority) directions are not left
+            # to weight decay as in gradient descent; finds the best basin far more often.
+            "minimize": {"descent_steps": 0, "newton_steps": 100},
             "quantities": {"optimal_value": objective,
                            "layer_singular_value": first_layer_values,
                            "classifier_gram": classifier_gram,

@@ -703,6 +703,6 @@ deep_linear_imbalanced = Claim(
               "factor M", evaluate=_deep("missing_depth_factor")),
     ),
     ensemble=4,
-    budget=12,
+    budget=10,
     resolution=1e-5,
 )
