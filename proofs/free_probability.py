@@ -9,6 +9,8 @@ Registered (module-level :class:`~theorylab.derivation.Derivation` objects):
   ``g = σ²|1 − λ|`` of the edges, ``(b − x)(x − a) = −x² + 2hx − g²``), plus the
   atom ``(1 − 1/λ)₊`` below the lower edge.
 
+- ``product_s_transform``: ``S_{A^½BA^½} = S_A S_B`` for the asymptotically free
+  Wisharts A and B, with the MP S-transforms ``1/(1 + λ_A w)`` and ``1/(σ²(1 + λ_B w))``;
 - ``semicircle_from_stieltjes``: the semicircle density from the root of
   ``σ²G² − zG + 1 = 0`` (lemma ``semicircle_quadratic``) by Stieltjes inversion;
 - ``fuss_catalan_by_lagrange``: ``m_k = (1/k)[w^{k−1}]((1 + w)/S(w))^k`` with
@@ -32,7 +34,9 @@ expressions than the claim's statement; checked by ``tests/test_free_probability
   ``a, b = σ²(1 ∓ √λ)²``, so the density lives on ``[a, b]``;
 - ``semicircle_quadratic``: ``R(w) = σ²w`` gives ``σ²G² − zG + 1 = 0``;
 - :func:`narayana_from_lagrange`: ``(1/k)[w^{k−1}]((1 + w)(1 + λw))^k σ^{2k}`` equals
-  the Narayana sum, exactly for each ``k`` (sympy polynomial identities).
+  the Narayana sum, exactly for each ``k`` (sympy polynomial identities);
+- :func:`product_moments_from_lagrange`: the same for MP ⊠ MP, whose moments are
+  ``(σ^{2k}/k) Σ_{i+j+l=k−1} binom(k, i) binom(k, j) binom(k, l) λ_A^j λ_B^l``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from theorylab.theory.free_probability import (
     lam,
     marchenko_pastur,
     mp_cdf,
+    s_transform_product,
     semicircle,
     sigma2,
     x_symbol,
@@ -57,7 +62,8 @@ from theorylab.derivation import Derivation, Step
 
 __all__ = ["mp_density_from_stieltjes", "mp_cdf_by_antiderivative", "semicircle_from_stieltjes",
            "fuss_catalan_by_lagrange", "jacobian_s_transform_product",
-           "isometry_variance_from_s_transform", "LEMMAS", "narayana_from_lagrange",
+           "isometry_variance_from_s_transform", "product_s_transform",
+           "product_moments_from_lagrange", "LEMMAS", "narayana_from_lagrange",
            "G", "M", "z", "root"]
 
 G = sympy.Symbol("G")
@@ -172,6 +178,41 @@ def narayana_from_lagrange(k: int) -> tuple[sympy.Expr, sympy.Expr]:
     narayana = sigma2**k * sum(sympy.binomial(k, j) * sympy.binomial(k, j - 1) / k
                                * lam ** (j - 1) for j in range(1, k + 1))
     return sympy.expand(lagrange), sympy.expand(narayana)
+
+
+lambda_a, lambda_b = (sympy.Symbol("lambda_A", positive=True),
+                      sympy.Symbol("lambda_B", positive=True))
+w_product = sympy.Symbol("w")  # as in the claim's statement
+S_A, S_B = sympy.Symbol("S_A(w)"), sympy.Symbol("S_B(w)")
+product_s_transform = Derivation(
+    claim=s_transform_product.id,
+    title="S-transform of A^½BA^½ for independent Wisharts: the product S_A S_B",
+    steps=(
+        Step.assume(Eq(s_transform_product.quantity, S_A * S_B),
+                    "A and B are independent and orthogonally invariant, hence asymptotically "
+                    "free; A^½BA^½ has the moments of AB; S_{μ⊠ν} = S_μ S_ν (Voiculescu 1987)"),
+        Step.substitute(Eq(s_transform_product.quantity, s_transform_product.statement),
+                        {S_A: 1 / (1 + lambda_a * w_product),
+                         S_B: 1 / (sigma2 * (1 + lambda_b * w_product))},
+                        "MP S-transforms S(w) = 1/(σ²(1 + λw)) (claim marchenko_pastur); X has "
+                        "unit variance, Y variance σ²"),
+    ),
+)
+
+
+def product_moments_from_lagrange(k: int) -> tuple[sympy.Expr, sympy.Expr]:
+    """Both sides of ``m_k`` for MP(λ_A) ⊠ MP(λ_B, σ²): Lagrange inversion and the sum.
+
+    ``m_k = (1/k)[w^{k−1}]((1 + w)/S(w))^k`` with ``S = 1/(σ²(1 + λ_A w)(1 + λ_B w))``,
+    and ``(σ^{2k}/k) Σ_{i+j+l=k−1} binom(k, i) binom(k, j) binom(k, l) λ_A^j λ_B^l``.
+    """
+    series = sympy.expand(((1 + w_product) * (1 + lambda_a * w_product)
+                           * (1 + lambda_b * w_product)) ** k)
+    lagrange = sigma2**k * series.coeff(w_product, k - 1) / k
+    explicit = sigma2**k / k * sum(
+        sympy.binomial(k, k - 1 - j - m) * sympy.binomial(k, j) * sympy.binomial(k, m)
+        * lambda_a**j * lambda_b**m for j in range(k) for m in range(k - j))
+    return sympy.expand(lagrange), sympy.expand(explicit)
 
 
 SEMICIRCLE_ROOT = (x_symbol - I * root) / (2 * sigma2)

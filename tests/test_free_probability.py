@@ -188,9 +188,42 @@ def test_numerics_never_imports_the_theory_or_the_core():
 
 def test_unverified_claims_are_kept_out_of_the_registry():
     ids = {c.id for c in registry.claims("free_probability")}
+    assert "free_probability.s_transform_product" in ids
     for claim in theory.UNVERIFIED:
         assert claim.id not in ids
         assert math.isfinite(claim.predict(**_first_point(claim)))
+
+
+def test_product_moments_lagrange_and_prediction_agree():
+    from theorylab.proofs import free_probability as proofs
+
+    claim = registry.get("free_probability.s_transform_product")
+    for k in range(1, 7):
+        lagrange, explicit = proofs.product_moments_from_lagrange(k)
+        assert sympy.expand(lagrange - explicit) == 0
+        values = {proofs.lambda_a: sympy.Rational(2, 3), proofs.lambda_b: sympy.Rational(1, 4),
+                  theory.sigma2: sympy.Rational(3, 2)}
+        expected = float(explicit.subs(values))
+        predicted = claim.predict(ratio_a=2 / 3, ratio_b=0.25, variance=1.5,
+                                  quantity="moment", k=k)
+        assert math.isclose(predicted, expected, rel_tol=1e-12)
+    # m₃ separates the product from the single_wishart decoy by σ⁶ λ_A λ_B exactly.
+    point = {"ratio_a": 0.5, "ratio_b": 0.75, "variance": 1.0, "quantity": "moment", "k": 3}
+    (single,) = [d for d in claim.decoys if d.name == "single_wishart"]
+    decoy = claim.predict_decoy(single, **point)
+    assert math.isclose(claim.predict(**point) - decoy, 0.375, rel_tol=1e-12)
+
+
+def test_product_control_variates_have_mean_zero():
+    import torch
+    from theorylab.numerics.free_probability import wishart_product_moments
+
+    rng = torch.Generator().manual_seed(0)
+    _, controls = wishart_product_moments(6, 9, 12, 40000, 2, rng=rng, device="cpu",
+                                          variance=1.7, controls=True)
+    controls = controls.numpy()
+    z = controls.mean(axis=0) / (controls.std(axis=0) / math.sqrt(len(controls)))
+    assert np.all(np.abs(z) < 4.5), z
 
 
 def _first_point(claim):
