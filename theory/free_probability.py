@@ -74,9 +74,10 @@ PENNINGTON = Citation(
     authors=("Jeffrey Pennington", "Samuel S. Schoenholz", "Surya Ganguli"), year=2017,
     title="Resurrecting the sigmoid in deep learning through dynamical isometry: "
           "theory and practice",
-    where="Sec. 2.4-2.5 (S_JJT = S_D2^L S_WWT^L, eqs. 11-14), Sec. 3 (ReLU and hard-tanh: "
-          "D^2 Bernoulli, orthogonal vs Gaussian S_WWT, variance eq. 17); equation numbers "
-          "as in the NeurIPS version",
+    where="Sec. 2, theoretical results (S_JJT = S_D2^L S_WWT^L; linear, ReLU and hard-tanh "
+          "with D^2 Bernoulli; orthogonal vs Gaussian S_WWT; the variance of JJ^T's spectrum "
+          "and lambda_max tabulated per case); equation and table numbers not checked against "
+          "the paper's text",
     arxiv="1711.04735", venue="NeurIPS",
 )
 COLLINS_HAYASE = Citation(
@@ -812,9 +813,10 @@ def _isometry_points(draw: st.DrawFn) -> dict[str, Any]:
 dynamical_isometry = Claim(
     id="free_probability.dynamical_isometry",
     title="Dynamical isometry: the variance of JJᵀ's spectrum at criticality",
-    citation=replace(PENNINGTON, where="Sec. 3, eq. 17 and Table 1 (σ²_{JJᵀ} at χ = 1); "
-                     "asymptotic freeness for orthogonal weights: Collins & Hayase "
-                     "(arXiv:2103.13466)"),
+    citation=replace(PENNINGTON, where="Sec. 2 (σ²_{JJᵀ} at χ = 1 for Gaussian vs "
+                     "orthogonal weights, ReLU vs hard-tanh; equation and table numbers not "
+                     "checked against the paper's text); asymptotic freeness for orthogonal "
+                     "weights: Collins & Hayase (arXiv:2103.13466)"),
     parameters=(activation_parameter, weights_parameter,
                 Parameter("depth", Integer(1, sample_upper=4), "L: number of layers"),
                 q_parameter, _quantity("variance", default="variance")),
