@@ -514,7 +514,7 @@ def _dk_sigma_squared(activation: str, kernel: Any, precision: int | None) -> An
     key = ("weighted", "mpmath" if precision else "numpy")
     if key not in act._cache:
         act._cache[key] = sympy.lambdify((z, sympy.Symbol("K")), expression,
-                                         modules=["mpmath"] if precision else ["numpy"])
+                                         modules=["mpmath"] if precision else ["scipy", "numpy"])
     f = act._cache[key]
     if precision:
         nodes, weights = _precise_rule(precision)
@@ -875,6 +875,20 @@ def _criticality_value(params: dict[str, Any], precision: int | None,
         if variant == "derivative_mean_squared":  # K* without its C_b
             return fixed_point(activation, C_W, C_b, precision=precision) - C_b
         return fixed_point(activation, C_W, C_b, precision=precision)
+    if variant == "derivative_mean_squared" and quantity in ("critical_weight_variance",
+                                                             "critical_bias_variance"):
+        if quantity == "critical_weight_variance":
+            slopes = ACTIVATIONS[activation].slopes
+            if slopes is None:
+                return critical_weight_variance(activation)
+            return 1 / ((float(slopes[0]) + float(slopes[1])) / 2) ** 2
+
+        def mean_slope_gap(kernel: float) -> float:
+            return C_W * gaussian_moments(activation, kernel, kernel, 0.0)[5] - 1
+
+        from scipy.optimize import brentq
+        q = brentq(mean_slope_gap, 1e-9, 1e3)
+        return q - C_W * _expect(activation, q, None)[0]
     if quantity == "critical_weight_variance":
         return critical_weight_variance(activation, precision=precision,
                                         variant="one_over_a_plus" if variant == "one_over_a_plus"
@@ -939,9 +953,12 @@ criticality = Claim(
     ),
     simulation="theorylab.numerics.rg_flow:criticality",
     systematic_error=SystematicError(
-        "none", 1, "Unbiased single-layer estimators (pathwise derivative, Jacobian norm); the "
-        "fixed point and the critical line are roots of the measured layer map with common "
-        "random numbers, biased by O(1/(n x networks)), far below the standard error."),
+        "input kernel K (critical_weight_variance only)", 1,
+        "Unbiased single-layer estimators (pathwise derivative, Jacobian norm) averaged over "
+        "the weights given stratified Gaussian inputs; the fixed point and the critical line "
+        "are roots of the measured layer map, biased by O(1/inputs), below the standard "
+        "error. critical_weight_variance is the K -> 0 limit of 1/chi_perp(K) at C_W = 1, "
+        "extrapolated from K = 4e-4, 2e-4, 1e-4 (Richardson)."),
     constraints=(Constraint("the quantity is defined for the activation and C_W (fixed_point and "
                             "critical_bias_variance: tanh or erf with C_W above critical; "
                             "critical_weight_variance: scale-invariant or K*=0 activations)",
@@ -957,7 +974,8 @@ criticality = Claim(
         Decoy("one_over_a_plus", "A_2 read as a_+^2 (relu: chi = C_W, critical C_W = 1 instead "
               "of 2; erf: 1/sigma'(0) for 1/sigma'(0)^2)",
               evaluate=lambda p, precision: _criticality_value(p, None, "one_over_a_plus")),
-        Decoy("derivative_mean_squared", "<sigma'>^2 in place of <sigma'^2>; K* without C_b",
+        Decoy("derivative_mean_squared", "<sigma'>^2 in place of <sigma'^2> (chi_perp and the "
+              "critical points); K* without C_b",
               evaluate=lambda p, precision: _criticality_value(p, None,
                                                                "derivative_mean_squared")),
     ),
