@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 __all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations",
-           "psd_matrices", "gram_matrices", "spectra",
-           "activations", "class_sizes"]
+           "psd_matrices", "gram_matrices", "activations", "spectra", "class_sizes"]
 
 
 def _check_integer(name: str, value: object, minimum: int) -> int:
@@ -97,9 +96,6 @@ def balanced_initializations(
         return st.integers(0, 2**32 - 1).map(make)
 
     return st.deferred(build)
-
-
-SPECTRUM_ENSEMBLES = ("wishart", "wigner")
 
 
 def _check_real(name: str, value: object, *, minimum: float | None = None,
@@ -197,6 +193,35 @@ def gram_matrices(*, tasks: int, min_norm: float = 0.5, max_norm: float = 2.0,
     return st.deferred(build)
 
 
+def activations(*, names: object = None) -> st.SearchStrategy[str]:
+    """Names of elementwise activations that theorylab's kernel claims accept.
+
+    ``names`` restricts the draw to a subset (a non-empty sequence of known names);
+    by default every activation of ``theorylab.theory.rg_flow`` is drawn.
+    """
+
+    def build() -> st.SearchStrategy[str]:
+        from theorylab.theory.rg_flow import ACTIVATION_NAMES
+
+        if names is None:
+            return st.sampled_from(ACTIVATION_NAMES)
+        if isinstance(names, str) or not hasattr(names, "__iter__"):
+            raise InvalidArgument(f"names={names!r} must be a sequence of activation names")
+        chosen = list(names)
+        if not chosen:
+            raise InvalidArgument("names=[] must name at least one activation")
+        unknown = [name for name in chosen if name not in ACTIVATION_NAMES]
+        if unknown:
+            raise InvalidArgument(f"names={chosen!r} must be among {list(ACTIVATION_NAMES)}; "
+                                  f"unknown: {unknown}")
+        return st.sampled_from(chosen)
+
+    return st.deferred(build)
+
+
+SPECTRUM_ENSEMBLES = ("wishart", "wigner")
+
+
 def spectra(*, min_size: int = 2, max_size: int = 32,
             ensembles: tuple[str, ...] = SPECTRUM_ENSEMBLES) -> st.SearchStrategy[np.ndarray]:
     """Eigenvalue spectra (ascending float64 vectors) of random matrices.
@@ -231,35 +256,6 @@ def spectra(*, min_size: int = 2, max_size: int = 32,
                          st.integers(1, 2 * high), st.integers(0, 2**32 - 1))
 
     return st.deferred(build)
-
-
-def activations(*, names: object = None) -> st.SearchStrategy[str]:
-    """Names of elementwise activations that theorylab's kernel claims accept.
-
-    ``names`` restricts the draw to a subset (a non-empty sequence of known names);
-    by default every activation of ``theorylab.theory.rg_flow`` is drawn.
-    """
-
-    def build() -> st.SearchStrategy[str]:
-        from theorylab.theory.rg_flow import ACTIVATION_NAMES
-
-        if names is None:
-            return st.sampled_from(ACTIVATION_NAMES)
-        if isinstance(names, str) or not hasattr(names, "__iter__"):
-            raise InvalidArgument(f"names={names!r} must be a sequence of activation names")
-        chosen = list(names)
-        if not chosen:
-            raise InvalidArgument("names=[] must name at least one activation")
-        unknown = [name for name in chosen if name not in ACTIVATION_NAMES]
-        if unknown:
-            raise InvalidArgument(f"names={chosen!r} must be among {list(ACTIVATION_NAMES)}; "
-                                  f"unknown: {unknown}")
-        return st.sampled_from(chosen)
-
-    return st.deferred(build)
-
-
-SPECTRUM_ENSEMBLES = ("wishart", "wigner")
 
 
 def class_sizes(*, min_classes: int = 2, max_classes: int = 6, min_size: int = 1,
