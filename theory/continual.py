@@ -437,7 +437,7 @@ expected_forgetting = Claim(
     decoys=tuple(Decoy(name, text, evaluate=_forgetting(_over_matrix, name))
                  for name, text in (OVER_DECOYS[0], OVER_DECOYS[2],
                                     ("divide_by_T", "averaged with 1/T instead of 1/(T - 1)"))),
-    ensemble=3000,
+    ensemble=4000,
     budget=8,
     resolution=0.05,
 )
