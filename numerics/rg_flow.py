@@ -429,8 +429,6 @@ def power_law_decay(points: Sequence[dict[str, Any]], *, seed: int, device: str,
 
 # -- four-point vertex ------------------------------------------------------------------------
 
-VERTEX_WIDTHS = (4, 8, 16)
-VERTEX_NETWORKS = 3000
 
 
 def vertex_samples(name: str, depth: int, C_W: float, widths: Sequence[int], batch: int, *,
@@ -462,26 +460,63 @@ def vertex_samples(name: str, depth: int, C_W: float, widths: Sequence[int], bat
     return torch.stack(out)
 
 
+VERTEX_NETWORK_WIDTHS = 75_000  # networks x width per ensemble member (cost ~ width)
+VERTEX_CHUNK = 8_000_000  # weight entries per layer in one batched product (memory)
+
+
+def _vertex_pieces(name: str, depth: int, width: int, C_W: float, networks: int, *,
+                   quantity: str, rng: torch.Generator, device: str) -> torch.Tensor:
+    """Per network: (G^2, G) (cross_neuron) or (mean z^4, mean z^2) (single_neuron).
+
+    Real width-``width`` MLPs with one input, C_b = 0, fresh Gaussian weights per layer
+    (batched in chunks to bound memory). ``G = C_W/n |sigma(z^(l-1))|^2`` is the variance of
+    layer ``depth`` given the layer below, so ``E[G^2] = E[z_j^2 z_k^2]`` (j != k) and
+    ``E[G] = E[z^2]``.
+    """
+    sigma = activation(name)
+    chunk = max(1, VERTEX_CHUNK // (width * width))
+    out = []
+    with torch.no_grad():
+        for first in range(0, networks, chunk):
+            count = min(chunk, networks - first)
+            options = {"generator": rng, "device": device, "dtype": torch.float64}
+            z = math.sqrt(C_W) * torch.randn(count, width, **options)  # x = (1,..,1), n_0 = 1
+            variance = torch.full((count,), C_W, dtype=torch.float64, device=device)
+            for _ in range(depth - 1):
+                s = sigma(z)
+                variance = C_W / width * s.square().sum(dim=1)
+                omega = torch.randn(count, width, width, **options)
+                z = math.sqrt(C_W / width) * (omega @ s.unsqueeze(-1)).squeeze(-1)
+            if quantity == "cross_neuron":
+                out.append(torch.stack([variance.square(), variance], dim=-1))
+            else:
+                out.append(torch.stack([z.pow(4).mean(dim=1), z.square().mean(dim=1)], dim=-1))
+    return torch.cat(out)
+
+
 def four_point_vertex(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                       ensemble: int) -> list[Measurement]:
-    """N x (connected four-point function)/K^2 at widths 4, 8, 16, per ensemble member.
+    """E[z_j^2 z_k^2]/E[z^2]^2 (cross_neuron) or E[z^4]/E[z^2]^2 (single_neuron) at width n.
 
-    Narrow networks are cheap and, for scale-invariant activations, exact: the measured
-    quantity is a polynomial in 1/n of degree l - 2, which three widths extrapolate exactly.
+    Exact finite-width moments, no extrapolation: each ensemble member is the ratio of means
+    over its own networks, jackknifed over two halves to remove the O(1/networks) bias of
+    a ratio of means.
     """
     results = []
     for index, point in enumerate(points):
         rng = generator(seed * 1000 + index, device)
-        batch = ensemble * VERTEX_NETWORKS
-        pieces = vertex_samples(point["activation"], point["depth"], point["C_W"], VERTEX_WIDTHS,
-                                batch, quantity=point["quantity"], rng=rng, device=device)
-        means = pieces.reshape(len(VERTEX_WIDTHS), ensemble, VERTEX_NETWORKS, 2).mean(dim=2)
-        widths = torch.tensor(VERTEX_WIDTHS, dtype=torch.float64, device=device)[:, None]
-        gaussian = 1.0 if point["quantity"] == "cross_neuron" else 3.0
-        samples = widths * (means[..., 0] / means[..., 1].square() - gaussian)
-        results.append(Measurement(samples.cpu().numpy(), 1.0 / np.array(VERTEX_WIDTHS),
-                                   rounding=1e-10, info={"widths": VERTEX_WIDTHS,
-                                                         "networks": batch}))
+        width = int(point["width"])
+        per_member = 2 * max(500, VERTEX_NETWORK_WIDTHS // (2 * width))
+        pieces = _vertex_pieces(point["activation"], point["depth"], width, point["C_W"],
+                                ensemble * per_member, quantity=point["quantity"], rng=rng,
+                                device=device)
+        halves = pieces.reshape(ensemble, 2, per_member // 2, 2).mean(dim=2)
+        whole = halves.mean(dim=1)
+        ratio = whole[:, 0] / whole[:, 1].square()
+        half_ratios = halves[..., 0] / halves[..., 1].square()
+        samples = 2 * ratio - half_ratios.mean(dim=1)
+        results.append(Measurement(samples.cpu().numpy()[None], np.zeros(1), rounding=1e-10,
+                                   info={"width": width, "networks": ensemble * per_member}))
     return results
 
 

@@ -17,6 +17,7 @@ from theorylab.theory.rg_flow import (
     bias_parameter,
     criticality,
     ell,
+    four_point_vertex,
     kernel_parameter,
     nngp_kernel,
     ntk_kernel,
@@ -27,7 +28,7 @@ from theorylab.theory.rg_flow import (
 from theorylab.derivation import Derivation, Step
 
 __all__ = ["nngp_from_network", "ntk_from_network", "chi_parallel_from_recursion",
-           "power_law_from_odd_activation", "PRICE"]
+           "power_law_from_odd_activation", "vertex_from_layer_factors", "PRICE"]
 
 C_W, C_b = weight_parameter.symbol, bias_parameter.symbol
 n = sympy.Symbol("n", positive=True, integer=True)
@@ -116,6 +117,47 @@ power_law_from_odd_activation = Derivation(
                    "L = lim l K^(l) = -sigma_1/(6 sigma_3) = 1/(-a_1)"),
     ),
     ranges={sigma_1: (0.5, 2.0), sigma_3: (-1.0, -0.1), small: (0.01, 0.5)},
+)
+
+# -- four-point vertex: exact finite-width moments of the scale-invariant class -------------
+
+_vertex_params = {p.name: p.symbol for p in four_point_vertex.parameters}
+width, depth = _vertex_params["width"], _vertex_params["depth"]
+second_moment, fourth_moment = sympy.Symbol("A_2"), sympy.Symbol("A_4")  # as in the statement
+sigma2, sigma4 = sympy.symbols(r"E_{\sigma^2} E_{\sigma^4}", positive=True)
+moment_ratio = sympy.Function("R")
+layer = sympy.Symbol("m", integer=True, positive=True)
+_vertex_coefficient = 3 * fourth_moment / second_moment**2 - 1
+
+vertex_from_layer_factors = Derivation(
+    claim=four_point_vertex.id,
+    title="E[z_j^2 z_k^2]/K^2 = (1 + c/n)^(l-1) from independent layer factors (C_b = 0)",
+    steps=(
+        Step.assume(Eq(moment_ratio(depth), moment_ratio(depth - 1)
+                       * (width * sigma4 + width * (width - 1) * sigma2**2)
+                       / (width**2 * sigma2**2)),
+                    "R(l) = E[G_l^2]/E[G_l]^2 with G_l = C_W/n |sigma(z^(l-1))|^2 the variance of "
+                    "layer l given l-1, E[z_j^2 z_k^2] = E[G_l^2]. Scale invariance and C_b = 0: "
+                    "G_l = G_(l-1) F with F = C_W/n sum_i sigma(xi_i)^2, xi_i iid N(0,1) "
+                    "independent of G_(l-1); E[F^2]/E[F]^2 = (n <s^4> + n(n-1) <s^2>^2)/"
+                    "(n <s^2>)^2"),
+        Step.substitute(Eq(moment_ratio(depth), moment_ratio(depth - 1)
+                           * (width * 3 * fourth_moment + width * (width - 1) * second_moment**2)
+                           / (width**2 * second_moment**2)),
+                        {sigma4: 3 * fourth_moment, sigma2: second_moment},
+                        "ABReLU Gaussian moments: <sigma^2> = A_2, <sigma^4> = 3 A_4"),
+        Step.equal(Eq(moment_ratio(depth), moment_ratio(depth - 1)
+                      * (1 + (3 * fourth_moment / second_moment**2 - 1) / width)),
+                   "collect the 1/n term: the relative second moment of one layer factor"),
+        Step.assume(Eq(moment_ratio(depth), sympy.Product(
+                        1 + (3 * fourth_moment / second_moment**2 - 1) / width,
+                        (layer, 2, depth))),
+                    "unroll down to R(1) = 1 (G_1 = C_W x.x/n_0 is deterministic)"),
+        Step.equal(Eq(moment_ratio(depth), (1 + _vertex_coefficient / width) ** (depth - 1)),
+                   "a constant factor over l - 1 layers; its 1/n coefficient is the vertex "
+                   "V/K^2 = (3A_4/A_2^2 - 1)(l - 1) (PDLT §5.5)"),
+    ),
+    ranges={second_moment: (0.3, 1.0), fourth_moment: (0.3, 1.0)},
 )
 
 # -- consistency checks (not registered: they end in Gaussian expectations) ---------------

@@ -278,6 +278,7 @@ def _is_zero(expression: Any) -> bool:
         lambda e: sympy.simplify(e),
         lambda e: sympy.simplify(sympy.expand_log(sympy.expand(e), force=True)),
         lambda e: sympy.simplify(e.rewrite(sympy.exp)),
+        lambda e: sympy.simplify(e.doit()),  # unevaluated Product/Sum with symbolic limits
     ):
         try:
             if attempt(expression) == 0:
