@@ -532,23 +532,47 @@ def _layer_norm(z: torch.Tensor) -> torch.Tensor:
     return centred / centred.square().mean(dim=1, keepdim=True).sqrt()
 
 
+def _layer_norm_jacobian(z: torch.Tensor) -> torch.Tensor:
+    """Jacobian of LN per network, (batch, n, n): (I - 1/n - y y^T/n)/s with y = LN(z)."""
+    width = z.shape[1]
+    centred = z - z.mean(dim=1, keepdim=True)
+    scale = centred.square().mean(dim=1, keepdim=True).sqrt()  # (batch, 1, 1)
+    y = centred / scale
+    eye = torch.eye(width, dtype=z.dtype, device=z.device)
+    return (eye - 1.0 / width - y @ y.transpose(1, 2) / width) / scale
+
+
 def _apjn(networks: random_networks, width: int, x: torch.Tensor, point: dict[str, Any],
-          architecture: str, rng: torch.Generator) -> torch.Tensor:
-    """(1/n)||v^T dz^(l)/dz^(1)||^2 per network, by one vector-Jacobian product."""
+          architecture: str) -> torch.Tensor:
+    """J^(1,l) per network from the exact Jacobian dz^(l-1)/dz^(1) (explicit products).
+
+    The last layer's weights are averaged out exactly (E[W M M^T W^T] = C_W/n tr(M M^T) I,
+    W independent of M): ``J^(1,l) = (mu^2 |J|^2 + C_W |A J|^2)/n`` with ``J = dz^(l-1)/dz^(1)``
+    and ``A = d sigma(source)/dz^(l-1)``, an unbiased estimate without the last layer's noise.
+    """
     sigma = activation(point["activation"])
     C_W, C_b, mu = point["C_W"], point["C_b"], point["mu"]
+    residual = architecture.startswith("residual")
+    strength = mu if residual else 0.0
     omega, beta = networks.layer(0, width)
-    first = (math.sqrt(C_W / omega.shape[2]) * (omega @ x) + math.sqrt(C_b) * beta)
-    first = first.detach().requires_grad_(True)
-    z = first
+    z = math.sqrt(C_W / omega.shape[2]) * (omega @ x) + math.sqrt(C_b) * beta  # (batch, n, 1)
+    jacobian = torch.eye(width, dtype=z.dtype, device=z.device).expand(z.shape[0], -1, -1)
     for index in range(1, point["depth"]):
-        omega, beta = networks.layer(index, width)
         source = _layer_norm(z) if architecture.endswith("layer_norm") else z
+        with torch.enable_grad():
+            leaf = source.detach().requires_grad_(True)
+            (slope,) = torch.autograd.grad(sigma(leaf).sum(), leaf)
+        local = slope * (_layer_norm_jacobian(z) if architecture.endswith("layer_norm")
+                         else torch.eye(width, dtype=z.dtype, device=z.device))
+        through = local @ jacobian  # d sigma(source)/dz^(1)
+        if index == point["depth"] - 1:
+            return (strength**2 * jacobian.square().sum(dim=(1, 2))
+                    + C_W * through.square().sum(dim=(1, 2))) / width
+        omega, beta = networks.layer(index, width)
         update = math.sqrt(C_W / width) * (omega @ sigma(source)) + math.sqrt(C_b) * beta
-        z = mu * z + update if architecture.startswith("residual") else update
-    v = torch.randn(z.shape, generator=rng, device=z.device, dtype=torch.float64)
-    (gradient,) = torch.autograd.grad((v * z).sum(), first)
-    return gradient.square().sum(dim=(1, 2)) / width
+        jacobian = strength * jacobian + math.sqrt(C_W / width) * (omega @ through)
+        z = strength * z + update
+    return torch.ones(z.shape[0], dtype=z.dtype, device=z.device)  # depth 1: J^(1,1) = 1
 
 
 def partial_jacobian(points: Sequence[dict[str, Any]], *, seed: int, device: str,
@@ -563,8 +587,8 @@ def partial_jacobian(points: Sequence[dict[str, Any]], *, seed: int, device: str
         x = torch.full((widest, 1), math.sqrt(point["q"]), dtype=torch.float64, device=device)
         values = []
         for width in APJN_WIDTHS:
-            columns = [_apjn(networks, width, x, point, name, rng)
-                       for name in ARCHITECTURES]
+            with torch.no_grad():
+                columns = [_apjn(networks, width, x, point, name) for name in ARCHITECTURES]
             values.append(torch.stack(columns, dim=-1))
         samples = _levels(values, ensemble)
         results.append(Measurement(samples, 1.0 / np.array(APJN_WIDTHS),
