@@ -16,6 +16,7 @@ from theorylab.theory import rg_flow as theory
 from theorylab.theory.rg_flow import (
     bias_parameter,
     criticality,
+    depth_scales,
     ell,
     four_point_vertex,
     kernel_parameter,
@@ -28,7 +29,8 @@ from theorylab.theory.rg_flow import (
 from theorylab.derivation import Derivation, Step
 
 __all__ = ["nngp_from_network", "ntk_from_network", "chi_parallel_from_recursion",
-           "power_law_from_odd_activation", "vertex_from_layer_factors", "PRICE"]
+           "power_law_from_odd_activation", "vertex_from_layer_factors",
+           "depth_scale_from_linear_map", "PRICE"]
 
 C_W, C_b = weight_parameter.symbol, bias_parameter.symbol
 n = sympy.Symbol("n", positive=True, integer=True)
@@ -158,6 +160,30 @@ vertex_from_layer_factors = Derivation(
                    "V/K^2 = (3A_4/A_2^2 - 1)(l - 1) (PDLT §5.5)"),
     ),
     ranges={second_moment: (0.3, 1.0), fourth_moment: (0.3, 1.0)},
+)
+
+# -- depth scales: the linearized per-layer map at its fixed point --------------------------
+
+slope_at_fixed_point = sympy.Symbol(r"\chi(q^*)")  # as in the statement
+depth_scale_symbol = sympy.Symbol(r"\xi")
+deviation = sympy.Function(r"\delta")
+deviation_start = sympy.Symbol(r"\delta_0", positive=True)
+
+depth_scale_from_linear_map = Derivation(
+    claim=depth_scales.id,
+    title="xi = -1/ln chi(q*): a deviation from the fixed point shrinks by chi per layer",
+    steps=(
+        Step.assume(Eq(deviation(ell), deviation_start * slope_at_fixed_point**ell),
+                    "linearize the layer map at its fixed point: delta^(l+1) = chi delta^(l), "
+                    "chi = dq'/dq = chi_par(q*) for q, dc'/dc at c* = 1 = chi_perp(q*) for c "
+                    "(Schoenholz et al. eqs. 5-9)"),
+        Step.assume(Eq(sympy.exp(-1 / depth_scale_symbol), slope_at_fixed_point),
+                    "define xi by delta^(l) = delta_0 e^(-l/xi): one layer's factor "
+                    "e^(-1/xi) is chi"),
+        Step.solve(Eq(depth_scale_symbol, -1 / sympy.log(slope_at_fixed_point)),
+                   depth_scale_symbol, "take logarithms (0 < chi < 1 in the ordered phase)"),
+    ),
+    ranges={slope_at_fixed_point: (0.1, 0.9)},
 )
 
 # -- consistency checks (not registered: they end in Gaussian expectations) ---------------
