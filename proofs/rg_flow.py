@@ -22,6 +22,7 @@ from theorylab.theory.rg_flow import (
     kernel_parameter,
     nngp_kernel,
     ntk_kernel,
+    partial_jacobian,
     power_law_decay,
     weight_parameter,
 )
@@ -30,7 +31,7 @@ from theorylab.derivation import Derivation, Step
 
 __all__ = ["nngp_from_network", "ntk_from_network", "chi_parallel_from_recursion",
            "power_law_from_odd_activation", "vertex_from_layer_factors",
-           "depth_scale_from_linear_map", "PRICE"]
+           "depth_scale_from_linear_map", "apjn_from_layer_factors", "PRICE"]
 
 C_W, C_b = weight_parameter.symbol, bias_parameter.symbol
 n = sympy.Symbol("n", positive=True, integer=True)
@@ -184,6 +185,25 @@ depth_scale_from_linear_map = Derivation(
                    depth_scale_symbol, "take logarithms (0 < chi < 1 in the ordered phase)"),
     ),
     ranges={slope_at_fixed_point: (0.1, 0.9)},
+)
+
+# -- partial Jacobians: one factor chi_J per layer ------------------------------------------
+
+apjn_function = sympy.Function("J")
+layer_factor = sympy.Symbol(r"\chi_J^{l'}")  # as in the statement
+apjn_from_layer_factors = Derivation(
+    claim=partial_jacobian.id,
+    title="J^(1,l) = prod chi_J: the chain rule with the layer's weights averaged out",
+    steps=(
+        Step.assume(Eq(apjn_function(ell), layer_factor * apjn_function(ell - 1)),
+                    "dz^(l)/dz^(1) = (mu + W A) dz^(l-1)/dz^(1), A = d sigma(source)/dz^(l-1); "
+                    "W independent of the rest, E[W^T W] = C_W I, cross term zero in mean: "
+                    "J^(1,l) = (mu^2 + C_W <|A|^2>) J^(1,l-1) at infinite width (Doshi et al. "
+                    "§2-3; A's norm is <s'^2>_K, or E_N(0,1)[s'^2]/K through LayerNorm)"),
+        Step.assume(Eq(apjn_function(ell), sympy.Product(layer_factor,
+                                                         (sympy.Symbol("l'"), 1, ell - 1))),
+                    "unroll to J^(1,1) = 1 (dz^(1)/dz^(1) = I)"),
+    ),
 )
 
 # -- consistency checks (not registered: they end in Gaussian expectations) ---------------

@@ -20,7 +20,6 @@ from theorylab.theory import rg_flow as theory
 
 from theorylab import registry, strategies
 from theorylab.derivation import check_derivation
-from theorylab.verifier import Status, check
 
 
 def _arc_cosine_relu(k11: float, k22: float, k12: float, weight: float) -> tuple:
@@ -201,20 +200,6 @@ def test_apjn_layer_norm_relu_is_critical_only_without_bias():
     first_step = theory.apjn("relu", 2, 2.0, 0.0, 0.0, 1.0)[1]
     assert layer_norm == pytest.approx(first_step, rel=1e-12)  # chi_J = 1 after layer 1
     assert with_bias < 0.5 * first_step
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("claim_id", ["rg_flow.partial_jacobian"])
-def test_draft_claims_pass_and_reject_decoys(claim_id):
-    claim = theory.draft_claims()[claim_id]
-    verdict = check(claim, seed=2, shrink=False)
-    assert verdict.status is Status.PASS, verdict.summary()
-    assert verdict.decoys_rejected
-
-
-def test_draft_claims_are_not_registered():
-    registered = {claim.id for claim in registry.claims("rg_flow")}
-    assert registered.isdisjoint(theory.draft_claims())
 
 
 # -- strategies ---------------------------------------------------------------------------
