@@ -171,6 +171,17 @@ def jacobians(activation: str, weights: str, depth: int, weight_variance: float,
         ValueError: if ``q*`` is not a fixed point for any ``σ_b² ≥ 0``.
 
     """
+    product, _ = _jacobians_and_fractions(activation, weights, depth, weight_variance,
+                                          preactivation_variance, width, batch, rng=rng,
+                                          device=device)
+    return product
+
+
+def _jacobians_and_fractions(activation: str, weights: str, depth: int,
+                             weight_variance: float, preactivation_variance: float, width: int,
+                             batch: int, *, rng: torch.Generator,
+                             device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The networks of :func:`jacobians`: their Jacobians and each layer's ``mean φ'²``."""
     bias_variance = preactivation_variance - weight_variance * _mean_square_activation(
         activation, preactivation_variance)
     if bias_variance < -1e-12:
@@ -180,6 +191,7 @@ def jacobians(activation: str, weights: str, depth: int, weight_variance: float,
     options = {"generator": rng, "device": device, "dtype": torch.float64}
     h = torch.randn(batch, width, **options) * math.sqrt(preactivation_variance)
     product = None
+    fractions = []
     for _ in range(depth):
         if weights == "gaussian":
             w = torch.randn(batch, width, width, **options) * math.sqrt(weight_variance / width)
@@ -189,10 +201,11 @@ def jacobians(activation: str, weights: str, depth: int, weight_variance: float,
         h = (w @ post.unsqueeze(-1)).squeeze(-1) + bias_scale * torch.randn(batch, width,
                                                                             **options)
         _, slope = _activation(activation, h)
+        fractions.append((slope * slope).mean(dim=1))
         layer = slope.unsqueeze(-1) * w
         product = layer if product is None else layer @ product
     assert product is not None
-    return product
+    return product, torch.stack(fractions, dim=1)
 
 
 # -- statistics ----------------------------------------------------------------------
@@ -594,33 +607,13 @@ def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: 
     Shapes ``(batch,)``, ``(batch,)`` and ``(batch, depth)``; the networks are those of
     :func:`jacobians`, built once (forward pass and Jacobian together).
     """
-    bias_variance = preactivation_variance - weight_variance * _mean_square_activation(
-        activation, preactivation_variance)
-    if bias_variance < -1e-12:
-        raise ValueError(f"q*={preactivation_variance} is no fixed point at "
-                         f"sigma_w^2={weight_variance} (needs sigma_b^2 < 0)")
-    bias_scale = math.sqrt(max(bias_variance, 0.0))
-    options = {"generator": rng, "device": device, "dtype": torch.float64}
-    h = torch.randn(batch, width, **options) * math.sqrt(preactivation_variance)
-    product = None
-    fractions = []
-    for _ in range(depth):
-        if weights == "gaussian":
-            w = torch.randn(batch, width, width, **options) * math.sqrt(weight_variance / width)
-        else:
-            w = haar_orthogonal(batch, width, rng=rng, device=device) * math.sqrt(weight_variance)
-        post, _ = _activation(activation, h)
-        h = (w @ post.unsqueeze(-1)).squeeze(-1) + bias_scale * torch.randn(batch, width,
-                                                                            **options)
-        _, slope = _activation(activation, h)
-        fractions.append((slope * slope).mean(dim=1))
-        layer = slope.unsqueeze(-1) * w
-        product = layer if product is None else layer @ product
-    assert product is not None
+    product, fractions = _jacobians_and_fractions(
+        activation, weights, depth, weight_variance, preactivation_variance, width, batch,
+        rng=rng, device=device)
     gram = product @ product.transpose(1, 2)
     first = torch.diagonal(gram, dim1=1, dim2=2).sum(dim=1) / width
     second = (gram * gram).sum(dim=(1, 2)) / width
-    return first, second, torch.stack(fractions, dim=1)
+    return first, second, fractions
 
 
 def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, seed: int,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 
@@ -17,3 +21,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords and "slow" not in selected:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture
+def run_pytest():
+    """Run pytest in a subprocess in ``folder``, as a user would (plugin via its entry point)."""
+
+    def run(folder, *arguments):
+        environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *arguments],
+            cwd=folder, capture_output=True, text=True, env=environment, timeout=600)
+
+    return run

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from importlib.metadata import entry_points
 
 LIGHT = '''
@@ -45,29 +42,22 @@ def test_marker_without_claim():
 '''
 
 
-def _pytest(folder, *arguments):
-    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *arguments],
-                          cwd=folder, capture_output=True, text=True, env=environment,
-                          timeout=600)
-
-
 def test_registered_through_pytest11():
     (found,) = [e for e in entry_points(group="pytest11") if e.name == "theorylab"]
     assert found.value == "theorylab.pytest_plugin"
 
 
-def test_loading_the_plugin_imports_nothing_heavy(tmp_path):
+def test_loading_the_plugin_imports_nothing_heavy(tmp_path, run_pytest):
     (tmp_path / "test_light.py").write_text(LIGHT)
-    result = _pytest(tmp_path, "-q")
+    result = run_pytest(tmp_path, "-q")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_options_and_markers(tmp_path):
+def test_options_and_markers(tmp_path, run_pytest):
     import torch
 
     (tmp_path / "test_options.py").write_text(OPTIONS)
-    result = _pytest(tmp_path, "-rs", "--theorylab-seed", "7", "--theorylab-budget", "2")
+    result = run_pytest(tmp_path, "-rs", "--theorylab-seed", "7", "--theorylab-budget", "2")
     out = result.stdout
     assert "test_options.py::test_marker_without_claim" in out and "needs a claim" in out
     assert "skipped unless" not in out and "slow theorylab verification" in out
@@ -76,9 +66,9 @@ def test_options_and_markers(tmp_path):
     assert "1 passed" in out or "2 passed" in out
 
 
-def test_bad_device_option_is_a_clear_error(tmp_path):
+def test_bad_device_option_is_a_clear_error(tmp_path, run_pytest):
     (tmp_path / "test_device.py").write_text(
         "def test_device(theorylab):\n    theorylab.verify('deep_linear.saxe_mode_strength')\n")
-    result = _pytest(tmp_path, "-q", "--theorylab-device", "tpu")
+    result = run_pytest(tmp_path, "-q", "--theorylab-device", "tpu")
     assert result.returncode == 1
     assert "parameter 'device' must be one of 'cpu', 'cuda', 'auto'" in result.stdout

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,13 +14,6 @@ from theorylab.errors import TheorylabError
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "ntk_convergence"
 WRONG = Path(__file__).resolve().parent / "data" / "wrong_claims.py"
-
-
-def _pytest(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *arguments],
-                          cwd=folder, capture_output=True, text=True, env=environment,
-                          timeout=600)
 
 
 def test_load_registers_a_path_with_its_derivations():
@@ -78,20 +68,20 @@ def test_cli_check_unknown_target_is_one_line(capsys):
     assert "no claim with id 'no_such_thing.at_all'" in capsys.readouterr().err
 
 
-def test_worked_example_passes_under_plain_pytest():
-    result = _pytest(EXAMPLE, "-q")
+def test_worked_example_passes_under_plain_pytest(run_pytest):
+    result = run_pytest(EXAMPLE, "-q")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 
 
-def test_wrong_user_claim_fails_with_its_shrunk_counterexample(tmp_path):
+def test_wrong_user_claim_fails_with_its_shrunk_counterexample(tmp_path, run_pytest):
     (tmp_path / "wrong_claims.py").write_text(WRONG.read_text())
     (tmp_path / "test_wrong.py").write_text(
         "import wrong_claims\nimport theorylab\n\n\n"
         "@theorylab.verifies(wrong_claims.squared_norm)\n"
         "def test_marker():\n    pass\n\n\n"
         "def test_fixture(theorylab):\n    theorylab.verify(wrong_claims.squared_norm)\n")
-    result = _pytest(tmp_path, "-q", "--theorylab-seed", "3")
+    result = run_pytest(tmp_path, "-q", "--theorylab-seed", "3")
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert "2 failed" in out
