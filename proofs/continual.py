@@ -18,11 +18,14 @@ The probabilistic inputs enter as assumptions, each with its reason:
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy
 from sympy import Eq
 from theorylab.theory.continual import (
     SquaredDistance,
     T,
+    along,
     expected_forgetting,
     expected_forgetting_underparameterized,
     expected_generalization,
@@ -33,9 +36,13 @@ from theorylab.theory.continual import (
     model_error_over,
     model_error_under,
     n,
+    normal,
     p,
     sigma,
     t,
+    theta,
+    two_task_forgetting,
+    visits,
 )
 
 from theorylab.derivation import Derivation, Step
@@ -43,7 +50,8 @@ from theorylab.derivation import Derivation, Step
 __all__ = ["model_error_by_induction", "forgetting_from_model_error",
            "generalization_from_model_error", "model_error_underparameterized_one_task",
            "forgetting_underparameterized_from_model_error",
-           "generalization_underparameterized_from_model_error"]
+           "generalization_underparameterized_from_model_error",
+           "two_task_forgetting_by_projections"]
 
 M = sympy.Function("M")  # M(t, i) = E||w_t - w_i^*||^2
 F = sympy.Symbol("F_T")
@@ -146,3 +154,120 @@ generalization_underparameterized_from_model_error = Derivation(
 )
 
 
+
+
+# -- Evron et al.: two rank-one tasks in R^2 at angle theta -----------------------------------
+
+U = sympy.Function("U")  # U(k, theta): coordinate of w_k - w^* along task tau(k)'s solution line
+theta_other = sympy.Symbol(r"\vartheta", positive=True)  # the angle the supremum runs over
+visit = sympy.Symbol("s", integer=True, positive=True)  # a visit index, s = 1..k
+
+
+def _odd(index: Any) -> Any:
+    """1 for odd ``index``, 0 for even: task 1 is visited at odd iterations."""
+    return (1 - (-1) ** index) / 2
+
+
+def _even(index: Any) -> Any:
+    return (1 + (-1) ** index) / 2
+
+
+def _two_tasks(angle: Any) -> dict[str, Any]:
+    """Unit normals x_m, solution-line directions v_m and projections P_m = I - x_m x_m^T."""
+    x_1 = sympy.Matrix([1, 0])
+    x_2 = sympy.Matrix([sympy.cos(angle), sympy.sin(angle)])
+    v_1 = sympy.Matrix([0, 1])
+    v_2 = sympy.Matrix([-sympy.sin(angle), sympy.cos(angle)])
+    identity = sympy.eye(2)
+    return {"x": (x_1, x_2), "v": (v_1, v_2),
+            "P": (identity - x_1 * x_1.T, identity - x_2 * x_2.T)}
+
+
+def _task_at(index: Any, pair: tuple[Any, Any]) -> Any:
+    """The member of ``pair`` for task tau(index): the first at odd, the second at even."""
+    return _odd(index) * pair[0] + _even(index) * pair[1]
+
+
+def _forgetting_definition(angle: Any) -> Any:
+    """F(k) = 1/k sum_{s<=k} (x_{tau(s)}^T (w_k - w^*))^2 with w_k - w^* = U(k) v_{tau(k)}."""
+    tasks = _two_tasks(angle)
+    error = U(visits, angle) * _task_at(visits, tasks["v"])
+    residual = (_task_at(visit, tasks["x"]).T * error)[0] ** 2
+    return sympy.Sum(sympy.expand(residual), (visit, 1, visits)) / visits
+
+
+def _closed_amplitude(angle: Any, index: Any = visits) -> Any:
+    return -along * sympy.cos(angle) ** (index - 1)
+
+
+def _two_task_steps() -> tuple[Step, ...]:
+    tasks = _two_tasks(theta)
+    x_1, _ = tasks["x"]
+    v_1, _ = tasks["v"]
+    P_1, _ = tasks["P"]
+    start_error = -(normal * x_1 + along * v_1)  # w_0 - w^* with w_0 = 0
+    contraction = sympy.expand((_task_at(visits, tasks["v"]).T * _task_at(visits, tasks["P"])
+                                * _task_at(visits - 1, tasks["v"]))[0])
+    definition = sympy.Matrix([_forgetting_definition(theta),
+                               _forgetting_definition(theta_other)])
+    amplitudes = {U(visits, theta): _closed_amplitude(theta),
+                  U(visits, theta_other): _closed_amplitude(theta_other)}
+    substituted = definition.subs(amplitudes)
+    counted = sympy.Matrix([((-1) ** visits + 2 * visits - 1) / (4 * visits)
+                            * sympy.sin(angle) ** 2 * sympy.cos(angle) ** (2 * visits - 2)
+                            * along**2 for angle in (theta, theta_other)])
+    closed = sympy.Matrix([sympy.floor(visits / 2) / visits * sympy.sin(angle) ** 2
+                           * sympy.cos(angle) ** (2 * visits - 2) * along**2
+                           for angle in (theta, theta_other)])
+    peak = sympy.acos(sympy.sqrt(1 - 1 / visits))
+    supremum = sympy.Matrix([closed[0], sympy.floor(visits / 2) / visits
+                             * (1 - 1 / visits) ** (visits - 1) / visits * along**2])
+    return (
+        Step.assume(Eq(U(1, theta), (v_1.T * P_1 * start_error)[0]),
+                    "Evron et al. Sec. 3: fitting task m to convergence from w is the "
+                    "projection w -> w - x_m (x_m^T w - y_m), i.e. w - w^* -> P_m (w - w^*) with "
+                    "P_m = I - x_m x_m^T; the first visit maps w_0 - w^* = -w^* to P_1(-w^*), "
+                    "whose coordinate along v_1 is U(1)"),
+        Step.equal(Eq(U(1, theta), -along),
+                   "base case: only the component of w^* along task 1's solution line "
+                   "survives the first projection"),
+        Step.assume(Eq(U(visits, theta), contraction * U(visits - 1, theta)),
+                    "visit k >= 2 projects w_{k-1} - w^* = U(k-1) v_{tau(k-1)} with "
+                    "P_{tau(k)} (tau(k) = 1 for odd k, 2 for even: the indicators "
+                    "(1 -+ (-1)^k)/2), and in R^2 P_m = v_m v_m^T, so w_k - w^* = U(k) v_{tau(k)}"),
+        Step.equal(Eq(U(visits, theta), sympy.cos(theta) * U(visits - 1, theta)),
+                   "v_{tau(k)}^T P_{tau(k)} v_{tau(k-1)} = <v_1, v_2> = cos(theta) for either "
+                   "parity ((-1)^(2k) = 1)"),
+        Step.substitute(Eq(U(visits, theta), _closed_amplitude(theta)),
+                        {U(visits - 1, theta): _closed_amplitude(theta, visits - 1)},
+                        "induction over k: the closed form at k - 1 gives it at k; at k = 1 it "
+                        "is the base case -w_along"),
+        Step.assume(definition,
+                    "Evron et al.'s forgetting, F(k) = 1/k sum_{s<=k} (x_{tau(s)}^T w_k - "
+                    "y_{tau(s)})^2 = 1/k sum_s (x_{tau(s)}^T (w_k - w^*))^2, each task once "
+                    "per visit; first entry at theta, second at an angle vartheta over which "
+                    "the supremum is taken below"),
+        Step.substitute(substituted, amplitudes,
+                        "the amplitude U(k, angle) = -w_along cos^(k-1)(angle) proved above"),
+        Step.equal(counted,
+                   "the visits to task tau(k) leave no residual (x_m^T v_m = 0); each of the "
+                   "others leaves w_along^2 cos^(2(k-1)) sin^2 (x_1^T v_2 = -x_2^T v_1 = "
+                   "sin(theta)); the sum over s of the parity indicators counts them: "
+                   "(2k - 1 + (-1)^k)/4"),
+        Step.equal(closed, "(2k - 1 + (-1)^k)/4 = floor(k/2), checked for even and odd k"),
+        Step.supremum(supremum, theta_other, peak,
+                      "sup over vartheta in (0, pi/2]: with c = cos^2(vartheta), c^(k-1)(1 - c) "
+                      "peaks at c = 1 - 1/k (Evron et al. Sec. 4 worst case), value "
+                      "(1 - 1/k)^(k-1)/k <= 1/(e(k - 1))"),
+    )
+
+
+two_task_forgetting_by_projections = Derivation(
+    claim=two_task_forgetting.id,
+    title="Two rank-one tasks at angle theta: alternating projections, visits counted, and the "
+          "worst angle",
+    steps=_two_task_steps(),
+    ranges={theta: (0.05, 1.5), theta_other: (0.0, 1.5707963267948966), visits: (1, 14),
+            along: (-2.0, 2.0), normal: (-2.0, 2.0)},
+    conclusion="expression",
+)

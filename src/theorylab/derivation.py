@@ -7,6 +7,14 @@ with sympy; where sympy cannot decide, it evaluates the residual with mpmath at
 ``NUMERIC_POINTS`` random points with ``NUMERIC_DIGITS`` digits and marks the
 step as *numeric evidence*, weaker than *exact*. The last expression must be
 the claim's statement.
+
+Inequalities: :meth:`Step.at_most` states that the previous expression is at most
+the new one (a chain of upper bounds ending in an inequality claim's bound), and
+:meth:`Step.supremum` that the new expression is the supremum of the previous one
+over a variable, attained at a given point. Both are exact when sympy decides the
+sign of the difference, else numeric evidence at random points, and FAILED when
+any point violates them. Matrices (vector-valued claims) are compared entry by
+entry.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from sympy.core.function import AppliedUndef
 from theorylab.errors import DerivationError
 
 __all__ = ["Step", "Derivation", "StepStatus", "StepResult", "DerivationResult",
-           "check_derivation", "equivalent", "NUMERIC_POINTS", "NUMERIC_DIGITS"]
+           "check_derivation", "equivalent", "at_most", "NUMERIC_POINTS", "NUMERIC_DIGITS"]
 
 NUMERIC_POINTS = 24
 NUMERIC_DIGITS = 40
@@ -40,7 +48,7 @@ class StepStatus(str, Enum):
 
 
 RELATIONS = ("assume", "equal", "substitute", "differentiate", "integrate", "limit",
-             "solve", "solve_ode")
+             "solve", "solve_ode", "at_most", "supremum")
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +117,27 @@ class Step:
         """``Eq(f(t), g(t))`` solving the previous ODE, with ``f(t0) = f0``."""
         return cls(expression, "solve_ode", reason,
                    {"function": function, "variable": variable, "initial": initial})
+
+    @classmethod
+    def at_most(cls, expression: Any, reason: str) -> Step:
+        """An upper bound: the previous expression is at most ``expression``.
+
+        Exact when sympy decides ``expression - previous >= 0`` under the
+        symbols' assumptions; otherwise checked at random points in the
+        derivation's ranges (numeric evidence); FAILED at any violation.
+        """
+        return cls(sympy.sympify(expression), "at_most", reason)
+
+    @classmethod
+    def supremum(cls, expression: Any, variable: sympy.Symbol, at: Any, reason: str) -> Step:
+        """The supremum over ``variable`` of the previous expression, attained at ``at``.
+
+        Checked as two parts: the previous expression at ``variable = at`` equals
+        ``expression``, and the previous expression is at most ``expression``
+        for every ``variable`` in its range (as :meth:`at_most`).
+        """
+        return cls(sympy.sympify(expression), "supremum", reason,
+                   {"variable": variable, "at": sympy.sympify(at)})
 
 
 @dataclass(frozen=True, eq=False)
@@ -272,6 +301,28 @@ def _sums_cancel(expression: Any) -> bool:
     return sympy.expand(rest) == 0 and all(sympy.expand(g) == 0 for g in groups.values())
 
 
+def _parity_split(expression: Any) -> Any:
+    """Zero when zero for even and for odd values of each integer symbol.
+
+    Decides identities with ``floor(k/2)``, ``ceiling(k/2)`` or ``(-1)**k``
+    exactly: it substitutes ``k = 2j`` and ``k = 2j + 1`` (``j`` a nonnegative
+    integer) and simplifies both. Returns the expression itself when undecided.
+    """
+    integers = sorted((s for s in expression.free_symbols if s.is_integer), key=str)
+    parity_dependent = [s for s in integers if any(
+        s in atom.free_symbols for atom in expression.atoms(sympy.floor, sympy.ceiling))
+        or any(isinstance(atom, sympy.Pow) and atom.base == -1 and s in atom.exp.free_symbols
+               for atom in expression.atoms(sympy.Pow))]
+    if not parity_dependent:
+        return expression
+    symbol = parity_dependent[0]
+    half = sympy.Symbol(f"_{symbol}_half", integer=True, nonnegative=True)
+    for value in (2 * half, 2 * half + 1):
+        if sympy.simplify(expression.doit().subs(symbol, value)) != 0:
+            return expression
+    return 0
+
+
 def _is_zero(expression: Any) -> bool:
     for attempt in (
         lambda e: 0 if _sums_cancel(e) else e,
@@ -279,6 +330,7 @@ def _is_zero(expression: Any) -> bool:
         lambda e: sympy.simplify(sympy.expand_log(sympy.expand(e), force=True)),
         lambda e: sympy.simplify(e.rewrite(sympy.exp)),
         lambda e: sympy.simplify(e.doit()),  # unevaluated Product/Sum with symbolic limits
+        _parity_split,  # floor(k/2), (-1)**k: even and odd k separately
     ):
         try:
             if attempt(expression) == 0:
@@ -288,15 +340,33 @@ def _is_zero(expression: Any) -> bool:
     return False
 
 
+def _entrywise(left: Any, right: Any,
+               check: Callable[[Any, Any], tuple[StepStatus, str]]) -> tuple[StepStatus, str]:
+    """Apply ``check`` to matching entries of two matrices; the weakest result wins."""
+    if not (isinstance(left, sympy.MatrixBase) and isinstance(right, sympy.MatrixBase)):
+        return StepStatus.FAILED, "compares a matrix with a scalar"
+    if left.shape != right.shape:
+        return StepStatus.FAILED, f"shapes differ: {left.shape} and {right.shape}"
+    results = [check(a, b) for a, b in zip(left, right, strict=True)]
+    worst = max(range(len(results)), key=lambda index: _rank(results[index][0]))
+    status, detail = results[worst]
+    if len(results) > 1:
+        detail = f"entry {worst}: {detail}"
+    return status, detail
+
+
 def equivalent(left: Any, right: Any, ranges: Mapping | None = None,
                seed: int = 0) -> tuple[StepStatus, str]:
     """Decide whether two expressions (or equations) are equal.
 
     Equations are equivalent when their residuals ``lhs - rhs`` differ by a
     nonzero constant factor. Exact when sympy simplifies the difference to
-    zero; otherwise numeric evidence or failure.
+    zero; otherwise numeric evidence or failure. Matrices are compared entry
+    by entry.
     """
     left, right = sympy.sympify(left), sympy.sympify(right)
+    if isinstance(left, sympy.MatrixBase) or isinstance(right, sympy.MatrixBase):
+        return _entrywise(left, right, lambda a, b: equivalent(a, b, ranges, seed))
     both_equations = isinstance(left, sympy.Equality) and isinstance(right, sympy.Equality)
     if both_equations:
         a, b = _residual(left), _residual(right)
@@ -321,6 +391,73 @@ def equivalent(left: Any, right: Any, ranges: Mapping | None = None,
     if not (left.is_commutative and right.is_commutative):
         return StepStatus.FAILED, "non-commuting expressions differ term by term"
     ok, detail = numeric_equivalent(left, right, ranges, seed)
+    return (StepStatus.NUMERIC if ok else StepStatus.FAILED), detail
+
+
+def numeric_at_most(lower: Any, upper: Any, ranges: Mapping | None = None,
+                    seed: int = 0) -> tuple[bool, str]:
+    """Check ``lower <= upper`` with mpmath at ``NUMERIC_POINTS`` random points.
+
+    A point violates the bound when ``lower - upper`` exceeds
+    ``10**-(NUMERIC_DIGITS - 10)`` relative to ``1 + |upper|``. Returns
+    ``(True, detail)`` when no point does, else ``(False, the first violation)``.
+    """
+    ranges = ranges or {}
+    difference = _freeze(sympy.sympify(upper) - sympy.sympify(lower))
+    scale_expression = _freeze(sympy.sympify(upper))
+    symbols = sorted(difference.free_symbols | scale_expression.free_symbols, key=str)
+    generator = random.Random(seed)
+    threshold = mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 10))
+    evaluated = 0
+    attempts = 0
+    while evaluated < NUMERIC_POINTS and attempts < 4 * NUMERIC_POINTS:
+        attempts += 1
+        point = {s: _sample(s, ranges, generator) for s in symbols}
+        with mpmath.workdps(NUMERIC_DIGITS + 10):
+            try:
+                value = sympy.N(difference.subs(point), NUMERIC_DIGITS + 5)
+                scale = sympy.N(scale_expression.subs(point), NUMERIC_DIGITS + 5)
+                value = mpmath.mpmathify(complex(value)) if value.is_number else None
+                scale = mpmath.mpmathify(complex(scale)) if scale.is_number else None
+            except (TypeError, ValueError, ZeroDivisionError):
+                value = None
+        if (value is None or scale is None or not mpmath.isfinite(value)
+                or abs(mpmath.im(value)) > threshold * (1 + abs(scale))):
+            continue
+        evaluated += 1
+        if mpmath.re(value) < -threshold * (1 + abs(scale)):
+            shown = ", ".join(f"{s}={float(v):.6g}" for s, v in point.items())
+            return False, f"exceeds the bound by {mpmath.nstr(-mpmath.re(value), 5)} at {shown}"
+    if evaluated < NUMERIC_POINTS:
+        return False, f"could evaluate at only {evaluated} of {NUMERIC_POINTS} points"
+    return True, f"holds at {evaluated} random points ({NUMERIC_DIGITS} digits)"
+
+
+def at_most(lower: Any, upper: Any, ranges: Mapping | None = None,
+            seed: int = 0) -> tuple[StepStatus, str]:
+    """Decide whether ``lower <= upper`` (entry by entry for matrices).
+
+    Exact when sympy decides the sign of ``upper - lower`` (or it simplifies
+    to zero); FAILED when sympy decides it is negative or a random point
+    violates the bound; otherwise numeric evidence.
+    """
+    lower, upper = sympy.sympify(lower), sympy.sympify(upper)
+    if isinstance(lower, sympy.MatrixBase) or isinstance(upper, sympy.MatrixBase):
+        return _entrywise(lower, upper, lambda a, b: at_most(a, b, ranges, seed))
+    if isinstance(lower, sympy.Equality) or isinstance(upper, sympy.Equality):
+        return StepStatus.FAILED, "an upper bound compares expressions, not equations"
+    gap = upper - lower
+    try:
+        for candidate in (gap, sympy.simplify(gap), sympy.factor(sympy.simplify(gap))):
+            if candidate.is_nonnegative:
+                return StepStatus.EXACT, "sympy decides the gap upper - lower >= 0"
+            if candidate.is_negative:
+                return StepStatus.FAILED, f"sympy decides the gap is negative: {candidate}"
+    except Exception:  # noqa: BLE001,S110  (an undecided sign is not a proof)
+        pass
+    if _is_zero(gap):
+        return StepStatus.EXACT, "sympy simplifies upper - lower to 0"
+    ok, detail = numeric_at_most(lower, upper, ranges, seed)
     return (StepStatus.NUMERIC if ok else StepStatus.FAILED), detail
 
 
@@ -392,6 +529,17 @@ def _check_step(previous: Any, step: Step, ranges: Mapping, seed: int) -> tuple[
                 return start[0], f"initial condition: {start[1]}"
             return result[0], f"{result[1]}; initial condition holds"
         return result
+    if step.relation == "at_most":
+        return at_most(previous, new, ranges, seed)
+    if step.relation == "supremum":
+        variable, point = options["variable"], options["at"]
+        if variable in new.free_symbols:
+            return StepStatus.FAILED, f"a supremum over {variable} still depends on it"
+        attained = equivalent(_apply(previous, lambda e: e.subs(variable, point)), new,
+                              ranges, seed)
+        bounded = at_most(previous, new, ranges, seed)
+        worst = max((attained, bounded), key=lambda r: _rank(r[0]))
+        return worst[0], f"attained at {variable} = {point}: {attained[1]}; bound: {bounded[1]}"
     raise DerivationError(f"cannot check relation {step.relation!r}")
 
 

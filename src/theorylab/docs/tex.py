@@ -29,6 +29,7 @@ STEP_VERBS = {
     "assume": "Assume", "equal": "Rewrite", "substitute": "Substitute",
     "differentiate": "Differentiate", "integrate": "Integrate", "limit": "Take the limit",
     "solve": "Solve", "solve_ode": "Solve the ODE",
+    "at_most": "Bound above", "supremum": "Take the supremum",
 }
 
 
