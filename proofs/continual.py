@@ -26,6 +26,10 @@ from theorylab.theory.continual import (
     SquaredDistance,
     T,
     along,
+    cycle_d,
+    cycle_k,
+    cycle_T,
+    cyclic_forgetting_bound,
     expected_forgetting,
     expected_forgetting_underparameterized,
     expected_generalization,
@@ -51,7 +55,7 @@ __all__ = ["model_error_by_induction", "forgetting_from_model_error",
            "generalization_from_model_error", "model_error_underparameterized_one_task",
            "forgetting_underparameterized_from_model_error",
            "generalization_underparameterized_from_model_error",
-           "two_task_forgetting_by_projections"]
+           "two_task_forgetting_by_projections", "cyclic_bound_from_paper"]
 
 M = sympy.Function("M")  # M(t, i) = E||w_t - w_i^*||^2
 F = sympy.Symbol("F_T")
@@ -269,5 +273,38 @@ two_task_forgetting_by_projections = Derivation(
     steps=_two_task_steps(),
     ranges={theta: (0.05, 1.5), theta_other: (0.0, 1.5707963267948966), visits: (1, 14),
             along: (-2.0, 2.0), normal: (-2.0, 2.0)},
+    conclusion="expression",
+)
+
+
+# -- Evron et al.: the cyclic-ordering bound --------------------------------------------------
+
+data_scale = sympy.Symbol("R", positive=True)  # max_m ||X_m||_2
+solution_norm = sympy.Symbol(r"\|w^*\|", positive=True)  # norm of the minimum-norm solution
+
+cyclic_bound_from_paper = Derivation(
+    claim=cyclic_forgetting_bound.id,
+    title="The cyclic bound: Evron et al.'s two rates taken as given, then normalized and "
+          "combined",
+    steps=(
+        Step.assume(data_scale**2 * solution_norm**2
+                    * sympy.Min(cycle_T**2 / sympy.sqrt(cycle_k), cycle_T**2 * cycle_d / cycle_k),
+                    "TAKEN AS GIVEN, not machine-checked: Evron et al. 2022, cyclic orderings "
+                    "(Sec. 5; theorem and lemma numbers unchecked, the paper's body could not "
+                    "be read here) bound the forgetting after k iterations by R^2 ||w^*||^2 T^2 "
+                    "/sqrt(k) and by R^2 ||w^*||^2 T^2 d/k. Their ingredients: ||X_m e||^2 <= "
+                    "R^2 ||(I - P_m) e||^2 (X_m P_m = 0), and a residual of task m at w_k is at "
+                    "most the path to its next visit, whose squared length is at most T times "
+                    "the drop of ||w - w^*||^2 over a cycle (Pythagoras, Cauchy-Schwarz), which "
+                    "gives the T^2"),
+        Step.substitute(sympy.Min(cycle_T**2 / sympy.sqrt(cycle_k),
+                                  cycle_T**2 * cycle_d / cycle_k),
+                        {data_scale: 1, solution_norm: 1},
+                        "the claim's normalization: max_m ||X_m||_2 = 1 and the minimum-norm "
+                        "common solution rescaled to norm 1"),
+        Step.equal(cycle_T**2 * sympy.Min(1 / sympy.sqrt(cycle_k), cycle_d / cycle_k),
+                   "both bounds hold, so F(k) is at most their minimum; T^2 > 0 factors out"),
+    ),
+    ranges={cycle_T: (2, 8), cycle_d: (1, 10), cycle_k: (1, 400)},
     conclusion="expression",
 )
