@@ -41,6 +41,7 @@ __all__ = [
     "partial_jacobian",
     "partial_jacobian_networks",
     "depth_scales_deep",
+    "deep_contractions",
 ]
 
 LEAKY_SLOPE = 0.2
@@ -319,6 +320,114 @@ def _slope(values: np.ndarray) -> np.ndarray:
     return (logs * centred).sum(-1) / (centred**2).sum()
 
 
+def _measured_fixed_point(gaussian: torch.Tensor, C_W: float, C_b: float,
+                          sigma: Callable) -> torch.Tensor:
+    """Per member: the root q* of the measured layer map q -> C_b + C_W/n |sigma(sqrt(q) g)|^2."""
+    ones = torch.ones(gaussian.shape[0], dtype=torch.float64, device=gaussian.device)
+
+    def gap(q: torch.Tensor) -> torch.Tensor:
+        return C_b + _layer_statistics(gaussian, q, C_W, sigma)[0] - q
+
+    return _bisect(gap, 1e-12 * ones, (4.0 * (C_b + C_W) + 4.0) * ones).detach()
+
+
+def _gaussian(*shape: int, rng: torch.Generator, device: str) -> torch.Tensor:
+    """Standard normals drawn in float32 (twice as fast on CPU) and used in float64.
+
+    Rounding a normal to float32 moves it by ~1e-7 relative: far below any tolerance here,
+    and the network's arithmetic stays float64.
+    """
+    return torch.randn(*shape, generator=rng, device=device, dtype=torch.float32).double()
+
+
+CONTRACTION_WIDTHS = (8, 16, 32)
+CONTRACTION_NETWORKS = 512  # networks per ensemble member
+CONTRACTION_LAYERS = {"variance": 4, "correlation": 6}  # layers l = 1..L; ratios l -> l+1
+
+
+def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, which: str, *,
+                      ensemble: int, rng: torch.Generator, device: str) -> Measurement:
+    """Per-layer contraction of a perturbation of the fixed point, on real deep MLPs.
+
+    Real networks of widths 8, 16, 32 (nested blocks of the widest one's standard-normal
+    weights, fresh per layer, batched over ``ensemble x CONTRACTION_NETWORKS`` networks),
+    one input per network scaled so that K^(1) = C_b + C_W |x|^2/n_0 equals the measured
+    fixed point ``q_star`` (one value per ensemble member). The input is perturbed along a
+    tangent (forward-mode linearization of the real network, ``torch.func.jvp`` through
+    sigma; the exact limit of two inputs with common random numbers and a vanishing
+    separation, so the linear regime holds without rounding loss):
+
+    - ``variance``: x -> x sqrt(1 + s); ``D^(l) = dG^(l)/ds``;
+    - ``correlation``: x -> x + s r with r orthogonal to x and |r| = |x|;
+      ``D^(l) = lim (1 - c^(l))/s^2``, ``c^(l) = G_ab/sqrt(G_aa G_bb)``.
+
+    ``G^(l)`` is layer l's kernel given layer l - 1, ``C_b + C_W/n sigma.sigma`` (layer l's
+    weights averaged out exactly). Per member the contraction is the mean over the layers of
+    ``mean D^(l+1) / mean D^(l)`` over its networks (jackknifed over two halves for the
+    ratio of means); the verifier extrapolates the widths in 1/n.
+    """
+    sigma = activation(name)
+    widths = CONTRACTION_WIDTHS
+    widest = max(widths)
+    layers = CONTRACTION_LAYERS[which]
+    batch = ensemble * CONTRACTION_NETWORKS
+    options = {"generator": rng, "device": device, "dtype": torch.float64}
+    with torch.no_grad():
+        kernel = q_star.repeat_interleave(CONTRACTION_NETWORKS)  # (batch,)
+        x = torch.randn(batch, widest, **options)
+        x = x * torch.sqrt((kernel - C_b) / C_W * widest)[:, None] / x.norm(dim=1, keepdim=True)
+        if which == "variance":
+            tangent = x / 2
+        else:
+            other = torch.randn(batch, widest, **options)
+            other = other - (other * x).sum(1, keepdim=True) / x.square().sum(1, keepdim=True) * x
+            tangent = other * x.norm(dim=1, keepdim=True) / other.norm(dim=1, keepdim=True)
+        first = C_b + C_W * x.square().sum(1) / widest
+        first_slope = 2 * C_W * (x * tangent).sum(1) / widest
+        first_gap = (C_W * tangent.square().sum(1) / widest
+                     - first_slope.square() / (4 * first)) / (2 * first)
+        start = first_slope if which == "variance" else first_gap
+        series: dict[int, list[torch.Tensor]] = {n: [start] for n in widths}
+        omega = _gaussian(batch, widest, widest, rng=rng, device=device)
+        beta = torch.randn(batch, widest, **options)
+        pair = math.sqrt(C_W / widest) * (omega @ torch.stack([x, tangent], dim=-1))
+        z = {n: pair[:, :n, 0] + math.sqrt(C_b) * beta[:, :n] for n in widths}
+        dz = {n: pair[:, :n, 1] for n in widths}
+        for layer in range(1, layers):
+            last = layer == layers - 1
+            if not last:
+                omega = _gaussian(batch, widest, widest, rng=rng, device=device)
+                beta = torch.randn(batch, widest, **options)
+            for n in widths:
+                s, ds = torch.func.jvp(sigma, (z[n],), (dz[n],))
+                kernel_n = C_b + C_W / n * s.square().sum(1)
+                slope = 2 * C_W / n * (s * ds).sum(1)
+                if which == "variance":
+                    series[n].append(slope)
+                else:
+                    series[n].append((C_W / n * ds.square().sum(1)
+                                      - slope.square() / (4 * kernel_n)) / (2 * kernel_n))
+                if not last:
+                    pair = math.sqrt(C_W / n) * (omega[:, :n, :n] @ torch.stack([s, ds], -1))
+                    z[n] = pair[..., 0] + math.sqrt(C_b) * beta[:, :n]
+                    dz[n] = pair[..., 1]
+        levels = []
+        for n in widths:
+            values = torch.stack(series[n], dim=-1)  # (batch, layers)
+            halves = values.reshape(ensemble, 2, CONTRACTION_NETWORKS // 2, layers).mean(2)
+            whole = halves.mean(1)
+
+            def contraction(means: torch.Tensor) -> torch.Tensor:
+                return (means[..., 1:] / means[..., :-1]).mean(-1)
+
+            levels.append(2 * contraction(whole) - contraction(halves).mean(1))
+        samples = torch.stack(levels).cpu().numpy()
+    return Measurement(samples, 1.0 / np.array(widths, dtype=float),
+                       rounding=1e-12 * float(np.abs(samples).max()),
+                       info={"widths": widths, "layers": layers,
+                             "networks": batch})
+
+
 def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                  ensemble: int) -> list[Measurement]:
     """Depth scales xi = -1/ln(slope of the per-layer map at its measured fixed point).
@@ -329,7 +438,8 @@ def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     q decays per layer) and correlation_depth_scale the slope of the correlation map at
     c* = 1, dc'/dc = C_W/n |sigma'(sqrt(q*) g)|^2 (the layer's Jacobian norm, the
     linearization of 1 - c^(l+1) against 1 - c^(l) for two nearly parallel inputs).
-    The raw decay over many layers is :func:`depth_scales_deep`.
+    The ``*_contraction`` quantities are measured on deep networks by
+    :func:`deep_contractions`.
     """
     results = []
     for index, point in enumerate(points):
@@ -337,13 +447,12 @@ def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
         sigma = activation(point["activation"])
         gaussian = _stratified(ensemble, rng, device)
         C_W, C_b = point["C_W"], point["C_b"]
-        ones = torch.ones(ensemble, dtype=torch.float64, device=device)
-
-        def gap(q: torch.Tensor, g: torch.Tensor = gaussian, f: Callable = sigma,
-                weight: float = C_W, bias: float = C_b) -> torch.Tensor:
-            return bias + _layer_statistics(g, q, weight, f)[0] - q
-
-        q_star = _bisect(gap, 1e-12 * ones, (4.0 * (C_b + C_W) + 4.0) * ones).detach()
+        q_star = _measured_fixed_point(gaussian, C_W, C_b, sigma)
+        if point["quantity"].endswith("contraction"):
+            which = "variance" if point["quantity"].startswith("variance") else "correlation"
+            results.append(deep_contractions(point["activation"], C_W, C_b, q_star, which,
+                                             ensemble=ensemble, rng=rng, device=device))
+            continue
         if point["quantity"] == "variance_depth_scale":
             kernel = q_star.clone().requires_grad_(True)
             square, _ = _layer_statistics(gaussian, kernel, C_W, sigma)

@@ -236,3 +236,26 @@ def test_simulation_activations_match_the_theory():
         expected = theory.ACTIVATIONS[name].function("numpy")(grid.numpy())
         measured = numerics.activation(name)(grid).numpy()
         assert np.allclose(measured, np.broadcast_to(expected, measured.shape), atol=1e-12), name
+
+
+def test_correlation_slope_at_the_ordered_fixed_point_is_chi_perp():
+    q = theory.fixed_point("tanh", 1.2, 0.4)
+    assert theory.correlation_slope("tanh", 1.2, q, 1) == pytest.approx(
+        theory.chi_perpendicular("tanh", 1.2, q), rel=1e-10)
+    # c = 0: independent inputs, C_W <sigma'>^2 by an independent 1-D quadrature.
+    nodes, weights = np.polynomial.hermite_e.hermegauss(120)
+    mean_slope = weights @ (1 / np.cosh(math.sqrt(q) * nodes) ** 2) / math.sqrt(2 * math.pi)
+    assert theory.correlation_slope("tanh", 1.2, q, 0) == pytest.approx(1.2 * mean_slope**2,
+                                                                        rel=1e-9)
+
+
+def test_deep_contraction_is_constant_over_layers():
+    """The perturbation of 1 - c decays geometrically: each layer's ratio is the same."""
+    rng = torch.Generator()
+    rng.manual_seed(3)
+    q = torch.full((4,), theory.fixed_point("erf", 1.0, 0.5), dtype=torch.float64)
+    measurement = numerics.deep_contractions("erf", 1.0, 0.5, q, "correlation", ensemble=4,
+                                             rng=rng, device="cpu")
+    assert measurement.samples.shape == (3, 4)
+    expected = theory.chi_perpendicular("erf", 1.0, float(q[0]))
+    assert np.all(np.abs(measurement.samples[-1] - expected) < 0.1 * expected)
