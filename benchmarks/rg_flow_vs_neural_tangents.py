@@ -21,7 +21,10 @@ Reported: the max relative disagreement of the NNGP and NTK Gram matrices of N
 inputs in R^64 at depths 10 and 100 for relu and erf (goal <= 1e-12), the time
 of each (best of 3; neural-tangents' first, compiling call shown apart), and the
 empirical-kernel simulation's FLOP/s as a fraction of a plain batched matmul of
-the same shapes measured in the same run (width 1024, depth 10, ensemble 64).
+the same shapes measured in the same run (width 1024, depth 10, ensemble 64), for
+2 to 256 inputs per network: with 2 inputs each sampled weight is used for 4
+FLOPs, so sampling, not arithmetic, bounds the simulation. The load average is
+printed before and after: timings on a shared machine overstate.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -117,50 +123,71 @@ def compare(nt_python: str, count: int) -> None:
                       f"{nt_times[key]['best'] / best:>12.1f}")
 
 
+def _timed(function: Callable[..., Any], *args: Any, device: str) -> tuple[float, Any]:
+    """Wall time of one call (synchronized on CUDA) and its result."""
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    result = function(*args)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - started, result
+
+
+def _repeat_matmul(weights: Any, activations: Any, times: int) -> None:
+    for _ in range(times):
+        weights @ activations
+
+
 def throughput(device: str, width: int = 1024, depth: int = 10, ensemble: int = 64,
-               inputs: int = 2) -> None:
-    """FLOP/s of the empirical-kernel simulation vs a plain batched matmul of the same shapes."""
+               input_counts: tuple[int, ...] = (2, 16, 64, 256), chunk: int = 16) -> None:
+    """FLOP/s of the empirical-kernel simulation vs a plain batched matmul of the same shapes.
+
+    The simulation is ``random_networks`` (sampling every weight) then
+    ``empirical_kernels`` (the forward pass and the last layer's Gram), run over the
+    ensemble in chunks of ``chunk`` networks to bound memory (64 networks of width
+    1024 and depth 10 hold 5 GB of float64 weights). The reference multiplies
+    preallocated weights of the same shapes, so it does no sampling. Both are timed
+    in this run, on this machine and its current load.
+    """
     import torch
     from theorylab.numerics._torch import generator
     from theorylab.numerics.rg_flow import empirical_kernels, random_networks
 
-    x = torch.randn(width, inputs, dtype=torch.float64, device=device)
     rng = generator(0, device)
-
-    def sync() -> None:
-        if device == "cuda":
-            torch.cuda.synchronize()
-
-    sync()
-    started = time.perf_counter()
-    networks = random_networks(ensemble, width, width, depth, rng=rng, device=device)
-    with torch.no_grad():
-        empirical_kernels(networks, width, x, 2.0, 0.0, torch.relu, depth)
-    sync()
-    simulation = time.perf_counter() - started
-    flops = 2 * ensemble * width * width * inputs * (depth - 1)
-    weights = torch.randn(ensemble, width, width, dtype=torch.float64, device=device)
-    activations = torch.randn(ensemble, width, inputs, dtype=torch.float64, device=device)
-    sync()
-    started = time.perf_counter()
-    for _ in range(depth - 1):
-        weights @ activations
-    sync()
-    plain = time.perf_counter() - started
-    square = torch.randn(ensemble, width, width, dtype=torch.float64, device=device)
-    sync()
-    started = time.perf_counter()
-    square @ square
-    sync()
-    dense = time.perf_counter() - started
-    dense_rate = 2 * ensemble * width**3 / dense
-    print(f"simulation (width {width}, depth {depth}, ensemble {ensemble}, {inputs} inputs, "
-          f"{device}): {flops / simulation / 1e9:.2f} GFLOP/s incl. weight sampling, "
-          f"{simulation:.3f} s")
-    print(f"plain batched matmul of the same shapes: {flops / plain / 1e9:.2f} GFLOP/s "
-          f"-> simulation at {plain / simulation:.1%} of it")
-    print(f"dense batched matmul {width}^3 x {ensemble}: {dense_rate / 1e9:.2f} GFLOP/s "
-          f"-> simulation at {flops / simulation / dense_rate:.1%} of it")
+    print(f"\nempirical kernels: width {width}, depth {depth}, ensemble {ensemble} "
+          f"(chunks of {chunk}), {device}, {torch.get_num_threads()} threads")
+    print(f"{'inputs':>6} {'sample s':>9} {'forward s':>9} {'GFLOP/s':>8} {'matmul GFLOP/s':>14} "
+          f"{'fraction':>8} {'fwd only':>8}")
+    for inputs in input_counts:
+        x = torch.randn(width, inputs, dtype=torch.float64, device=device)
+        # forward layers 1 .. depth-1, then the Gram of the last hidden layer
+        flops = 2 * ensemble * (width * width * inputs * (depth - 1) + width * inputs * inputs)
+        sampling = forward = 0.0
+        for _ in range(ensemble // chunk):
+            seconds, networks = _timed(partial(random_networks, rng=rng, device=device),
+                                       chunk, width, width, depth - 1, device=device)
+            sampling += seconds
+            with torch.no_grad():
+                seconds, _ = _timed(empirical_kernels, networks, width, x, 2.0, 0.0, torch.relu,
+                                    depth, device=device)
+            forward += seconds
+            del networks
+        weights = torch.randn(chunk, width, width, dtype=torch.float64, device=device)
+        activations = torch.randn(chunk, width, inputs, dtype=torch.float64, device=device)
+        reference, _ = _timed(_repeat_matmul, weights, activations,
+                              (ensemble // chunk) * (depth - 1), device=device)
+        rate = flops / (sampling + forward)
+        reference_rate = 2 * ensemble * width * width * inputs * (depth - 1) / reference
+        print(f"{inputs:>6} {sampling:>9.3f} {forward:>9.3f} {rate / 1e9:>8.2f} "
+              f"{reference_rate / 1e9:>14.2f} {rate / reference_rate:>8.1%} "
+              f"{flops / forward / reference_rate:>8.1%}")
+    square = torch.randn(chunk, width, width, dtype=torch.float64, device=device)
+    dense, _ = _timed(torch.matmul, square, square, device=device)
+    print(f"dense batched matmul {width}^3 x {chunk}: "
+          f"{2 * chunk * width**3 / dense / 1e9:.2f} GFLOP/s (the machine's GEMM rate)")
 
 
 def main() -> None:
@@ -172,12 +199,14 @@ def main() -> None:
     parser.add_argument("--inputs", type=int, default=1000)
     parser.add_argument("--skip-nt", action="store_true")
     args = parser.parse_args()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if args.create_venv:
         create_venv(args.create_venv)
         args.nt_python = f"{args.create_venv}/bin/python"
     if not args.skip_nt:
         compare(args.nt_python, args.inputs)
     throughput(args.device)
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

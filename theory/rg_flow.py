@@ -429,9 +429,59 @@ def ntk_kernels(activation: str, depth: int, C_W: float, C_b: float, x1: Any, x2
         return theta
 
 
+# Entries per block of the Gram recursions: a block's temporaries stay in cache for all
+# layers, and 2^16 float64s is above torch's grain size, so both threads work on it.
+GRAM_BLOCK_ENTRIES = 1 << 16
+
+
+def _gram_layer(kernel: Any, theta: Any, rows: Any, columns: Any, C_W: float, C_b: float,
+                slopes: tuple[float, float] | None) -> tuple[Any, Any]:
+    """One layer of the closed-form recursions on a block ``K[rows, columns >= rows]``.
+
+    ``rows``/``columns`` hold ``1/sqrt(K_ii)`` (ABReLU class) or ``1/sqrt(1 + 2 K_ii)``
+    (erf) of the block's rows and columns, whose global diagonal is the block's offset-0
+    diagonal. Works in place where it can; ``theta`` is None for the NNGP alone.
+    """
+    import torch
+
+    outer = rows[:, None] * columns[None, :]
+    if slopes is not None:
+        a_plus, a_minus = slopes
+        square = (a_plus - a_minus) ** 2 / (2 * math.pi)
+        cosine = torch.mul(kernel, outer).clamp_(-1.0, 1.0)
+        # A diagonal's cosine is 1 exactly; rounding to 1 - eps would put an angle of
+        # sqrt(2 eps) ~ 1e-8 into arccos and the derivative kernel.
+        torch.diagonal(cosine).fill_(1.0)
+        angle = torch.arccos(cosine)
+        remaining = torch.sub(math.pi, angle)
+        # sqrt(K11 K22) (sin t + (pi - t) cos t): Cho & Saul's J_1
+        arc = torch.sin(angle).addcmul_(remaining, cosine).div_(outer)
+        if a_plus * a_minus:
+            kernel = kernel.mul_(C_W * a_plus * a_minus).add_(arc, alpha=C_W * square).add_(C_b)
+        else:
+            kernel = arc.mul_(C_W * square).add_(C_b)
+        if theta is not None:  # <s's'> = a+ a- + (a+ - a-)^2 (pi - t) / (2 pi)
+            theta.mul_(remaining.mul_(C_W * square).add_(C_W * a_plus * a_minus)).add_(kernel)
+    else:  # erf: <s s> = (2/pi) asin(a), a = 2 K12 / sqrt((1 + 2 K11)(1 + 2 K22))
+        argument = torch.mul(kernel, outer).mul_(2.0).clamp_(-1.0, 1.0)
+        if theta is not None:
+            # <s's'> = (4/pi) / sqrt((1+2K11)(1+2K22) - 4K12^2) = (4/pi) outer / sqrt(1-a^2)
+            slope = torch.mul(argument, argument).neg_().add_(1.0).clamp_(min=1e-300).rsqrt_()
+            theta.mul_(slope.mul_(outer).mul_(4 * C_W / math.pi))
+        kernel = torch.asin(argument).mul_(2 * C_W / math.pi).add_(C_b)
+        if theta is not None:
+            theta.add_(kernel)
+    return kernel, theta
+
+
 def _gram_closed(activation: str, gram: Any, depth: int, C_W: float, C_b: float,
-                 ntk: bool) -> Any:
-    """Gram-matrix recursions for closed-form activations, vectorized with torch."""
+                 ntk: bool, block_entries: int = GRAM_BLOCK_ENTRIES) -> Any:
+    """Gram-matrix recursions for closed-form activations, vectorized with torch.
+
+    The diagonal's own recursion runs first, so every layer's norms are known; then
+    each block of rows of the upper triangle runs through all layers while it is in
+    cache, and is mirrored into the lower triangle.
+    """
     import torch
 
     act = ACTIVATIONS[activation]
@@ -440,35 +490,31 @@ def _gram_closed(activation: str, gram: Any, depth: int, C_W: float, C_b: float,
                              "matrices: " + ", ".join(n for n in ACTIVATION_NAMES
                                                       if ACTIVATIONS[n].kernel is not None),
                              activation)
-    kernel = C_b + C_W * gram
-    theta = kernel.clone()
+    slopes = None if act.slopes is None else tuple(float(a) for a in act.slopes)
+    initial = C_b + C_W * gram
+    count = initial.shape[0]
+    diagonal = torch.diagonal(initial).clone()
+    scales = []
     for _ in range(depth - 1):
-        diagonal = torch.diagonal(kernel)
-        norms = torch.sqrt(diagonal)
-        outer = norms[:, None] * norms[None, :]
-        if act.slopes is not None:
-            a_plus, a_minus = (float(a) for a in act.slopes)
-            cosine = torch.clamp(kernel / outer, -1.0, 1.0)
-            # The diagonal's cosine is 1 exactly; rounding to 1 - eps would put an angle of
-            # sqrt(2 eps) ~ 1e-8 into arccos and the derivative kernel.
-            cosine.fill_diagonal_(1.0)
-            angle = torch.arccos(cosine)
-            sine = torch.sqrt(torch.clamp(1 - cosine * cosine, min=0.0))
-            square = (a_plus - a_minus) ** 2 / (2 * math.pi)
-            expectation = a_plus * a_minus * kernel + square * outer * (
-                sine + (math.pi - angle) * cosine)
-            slope = a_plus * a_minus + square * (math.pi - angle)
-        else:  # erf
-            scaled = 1 + 2 * diagonal
-            product = scaled[:, None] * scaled[None, :]
-            expectation = 2 / math.pi * torch.arcsin(torch.clamp(2 * kernel / torch.sqrt(product),
-                                                                 -1.0, 1.0))
-            slope = 4 / math.pi / torch.sqrt(torch.clamp(product - 4 * kernel * kernel,
-                                                         min=1e-300))
-        if ntk:
-            theta = C_b + C_W * expectation + C_W * slope * theta
-        kernel = C_b + C_W * expectation
-    return theta if ntk else kernel
+        if slopes is not None:  # on the diagonal, <s^2>_K = A_2 K
+            scales.append(diagonal.rsqrt())
+            diagonal = C_b + C_W * (slopes[0] ** 2 + slopes[1] ** 2) / 2 * diagonal
+        else:
+            scales.append((1 + 2 * diagonal).rsqrt())
+            diagonal = C_b + C_W * 2 / math.pi * torch.asin(2 * diagonal / (1 + 2 * diagonal))
+    result = torch.empty_like(initial)
+    step = max(1, block_entries // count)
+    for start in range(0, count, step):
+        stop = min(start + step, count)
+        kernel = initial[start:stop, start:].clone()
+        theta = kernel.clone() if ntk else None
+        for scale in scales:
+            kernel, theta = _gram_layer(kernel, theta, scale[start:stop], scale[start:],
+                                        C_W, C_b, slopes)
+        block = theta if ntk else kernel
+        result[start:stop, start:] = block
+        result[start:, start:stop] = block.T
+    return result
 
 
 def nngp_gram(activation: str, inputs: Any, depth: int, C_W: float, C_b: float) -> np.ndarray:
