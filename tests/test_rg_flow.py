@@ -259,3 +259,24 @@ def test_deep_contraction_is_constant_over_layers():
     assert measurement.samples.shape == (3, 4)
     expected = theory.chi_perpendicular("erf", 1.0, float(q[0]))
     assert np.all(np.abs(measurement.samples[-1] - expected) < 0.1 * expected)
+
+
+@pytest.mark.slow
+def test_partial_jacobian_on_deep_networks_by_random_projections():
+    """Doshi et al.'s J^(1,l) measured on real deep MLPs (random projections, widths 16-64).
+
+    Too noisy for the battery's 5% at a CI budget (5-18% here), so it runs as a slow check:
+    the true claim passes and both decoys fail at points where they differ.
+    """
+    import dataclasses
+
+    from theorylab.verifier import Status, check
+
+    claim = dataclasses.replace(registry.get("rg_flow.partial_jacobian"),
+                                simulation=numerics.partial_jacobian_deep, resolution=0.25)
+    points = [dict(activation="tanh", depth=4, C_W=1.5, C_b=0.2, mu=0.7, q=1.0),
+              dict(activation="relu", depth=3, C_W=2.0, C_b=0.4, mu=0.5, q=0.5)]
+    verdict = check(claim, points=points, seed=1, ensemble=32)
+    assert verdict.status is Status.PASS, verdict.summary()
+    assert all(p.relative_tolerance < 0.25 for p in verdict.points)
+    assert all(d.status is Status.FAIL for d in verdict.decoys)

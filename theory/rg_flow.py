@@ -1329,9 +1329,11 @@ partial_jacobian = Claim(
         "mu^2 + C_W <s'^2>_K; residual_layer_norm mu^2 + C_W E_N(0,1)[s'^2]/K^l.",
         "Measured one layer at a time (numerics.rg_flow:partial_jacobian): each layer's "
         "Jacobian norm averaged exactly over its weights on one wide stratified layer fed at "
-        "the measured kernel, multiplied over the layers; finite networks "
-        "(numerics.rg_flow:partial_jacobian_networks) agree but reach only ~14% at a CI "
-        "budget.",
+        "the measured kernel, multiplied over the layers. Real deep networks agree: exact "
+        "Jacobians (numerics.rg_flow:partial_jacobian_networks, ~14%) and Doshi et al.'s "
+        "random projections pushed forward by autograd (numerics.rg_flow:"
+        "partial_jacobian_deep, widths 16-64, 6-22% at 32 x 128 networks, a slow test), too "
+        "noisy for the 1% here.",
     ),
     simulation="theorylab.numerics.rg_flow:partial_jacobian",
     systematic_error=SystematicError(
