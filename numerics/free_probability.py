@@ -21,10 +21,16 @@ Matrices (``n`` is a width, ``X ∈ ℝ^{p×n}`` etc.):
 
 Statistics of a spectrum (per matrix, then averaged over ``replicas`` matrices in
 each ensemble member): ``moment`` (``mean λ^k``), ``cdf`` (fraction ``≤ x``),
+``mass`` (fraction in the bin ``(x, upper]``: a binned histogram),
 ``density`` (central difference of the empirical CDF over ``[x − h, x + h]``),
 ``edge`` (``λ_max``), ``atom`` (fraction of zero eigenvalues), ``mean``,
 ``variance`` and ``relative_variance`` (``variance/mean²``), and ``r_transform``
 (``z − 1/w`` where the empirical ``G_n(z) = w`` above the spectrum).
+
+Standard errors are the spread between ensemble members (independent matrices):
+a spectrum's eigenvalues are strongly correlated (a bin's count fluctuates by
+O(1) eigenvalues, not the binomial O(√(n·mass))), so only whole matrices are
+independent samples.
 
 Finite-size bias: bulk statistics converge as ``1/n`` (the density's window
 ``h ∝ n^{−1/2}`` adds ``h² ∝ 1/n``); ``λ_max`` converges as ``n^{−2/3}``. Each
@@ -122,13 +128,18 @@ def wishart_product_spectra(p: int, n_a: int, n_b: int, batch: int, *, rng: torc
     """Eigenvalues (batch, p) of ``A^{1/2} B A^{1/2}`` for independent Wisharts.
 
     ``A = XXᵀ/n_a`` and ``B = YYᵀ/n_b`` (``p × p``; X has unit-variance entries, Y
-    ``variance``). With
+    ``variance``). For ``n_a > p``, from ``RᵀBR`` with ``A = RRᵀ`` (Cholesky); else, with
     ``L = X/√n_a``, ``A^{1/2} B A^{1/2}`` and ``Lᵀ B L`` share their nonzero
     eigenvalues; the ``p`` eigenvalues are the largest ``min(p, n_a)`` of ``Lᵀ B L``
     padded with zeros.
     """
     x = torch.randn(batch, p, n_a, generator=rng, device=device, dtype=torch.float64)
     y = torch.randn(batch, p, n_b, generator=rng, device=device, dtype=torch.float64)
+    if n_a > p:  # A is positive definite: A = RRᵀ (Cholesky), and RᵀBR (p × p) shares AB's
+        # spectrum; cheaper than the n_a × n_a form below.
+        factor = torch.linalg.cholesky(x @ x.transpose(1, 2) / n_a)
+        inner = factor.transpose(1, 2) @ y * math.sqrt(variance / n_b)  # RᵀY/sqrt(n_b)
+        return torch.linalg.eigvalsh(inner @ inner.transpose(1, 2))
     left = x / math.sqrt(n_a)
     inner = left.transpose(1, 2) @ y * math.sqrt(variance / n_b)  # L^T Y/sqrt(n_b)
     values = torch.linalg.eigvalsh(inner @ inner.transpose(1, 2))  # ascending, n_a values
@@ -212,7 +223,8 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
 
 
 def spectral_statistic(values: torch.Tensor, quantity: str, *, k: int | None = None,
-                       x: float | None = None, half_width: float | None = None) -> torch.Tensor:
+                       x: float | None = None, half_width: float | None = None,
+                       upper: float | None = None) -> torch.Tensor:
     """One number per spectrum (rows of ``values``), see the module docstring."""
     if quantity == "moment":
         return (values ** int(k)).mean(dim=1)  # type: ignore[arg-type]
@@ -224,6 +236,8 @@ def spectral_statistic(values: torch.Tensor, quantity: str, *, k: int | None = N
         return spread / mean**2 if quantity == "relative_variance" else spread
     if quantity == "cdf":
         return (values <= x).to(values.dtype).mean(dim=1)
+    if quantity == "mass":
+        return ((values > x) & (values <= upper)).to(values.dtype).mean(dim=1)
     if quantity == "density":
         upper = (values <= x + half_width).to(values.dtype).mean(dim=1)
         lower = (values <= x - half_width).to(values.dtype).mean(dim=1)
@@ -292,7 +306,8 @@ def _measure(points: Sequence[dict[str, Any]], *, seed: int, device: str, ensemb
                 values = sample(index, ensemble * replicas[index], rng)
                 half_width = WINDOW * spread * math.sqrt(sizes[0] / size)
                 statistic = spectral_statistic(values, quantity, k=point.get("k"),
-                                               x=point.get("x"), half_width=half_width)
+                                               x=point.get("x"), half_width=half_width,
+                                               upper=point.get("upper"))
                 levels.append(statistic.reshape(ensemble, replicas[index]).mean(dim=1))
             samples = torch.stack(levels).cpu().numpy()
             exponent = 2 / 3 if quantity == "edge" else 1.0
@@ -338,7 +353,8 @@ def _wishart_sampler(point: dict[str, Any], device: str) -> tuple[Sampler, Seque
 
 def _bulk_replicas(point: dict[str, Any]) -> Sequence[int]:
     """Matrices per ensemble member at each size: the coarse size gets more (it is cheap)."""
-    return {"density": (32, 16), "cdf": (8, 4), "moment": (16, 8)}.get(point["quantity"], (4, 2))
+    return {"density": (32, 16), "cdf": (8, 4), "mass": (16, 8),
+            "moment": (16, 8)}.get(point["quantity"], (4, 2))
 
 
 def marchenko_pastur(points: Sequence[dict[str, Any]], *, seed: int, device: str,
@@ -385,7 +401,9 @@ def fuss_catalan(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     def replicas(point: dict[str, Any]) -> Sequence[int]:
         if point["quantity"] == "edge":
             return (4, 1)
-        # Products fluctuate more than single Wisharts: twice the bulk's matrices.
+        if point["quantity"] == "mass":  # bin counts fluctuate as for one Wishart
+            return (8, 4)
+        # Products' moments fluctuate more than single Wisharts': twice the bulk's matrices.
         return tuple(2 * count for count in _bulk_replicas(point))
 
     return _measure(points, seed=seed, device=device, ensemble=ensemble, sampler_for=sampler,
@@ -448,6 +466,11 @@ def wishart_product_moments(p: int, n_a: int, n_b: int, batch: int, k: int, *,
     return moment, torch.stack(columns, dim=1)
 
 
+def _product_replicas(point: dict[str, Any]) -> Sequence[int]:
+    """Bins: the claim's ensemble (64) is four times the bulk's, so a quarter per member."""
+    return (4, 2) if point["quantity"] == "mass" else _bulk_replicas(point)
+
+
 def s_transform_product(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                         ensemble: int) -> list[Measurement]:
     """Moments (from traces) and density of ``A^{1/2} B A^{1/2}`` for independent Wisharts.
@@ -483,7 +506,7 @@ def s_transform_product(points: Sequence[dict[str, Any]], *, seed: int, device: 
         for point in points:
             if point["quantity"] != "moment":
                 results.extend(_measure([point], seed=seed, device=device, ensemble=ensemble,
-                                        sampler_for=sampler, replicas_for=_bulk_replicas))
+                                        sampler_for=sampler, replicas_for=_product_replicas))
                 continue
             sizes, shapes = parts(point, PRODUCT_SIZES)
             # m₂ fluctuates several times less than m₃ (relative SD): a quarter of the
@@ -544,7 +567,7 @@ def jacobian_spectrum(points: Sequence[dict[str, Any]], *, seed: int, device: st
     results = []
     with _single_thread(device):
         for point in points:
-            if point["quantity"] in ("mean", "relative_variance"):
+            if point["quantity"] in ("mean", "relative_variance", "mass"):
                 results.append(jacobian_trace_statistics(
                     point, point["weight_variance"], seed=seed, rng=rng, device=device,
                     ensemble=ensemble))
@@ -619,7 +642,10 @@ def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: 
 def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, seed: int,
                               rng: torch.Generator, device: str, ensemble: int
                               ) -> Measurement:
-    """``mean`` (``m₁``) or ``relative_variance`` (``m₂/m₁² − 1`` per network).
+    """``mean`` (``m₁``), ``relative_variance`` (``m₂/m₁² − 1``) or ``mass`` per network.
+
+    ``mass`` (the fraction of ``JJᵀ``'s eigenvalues in ``(x, upper]``) takes the
+    eigenvalues; the others need only traces.
 
     Each network's statistic ``Y`` fluctuates as ``n^{−1/2}`` with its activation pattern
     (the fractions ``p̂_l``, a binomial count). The control variate
@@ -632,10 +658,19 @@ def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, 
     mean_fraction = active_fraction(point["activation"], point["preactivation_variance"])
     levels = []
     for width, replicas in zip(JACOBIAN_MOMENT_SIZES, JACOBIAN_MOMENT_REPLICAS, strict=True):
-        first, second, fractions = jacobian_traces(
-            point["activation"], point["weights"], point["depth"], weight_variance,
-            point["preactivation_variance"], width, ensemble * replicas, rng=rng, device=device)
-        values = first if quantity == "mean" else second / first**2 - 1
+        if quantity == "mass":
+            product, fractions = _jacobians_and_fractions(
+                point["activation"], point["weights"], point["depth"], weight_variance,
+                point["preactivation_variance"], width, ensemble * replicas, rng=rng,
+                device=device)
+            spectra = torch.linalg.eigvalsh(product @ product.transpose(1, 2))
+            values = spectral_statistic(spectra, "mass", x=point["x"], upper=point["upper"])
+        else:
+            first, second, fractions = jacobian_traces(
+                point["activation"], point["weights"], point["depth"], weight_variance,
+                point["preactivation_variance"], width, ensemble * replicas, rng=rng,
+                device=device)
+            values = first if quantity == "mean" else second / first**2 - 1
         control = (fractions - mean_fraction).cpu().numpy()
         response = values.cpu().numpy()
         keep = control.std(axis=0) > 0  # linear networks: p̂ = 1, nothing to remove

@@ -24,6 +24,9 @@ variable is evaluated); arguments a quantity does not use may be left out:
 ``relative_variance`` ``(m_2 − m_1²)/m_1²``, the spread in units of the mean
 ``density``           ``ρ(x)`` of the absolutely continuous part (needs ``x``)
 ``cdf``               ``μ((−∞, x])``, atoms included (needs ``x``)
+``mass``              ``μ((x, upper])``, the spectral mass in a bin: the expected
+                      fraction of eigenvalues in it (needs ``x`` and ``upper``);
+                      the binned-histogram comparison of the density
 ``edge``              upper edge of the support, the n → ∞ limit of ``λ_max``
 ``atom``              mass of the atom at 0
 ``r_transform``       ``R(x)`` (needs ``x``)
@@ -35,6 +38,21 @@ prints 55.
 Simulations (``theorylab.numerics.free_probability``) sample the matrices and
 networks in torch, never these formulas; the statistics' finite-size bias is
 extrapolated over matrix sizes (``1/n`` in the bulk, ``n^{−2/3}`` at edges).
+
+Densities are checked through ``mass``: the fraction of eigenvalues in a bin
+``(x, upper]`` against ``∫ρ`` over the bin (the MP arctan CDF, the semicircle's
+closed-form CDF, or :meth:`theorylab.free.STransform.mass`, exact from the
+tracked root). Its standard error is the spread between independent matrices (the
+eigenvalues of one matrix are strongly correlated: a bin's count fluctuates by
+O(1) eigenvalues, not O(√n)); its bias is ``O(1/n)`` (the ``n^{−2/3}`` edge
+layer carries ``O(1/n)`` mass) and is extrapolated over two sizes. Bins are drawn
+between quantiles of the predicted law, with mass ≥ 0.3, where the check reaches the
+5% resolution. ``edge`` (the limit of ``λ_max``) converges as ``n^{−2/3}`` with
+Tracy–Widom fluctuations of the same order, so a 5% check per point is out of the
+default budget: it is checked by the convergence-order test in
+``tests/test_free_probability_spectra.py`` (the log–log slope of
+``|E λ_max − edge|`` against ``n`` is −2/3, and the ``n^{−2/3}`` fit's intercept
+is the predicted edge, not the decoy's).
 """
 
 from __future__ import annotations
@@ -96,6 +114,7 @@ COMMON = (
     "G(z) = ∫ dμ(x)/(z − x); ρ(x) = −(1/π) Im G(x + i0⁺); M(z) = zG(z) − 1 = Σ m_k z^−k; "
     "S(w) = (1 + w)/(w M⁻¹(w)).",
     "quantity names: moment (k), mean, variance, relative_variance, density (x), cdf (x), "
+    "mass (x, upper: μ((x, upper]), the expected fraction of eigenvalues in the bin), "
     "edge (upper edge of the support = lim λ_max), atom (mass at 0), r_transform (x); "
     "arguments a quantity does not use may be left out.",
 )
@@ -138,7 +157,12 @@ k_parameter = Parameter("k", Integer(1, sample_upper=6), "moment order (quantity
 x_parameter = Parameter("x", Real(0, math.inf), "point where density, cdf or transform is "
                         "evaluated", default=None)
 real_x_parameter = Parameter("x", Real(-math.inf, math.inf), "point where the density or the "
-                             "R-transform is evaluated", default=None)
+                             "R-transform is evaluated; lower end of the bin (quantity=mass)",
+                             default=None)
+upper_parameter = Parameter("upper", Real(0, math.inf), "upper end of the bin (x, upper] "
+                            "(quantity=mass)", default=None)
+real_upper_parameter = Parameter("upper", Real(-math.inf, math.inf), "upper end of the bin "
+                                 "(x, upper] (quantity=mass)", default=None)
 
 
 def _quantity(*options: str, default: Any = None) -> Parameter:
@@ -167,6 +191,40 @@ def _hook(table: dict[str, Callable[[dict[str, Any], int | None], Any]]) -> Call
             return +mpmath.mpf(result)
 
     return evaluate
+
+
+def _bin(values: dict[str, Any]) -> tuple[Any, Any]:
+    """``(x, upper)`` of quantity=mass, with ``x < upper``."""
+    lower = _needs(values, "x", "a real number (the lower end of the bin)")
+    upper = _needs(values, "upper", "a real number greater than x")
+    if not upper > lower:
+        raise ParameterError("upper", f"a real number greater than x={lower}", upper)
+    return lower, upper
+
+
+def _law_mass(law: free.STransform, values: dict[str, Any], precision: int | None,
+              scale: Any = 1) -> Any:
+    """``μ((x, upper])`` of the law ``x ↦ x/scale`` of ``law`` (exact CDF of the core)."""
+    lower, upper = _bin(values)
+    return law.mass(scale * lower, scale * upper, precision)
+
+
+def _quantile_bin(cdf: Callable[[np.ndarray], np.ndarray], low: float, high: float,
+                  start: float, width: float) -> tuple[float, float]:
+    """A bin ``(x, upper]`` between quantiles of a law, by interpolation on a grid.
+
+    ``width`` is the bin's mass, at most 90% of the mass on ``[low, high]``; ``start``
+    places it: the fraction of the remaining mass below the bin.
+    """
+    grid = np.linspace(low, high, 801)
+    values = np.maximum.accumulate(np.asarray(cdf(grid), dtype=float))
+    first, last = values[0], values[-1]
+    width = min(width, 0.9 * (last - first))
+    target_low = first + start * (last - first - width)
+    target_high = min(target_low + width, last)
+    keep = np.concatenate([[True], np.diff(values) > 0])
+    lower, upper = np.interp([target_low, target_high], values[keep], grid[keep])
+    return float(lower), float(upper)
 
 
 def _m(value: Any, precision: int | None) -> Any:
@@ -227,6 +285,9 @@ def _mp_table(*, swap: bool = False, moment_shift: int = 1, atom: Callable | Non
         "density": lambda v, p: mp_density(_needs(v, "x", "a real number in (0, inf)"),
                                            ratio_of(v), v["variance"], p),
         "atom": (lambda v, p: mp_atom(ratio_of(v), p)) if atom is None else atom,
+        "mass": lambda v, p: (mp_cdf_value(_bin(v)[1], ratio_of(v), v["variance"], p)
+                              - mp_cdf_value(_bin(v)[0], ratio_of(v), v["variance"], p)),
+        "edge": lambda v, p: mp_edges(ratio_of(v), v["variance"], p)[1],
     }
 
 
@@ -237,9 +298,11 @@ RATIOS = tuple(sorted({a / b for a in range(1, 5) for b in range(1, 5)}))
 def _mp_points(draw: st.DrawFn, *, quantities: tuple[str, ...]) -> dict[str, Any]:
     ratio = draw(st.sampled_from(RATIOS))
     variance = draw(st.floats(0.5, 2.0))
-    # Densities are predicted but not sampled: at the default budget their 5% check is out
-    # of reach (see the module docstring); moments, atoms and the CDF are.
-    options = [q for q in quantities if (q != "atom" or ratio > 1) and q != "density"]
+    # Pointwise densities and edges are predicted but not sampled: at the default budget
+    # their 5% check is out of reach (see the module docstring); the density is checked
+    # through the mass in bins, with moments, atoms and the CDF.
+    options = [q for q in quantities if (q != "atom" or ratio > 1)
+               and (q != "mass" or ratio <= 2) and q not in ("density", "edge")]
     quantity = draw(st.sampled_from(options))
     point: dict[str, Any] = {"ratio": ratio, "variance": variance, "quantity": quantity}
     if quantity == "moment":
@@ -250,6 +313,13 @@ def _mp_points(draw: st.DrawFn, *, quantities: tuple[str, ...]) -> dict[str, Any
     elif quantity == "cdf":
         low, high = mp_edges(ratio, variance)
         point["x"] = low + (high - low) * draw(st.floats(0.3, 0.85))
+    elif quantity == "mass":
+        low, high = mp_edges(ratio, variance)
+        # Bins of mass >= 0.3 (λ <= 2: the continuous part 1/λ >= 1/2): their count
+        # fluctuates by O(1) eigenvalues of p, so small bins lose the 5% resolution.
+        point["x"], point["upper"] = _quantile_bin(
+            np.vectorize(lambda y: mp_cdf_value(y, ratio, variance)), max(low, 1e-3 * high),
+            high, draw(st.floats(0.0, 1.0)), draw(st.floats(0.3, 0.45)))
     return point
 
 
@@ -258,23 +328,25 @@ marchenko_pastur = Claim(
     title="Marchenko–Pastur law: density, Narayana moments and atom of XXᵀ/n",
     citation=MARCHENKO_PASTUR,
     parameters=(ratio_parameter, variance_parameter,
-                _quantity("moment", "density", "atom"), k_parameter, x_parameter),
+                _quantity("moment", "density", "mass", "edge", "atom"), k_parameter,
+                x_parameter, upper_parameter),
     quantity=sympy.Symbol("rho(x)"),
     statement=MP_DENSITY,
     conventions=COMMON + (MP_CONVENTION,),
     simulation="theorylab.numerics.free_probability:marchenko_pastur",
     systematic_error=BULK,
-    sample=lambda: _mp_points(quantities=("moment", "density", "atom")),
+    sample=lambda: _mp_points(quantities=("moment", "density", "mass", "atom")),
     evaluate=_hook(_mp_table()),
     decoys=(
         Decoy("inverted_ratio", "λ in place of 1/λ: the law of the n×n companion XᵀX/n "
               "mislabelled (atom (1 − λ)₊, moments and density at ratio 1/λ)",
               evaluate=_hook(_mp_table(swap=True))),
         Decoy("narayana_shift", "moments Σ N(k, j) λ^j (normalised by n instead of p); "
-              "density without the 1/λ", evaluate=_hook({
+              "density (and bin masses) without the 1/λ", evaluate=_hook({
                   **_mp_table(moment_shift=0),
                   "density": lambda v, p: mp_density(_needs(v, "x", ""), v["ratio"],
-                                                     v["variance"], p, swap=True)})),
+                                                     v["variance"], p, swap=True),
+                  "mass": lambda v, p: _m(v["ratio"], p) * _mp_table()["mass"](v, p)})),
     ),
     ensemble=16,
     budget=15,
@@ -353,6 +425,27 @@ def semicircle_density(x: Any, variance: Any, precision: int | None = None,
     return lib.sqrt(radius2 - x * x) * 4 / (radius_factor**2 * 2 * lib.pi * variance)
 
 
+def semicircle_cdf(x: Any, variance: Any, precision: int | None = None,
+                   *, radius_factor: int = 2) -> Any:
+    """``1/2 + x sqrt(R² − x²)/(πR²) + asin(x/R)/π`` on ``[−R, R]``, ``R = 2σ``."""
+    lib = _lib(precision)
+    x, variance = _m(x, precision), _m(variance, precision)
+    radius = radius_factor * lib.sqrt(variance)
+    if x <= -radius:
+        return 0 * x
+    if x >= radius:
+        return 1 + 0 * x
+    return (0.5 + x * lib.sqrt(radius * radius - x * x) / (lib.pi * radius * radius)
+            + lib.asin(x / radius) / lib.pi)
+
+
+def _semicircle_mass(values: dict[str, Any], precision: int | None, variance: Any,
+                     radius_factor: int = 2) -> Any:
+    lower, upper = _bin(values)
+    return (semicircle_cdf(upper, variance, precision, radius_factor=radius_factor)
+            - semicircle_cdf(lower, variance, precision, radius_factor=radius_factor))
+
+
 def semicircle_moment(k: int, variance: Any, precision: int | None = None,
                       *, offset: int = 0) -> Any:
     """``C_{k/2} σ^k`` for even ``k``, 0 for odd ``k``."""
@@ -366,13 +459,17 @@ def semicircle_moment(k: int, variance: Any, precision: int | None = None,
 @st.composite
 def _semicircle_points(draw: st.DrawFn) -> dict[str, Any]:
     variance = draw(st.floats(0.5, 2.0))
-    # Only the second moment is sampled at the default budget (higher moments, the
-    # density and the R-transform stay above the 5% resolution there).
-    quantity = draw(st.sampled_from(("moment",)))
+    # The second moment and bin masses are sampled at the default budget (higher moments,
+    # the pointwise density, the edge and the R-transform stay above the 5% resolution).
+    quantity = draw(st.sampled_from(("moment", "mass")))
     point: dict[str, Any] = {"variance": variance, "quantity": quantity}
     scale = math.sqrt(variance)
     if quantity == "moment":
         point["k"] = draw(st.sampled_from((2,)))
+    elif quantity == "mass":
+        point["x"], point["upper"] = _quantile_bin(
+            np.vectorize(lambda y: semicircle_cdf(y, variance)), -2 * scale, 2 * scale,
+            draw(st.floats(0.0, 1.0)), draw(st.floats(0.3, 0.45)))
     elif quantity == "density":
         point["x"] = scale * draw(st.floats(-1.2, 1.2))
     else:
@@ -385,8 +482,9 @@ semicircle = Claim(
     id="free_probability.semicircle",
     title="Wigner semicircle: density, Catalan moments and R-transform R(w) = σ²w",
     citation=MINGO_SPEICHER,
-    parameters=(variance_parameter, _quantity("moment", "density", "r_transform"),
-                k_parameter, real_x_parameter),
+    parameters=(variance_parameter,
+                _quantity("moment", "density", "mass", "edge", "r_transform"),
+                k_parameter, real_x_parameter, real_upper_parameter),
     quantity=sympy.Symbol("rho(x)"),
     statement=sympy.sqrt(4 * sigma2 - x_symbol**2) / (2 * sympy.pi * sigma2),
     conventions=COMMON + ("GOE: symmetric n×n, off-diagonal entries N(0, σ²/n), diagonal "
@@ -401,18 +499,24 @@ semicircle = Claim(
                                                    v["variance"], p),
         "r_transform": lambda v, p: _m(v["variance"], p) * _m(_needs(v, "x", "a real number"),
                                                               p),
+        "mass": lambda v, p: _semicircle_mass(v, p, v["variance"]),
+        "edge": lambda v, p: 2 * _lib(p).sqrt(_m(v["variance"], p)),
     }),
     decoys=(
         Decoy("doubled_variance", "σ² → 2σ² (the GOE diagonal variance taken for all "
               "entries)", evaluate=_hook({
                   "moment": lambda v, p: semicircle_moment(v["k"], 2 * v["variance"], p),
                   "density": lambda v, p: semicircle_density(v["x"], 2 * v["variance"], p),
+                  "mass": lambda v, p: _semicircle_mass(v, p, 2 * v["variance"]),
+                  "edge": lambda v, p: 2 * _lib(p).sqrt(2 * _m(v["variance"], p)),
                   "r_transform": lambda v, p: 2 * _m(v["variance"], p) * _m(v["x"], p)})),
         Decoy("catalan_shift", "C_{k/2+1} for C_{k/2}; radius σ for 2σ; R(w) = σ²w²",
               evaluate=_hook({
                   "moment": lambda v, p: semicircle_moment(v["k"], v["variance"], p, offset=1),
                   "density": lambda v, p: semicircle_density(v["x"], v["variance"], p,
                                                              radius_factor=1),
+                  "mass": lambda v, p: _semicircle_mass(v, p, v["variance"], radius_factor=1),
+                  "edge": lambda v, p: _lib(p).sqrt(_m(v["variance"], p)),
                   "r_transform": lambda v, p: _m(v["variance"], p) * _m(v["x"], p) ** 2})),
     ),
     ensemble=16,
@@ -510,24 +614,49 @@ def _fc_table(*, depth_offset: int = 0, scale: Any = None) -> dict[str, Callable
             factor(v, p) * _m(_needs(v, "x", "a real number in (0, inf)"), p),
             v["s"] + depth_offset, p),
         "edge": lambda v, p: fuss_catalan_edge(v["s"] + depth_offset, p) / factor(v, p),
+        # S = (1 + w)^(−s) of the unit law; x ↦ x/factor rescales it.
+        "mass": lambda v, p: _law_mass(free.STransform(1.0, ((1.0, -(v["s"] + depth_offset)),)),
+                                       v, p, scale=factor(v, p)),
     }
+
+
+def _moment_matched_table() -> dict[str, Callable]:
+    """MP with the Fuss–Catalan law's m₁ and m₂: σ² = σ_FC^(2s), λ = s (equal for s = 1)."""
+    def mp_values(v: dict[str, Any]) -> dict[str, Any]:
+        return {**v, "ratio": float(v["s"]), "variance": (v.get("variance") or 1.0) ** v["s"]}
+
+    def at_mp(function: Callable) -> Callable:
+        return lambda v, p: function(mp_values(v), p)
+
+    return {quantity: at_mp(function) for quantity, function in _mp_table().items()
+            if quantity != "atom"}
 
 
 @st.composite
 def _fc_points(draw: st.DrawFn) -> dict[str, Any]:
     s = draw(st.integers(1, 3))
     # "edge" is predicted but not sampled: λ_max converges as n^(-2/3), too slowly for a
-    # 5% check at this budget; the edge_power decoy rescales the whole law instead.
-    quantity = draw(st.sampled_from(("moment",)))
+    # 5% check at this budget (the order test checks it); the density is checked through
+    # the mass in bins between quantiles.
+    quantity = draw(st.sampled_from(("moment", "mass")))
     point: dict[str, Any] = {"s": s, "quantity": quantity}
     if quantity == "moment":
         point["k"] = draw(st.integers(1, 2 if s < 3 else 1))
     elif quantity == "density":
         phi = draw(st.floats(0.5, 0.75)) * math.pi / (s + 1)
         point["x"] = float(fuss_catalan_angle(phi, s, math)[0])
+    elif quantity == "mass":
+        unit = free.STransform(1.0, ((1.0, -s),))
+        edge = fuss_catalan_edge(s)
+        point["x"], point["upper"] = _quantile_bin(unit.cdf, 1e-3 * edge, edge,
+                                                   draw(st.floats(0.0, 1.0)),
+                                                   draw(st.floats(0.3, 0.45)))
     point["variance"] = draw(st.floats(0.5, 2.0))
     if quantity == "density":
         point["x"] *= point["variance"] ** s
+    if quantity == "mass":
+        point["x"] *= point["variance"] ** s
+        point["upper"] *= point["variance"] ** s
     return point
 
 
@@ -535,7 +664,8 @@ fuss_catalan = Claim(
     id="free_probability.fuss_catalan",
     title="Fuss–Catalan law of products of s Gaussian matrices",
     citation=HAAGERUP_MOLLER,
-    parameters=(s_parameter, _quantity("moment", "density", "edge"), k_parameter, x_parameter,
+    parameters=(s_parameter, _quantity("moment", "density", "mass", "edge"), k_parameter,
+                x_parameter, upper_parameter,
                 Parameter("variance", Real(0, math.inf), "σ²: entries N(0, σ²/n) (the law "
                           "scales by σ^(2s))", latex="sigma^2", default=1.0)),
     quantity=sympy.Symbol("m_k"),
@@ -560,6 +690,10 @@ fuss_catalan = Claim(
               evaluate=_hook(_fc_table(scale=True))),
         Decoy("depth_off_by_one", "s + 1 factors in place of s", evaluate=_hook(
             _fc_table(depth_offset=1))),
+        Decoy("moment_matched_mp", "the Marchenko–Pastur law with the same m₁ and m₂ "
+              "(σ^(2s), λ = s): right mean and variance, wrong density and edge (distinct "
+              "for s >= 2; the moments sampled, k <= 2, cannot tell: the bins must)",
+              evaluate=_hook(_moment_matched_table())),
     ),
     ensemble=16,
     budget=12,
@@ -589,12 +723,16 @@ def _product_table(variant: str = "true") -> dict[str, Callable]:
                     * narayana_moment(k, v["ratio_b"], v.get("variance") or 1.0, p))
         return _product_law(v, variant).moment(k, p)
 
+    def law(v: dict[str, Any]) -> free.STransform:
+        return _product_law(v, "single_wishart" if variant == "classical" else variant)
+
     def density(v: dict[str, Any], p: int | None) -> Any:
         x = _needs(v, "x", "a real number in (0, inf)")
-        law = _product_law(v, "single_wishart" if variant == "classical" else variant)
-        return law.density(x, precision=p)
+        return law(v).density(x, precision=p)
 
-    return {"moment": moment, "density": density}
+    return {"moment": moment, "density": density,
+            "mass": lambda v, p: _law_mass(law(v), v, p),
+            "edge": lambda v, p: law(v).edge(p)}
 
 
 #: Ratios sampled at the default budget: up to 1 (with λ > 1 the traces fluctuate
@@ -607,13 +745,19 @@ SAMPLED_PRODUCT_RATIOS = tuple(r for r in PRODUCT_RATIOS if r <= 1)
 def _product_points(draw: st.DrawFn) -> dict[str, Any]:
     first = draw(st.sampled_from(SAMPLED_PRODUCT_RATIOS))
     second = draw(st.sampled_from(SAMPLED_PRODUCT_RATIOS))
-    # "density" is predicted (root tracking) but not sampled: a binned density does not
-    # reach the 5% resolution at the default budget; the moments do.
-    quantity = draw(st.sampled_from(("moment",)))
+    # The pointwise density and the edge are predicted (root tracking) but not sampled: they
+    # do not reach the 5% resolution at the default budget; moments and bin masses do.
+    quantity = draw(st.sampled_from(("moment", "mass")))
     point: dict[str, Any] = {"ratio_a": first, "ratio_b": second, "quantity": quantity,
                              "variance": draw(st.floats(0.5, 2.0))}
     if quantity == "moment":
         point["k"] = draw(st.integers(2, 3))
+    elif quantity == "mass":
+        law = _product_law(point)
+        edge = law.edge()
+        point["x"], point["upper"] = _quantile_bin(law.cdf, 1e-3 * edge, edge,
+                                                   draw(st.floats(0.0, 1.0)),
+                                                   draw(st.floats(0.3, 0.45)))
     else:
         point["x"] = _bulk_point(_product_law(point), draw(st.floats(0.0, 1.0)))
     return point
@@ -641,7 +785,8 @@ s_transform_product = Claim(
     parameters=(ratio_a_parameter, ratio_b_parameter,
                 Parameter("variance", Real(0, math.inf), "σ² of the entries of Y (B = YYᵀ/n_B)",
                           latex="sigma^2", default=1.0),
-                _quantity("moment", "density"), k_parameter, x_parameter),
+                _quantity("moment", "density", "mass", "edge"), k_parameter, x_parameter,
+                upper_parameter),
     quantity=sympy.Symbol("S_{A^{1/2}BA^{1/2}}(w)"),
     statement=1 / (sigma2 * (1 + sympy.Symbol("lambda_A", positive=True) * sympy.Symbol("w"))
                    * (1 + sympy.Symbol("lambda_B", positive=True) * sympy.Symbol("w"))),
@@ -722,7 +867,15 @@ def _jacobian_table(variant: str = "true") -> dict[str, Callable]:
         return jacobian_law(values, v["weight_variance"], variant).density(
             _needs(v, "x", "a real number in (0, inf)"), precision=p)
 
-    return {"mean": mean, "relative_variance": spread, "density": density}
+    def law(v: dict[str, Any]) -> free.STransform:
+        values = dict(v)
+        if variant == "depth_off_by_one":
+            values["depth"] += 1
+        return jacobian_law(values, v["weight_variance"], variant)
+
+    return {"mean": mean, "relative_variance": spread, "density": density,
+            "mass": lambda v, p: _law_mass(law(v), v, p),
+            "edge": lambda v, p: law(v).edge(p)}
 
 
 activation_parameter = Parameter("activation", Choice(ACTIVATIONS), "φ: linear, relu or "
@@ -749,8 +902,13 @@ def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
     options = ["mean"]
     if not (activation == "linear" and weights == "orthogonal"):
         options.append("relative_variance")
-    # "density" is predicted (root tracking) but not sampled at the default budget: the
-    # O(n^-1/2) fluctuation of the activation pattern needs more networks than fit in it.
+    # The pointwise density and the edge are predicted (root tracking) but not sampled: the
+    # O(n^-1/2) fluctuation of the activation pattern needs more networks than fit in the
+    # default budget. The density is checked through bin masses between quantiles.
+    # Bins need a continuous part: with orthogonal weights JJᵀ is σ_w^(2L) I (linear) or
+    # σ_w² D² (one layer), atoms only.
+    if weights == "gaussian" or (activation != "linear" and depth >= 2):
+        options.append("mass")
     quantity = draw(st.sampled_from(options))
     point: dict[str, Any] = {"activation": activation, "weights": weights, "depth": depth,
                              "weight_variance": weight_variance,
@@ -758,6 +916,15 @@ def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
     if quantity == "density":
         point["x"] = _bulk_point(jacobian_law(point, weight_variance),
                                  draw(st.floats(0.0, 1.0)))
+    elif quantity == "mass":
+        # Inside (0.02, 0.98) of the edge: the atoms at 0 (ReLU, hard-tanh) and at
+        # σ_w^(2L) (hard-tanh with orthogonal weights, mass 1 − L(1 − p) when positive:
+        # the intersection of the active subspaces) stay outside the bins.
+        law = jacobian_law(point, weight_variance)
+        edge = law.edge()
+        point["x"], point["upper"] = _quantile_bin(law.cdf, 0.02 * edge, 0.98 * edge,
+                                                   draw(st.floats(0.0, 1.0)),
+                                                   draw(st.floats(0.3, 0.45)))
     return point
 
 
@@ -767,7 +934,8 @@ jacobian_spectrum = Claim(
     citation=PENNINGTON,
     parameters=(activation_parameter, weights_parameter, depth_parameter,
                 weight_variance_parameter, q_parameter,
-                _quantity("mean", "relative_variance", "density"), x_parameter),
+                _quantity("mean", "relative_variance", "density", "mass", "edge"), x_parameter,
+                upper_parameter),
     quantity=sympy.Symbol("S_{JJ^T}(w)"),
     statement=sympy.Symbol("S_{WW^T}(w)") ** sympy.Symbol("L")
     * sympy.Symbol("S_{D^2}(w)") ** sympy.Symbol("L"),
