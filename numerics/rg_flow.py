@@ -43,6 +43,7 @@ __all__ = [
     "depth_scales_deep",
     "deep_contractions",
     "partial_jacobian_deep",
+    "zero_class_vertex",
 ]
 
 LEAKY_SLOPE = 0.2
@@ -646,6 +647,55 @@ def _vertex_pieces(name: str, depth: int, width: int, C_W: float, networks: int,
             else:
                 out.append(torch.stack([z.pow(4).mean(dim=1), z.square().mean(dim=1)], dim=-1))
     return torch.cat(out)
+
+
+ZERO_CLASS_WIDTHS = (16, 32)
+
+
+def zero_class_vertex(name: str, depth: int, *, ensemble: int, networks: int,
+                      rng: torch.Generator, device: str) -> Measurement:
+    """``n Cov(z_j^2, z_k^2)/E[z^2]^2`` (j != k) of real critical K* = 0 networks.
+
+    ``C_b = 0``, ``C_W = 1/sigma'(0)^2`` (sigma'(0) by autograd), one input with x.x/n_0 = 1
+    (so z^(1) ~ N(0, C_W) per neuron), widths 16 and 32 nested in the same standard-normal
+    weights (common random numbers; the verifier extrapolates 1/n). As in
+    :func:`vertex_samples`, ``G = C_W/n |sigma(z^(l-1))|^2`` is layer l's variance given the
+    layer below, so ``E[G^2] - E[G]^2 = Cov(z_j^2, z_k^2)``; per member the ratio of means
+    over ``networks`` networks is jackknifed over two halves.
+    """
+    sigma = activation(name)
+    origin = torch.zeros((), dtype=torch.float64, device=device, requires_grad=True)
+    C_W = 1.0 / float(torch.autograd.grad(sigma(origin), origin)[0]) ** 2
+    widths = ZERO_CLASS_WIDTHS
+    widest = max(widths)
+    total = ensemble * networks
+    chunk = max(1, VERTEX_CHUNK // (widest * widest))
+    pieces: dict[int, list[torch.Tensor]] = {n: [] for n in widths}
+    with torch.no_grad():
+        for first in range(0, total, chunk):
+            count = min(chunk, total - first)
+            start = math.sqrt(C_W) * torch.randn(count, widest, generator=rng, device=device,
+                                                 dtype=torch.float64)
+            z = {n: start[:, :n] for n in widths}
+            for _ in range(depth - 2):
+                omega = _gaussian(count, widest, widest, rng=rng, device=device)
+                for n in widths:
+                    z[n] = math.sqrt(C_W / n) * (omega[:, :n, :n] @ sigma(z[n])[..., None])[..., 0]
+            for n in widths:
+                variance = (C_W / n * sigma(z[n]).square().sum(1) if depth > 1
+                            else torch.full((count,), C_W, dtype=torch.float64, device=device))
+                pieces[n].append(torch.stack([variance.square(), variance], dim=-1))
+    levels = []
+    for n in widths:
+        halves = torch.cat(pieces[n]).reshape(ensemble, 2, networks // 2, 2).mean(dim=2)
+
+        def excess(means: torch.Tensor, width: int = n) -> torch.Tensor:
+            return width * (means[..., 0] / means[..., 1].square() - 1)
+
+        levels.append(2 * excess(halves.mean(dim=1)) - excess(halves).mean(dim=1))
+    samples = torch.stack(levels).cpu().numpy()
+    return Measurement(samples, 1.0 / np.array(widths, dtype=float), rounding=1e-10,
+                       info={"widths": widths, "networks": total})
 
 
 def four_point_vertex(points: Sequence[dict[str, Any]], *, seed: int, device: str,

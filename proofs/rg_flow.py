@@ -31,7 +31,8 @@ from theorylab.derivation import Derivation, Step
 
 __all__ = ["nngp_from_network", "ntk_from_network", "chi_parallel_from_recursion",
            "power_law_from_odd_activation", "vertex_from_layer_factors",
-           "depth_scale_from_linear_map", "apjn_from_layer_factors", "PRICE"]
+           "depth_scale_from_linear_map", "apjn_from_layer_factors", "PRICE",
+           "ZERO_CLASS_VERTEX"]
 
 C_W, C_b = weight_parameter.symbol, bias_parameter.symbol
 n = sympy.Symbol("n", positive=True, integer=True)
@@ -205,6 +206,40 @@ apjn_from_layer_factors = Derivation(
                     "unroll to J^(1,1) = 1 (dz^(1)/dz^(1) = I)"),
     ),
 )
+
+# -- tanh's four-point vertex in the K* = 0 class: V/K^2 -> (2/3) l -------------------------
+
+_layer = sympy.Symbol("l", positive=True)
+_amplitude = sympy.Symbol("A", positive=True)
+_small_kernel = sympy.Symbol("K", positive=True)
+_residual = sympy.Function("R")
+#: V^(l)/K^(l)^2 at large l for tanh (C_W = 1, C_b = 0); the tests check it against 2 l / 3
+#: (a tuple, like PRICE: it ends in the asymptotic law, not four_point_vertex's statement).
+ZERO_CLASS_VERTEX = (Derivation(
+    claim=four_point_vertex.id,
+    title="K* = 0 class (tanh): V = A/l with A = 1/6, so V/K^2 -> (2/3) l",
+    steps=(
+        Step.assume(_layer**2 * ((1 - 4 * _small_kernel) ** 2 * _amplitude / _layer
+                                 + 2 * _small_kernel**2 - _amplitude / (_layer + 1)),
+                    "l^2 times the residual of V^(l+1) = chi_par^2 V^(l) + C_W^2(<s^4> - "
+                    "<s^2>^2) for the ansatz V = A/l: tanh = z - z^3/3 + ... gives <s^2>_K = "
+                    "K - 2K^2, chi_par = 1 - 4K, <s^4> - <s^2>^2 = 2K^2 + O(K^3) (PDLT §5.3.3, "
+                    "C_W = 1)"),
+        Step.substitute(_layer**2 * ((1 - 2 / _layer) ** 2 * _amplitude / _layer
+                                     + 1 / (2 * _layer**2) - _amplitude / (_layer + 1)),
+                        {_small_kernel: 1 / (2 * _layer)},
+                        "K^(l) = 1/(2l) + O(log l / l^2) (rg_flow.power_law_decay)"),
+        Step.limit(sympy.Rational(1, 2) - 3 * _amplitude, _layer, sympy.oo,
+                   "the 1/l^2 coefficient of the residual"),
+        Step.assume(Eq(sympy.Rational(1, 2) - 3 * _amplitude, 0),
+                    "V = A/l solves the recursion at leading order only if it vanishes"),
+        Step.solve(Eq(_amplitude, sympy.Rational(1, 6)), _amplitude, "solve for A"),
+        Step.assume(Eq(_residual(_layer), _amplitude / _layer * (2 * _layer) ** 2),
+                    "V/K^2 with V = A/l and K = 1/(2l)"),
+        Step.substitute(Eq(_residual(_layer), 2 * _layer / 3), {_amplitude: sympy.Rational(1, 6)},
+                        "A = 1/6: V/(n K^2) -> (2/3) l/n (PDLT §5.5)"),
+    ),
+),)
 
 # -- consistency checks (not registered: they end in Gaussian expectations) ---------------
 

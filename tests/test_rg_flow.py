@@ -280,3 +280,52 @@ def test_partial_jacobian_on_deep_networks_by_random_projections():
     assert verdict.status is Status.PASS, verdict.summary()
     assert all(p.relative_tolerance < 0.25 for p in verdict.points)
     assert all(d.status is Status.FAIL for d in verdict.decoys)
+
+
+def test_zero_class_vertex_derivation_gives_two_thirds():
+    (derivation,) = proofs.ZERO_CLASS_VERTEX
+    result = check_derivation(derivation, 2 * proofs._layer / 3)
+    assert result.ok and result.status.value == "exact", result
+    wrong = check_derivation(derivation, proofs._layer / 3)  # the 1/3 decoy
+    assert not wrong.ok
+
+
+def test_zero_class_vertex_recursion_grows_as_two_thirds_l():
+    """The iterated infinite-width recursion: V/K^2 has slope 2/3 in l (K* = 0 class)."""
+    layers = np.arange(10_000, 20_000)
+    for name in ("tanh", "erf"):
+        series = theory.zero_class_vertex_series(name, 20_000)
+        fit = stats.linregress(layers, series[layers - 1])
+        assert fit.slope == pytest.approx(2 / 3, rel=1e-4), name
+        assert abs(fit.slope - 1 / 3) > 0.3
+    # finite depth: float and 40-digit paths agree; the first layer adds C_W^2 Var(sigma^2)/K^2.
+    assert theory.zero_class_vertex_ratio("tanh", 4) == pytest.approx(
+        float(theory.zero_class_vertex_ratio("tanh", 4, precision=40)), rel=1e-12)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(150)
+    weights = weights / weights.sum()
+    square = np.tanh(nodes) ** 2
+    expected = (weights @ square**2 - (weights @ square) ** 2) / (weights @ square) ** 2
+    assert theory.zero_class_vertex_ratio("tanh", 2) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.slow
+def test_zero_class_vertex_on_finite_width_networks():
+    """n Cov(z_j^2, z_k^2)/K^2 of critical tanh networks (widths 16, 32 -> 1/n = 0) matches
+    the recursion's V/K^2 at l = 3, 4; the single-neuron 3V and the asymptotic (2/3) l fail."""
+    from theorylab.measurement import reduce
+    from theorylab.verifier import critical_value
+
+    ensemble = 32
+    critical = critical_value(1e-3, 2, ensemble)
+    for depth in (3, 4):
+        rng = torch.Generator()
+        rng.manual_seed(depth)
+        estimate = reduce(numerics.zero_class_vertex("tanh", depth, ensemble=ensemble,
+                                                     networks=2048, rng=rng, device="cpu"))
+        tolerance = float(critical * estimate.standard_error + estimate.bias_bound)
+        prediction = theory.zero_class_vertex_ratio("tanh", depth)
+        assert abs(float(estimate.value) - prediction) <= tolerance
+        assert tolerance < 0.15 * prediction
+        for variant in ("single_neuron", "asymptotic"):
+            decoy = theory.zero_class_vertex_ratio("tanh", depth, variant=variant)
+            assert abs(float(estimate.value) - decoy) > tolerance, variant

@@ -68,6 +68,8 @@ __all__ = [
     "power_law_coefficient",
     "vertex_ratio",
     "vertex_moment_ratio",
+    "zero_class_vertex_ratio",
+    "zero_class_vertex_series",
     "four_point_vertex",
     "depth_scales",
     "apjn",
@@ -703,6 +705,64 @@ def vertex_ratio(activation: str, depth: int, *, precision: int | None = None) -
     return mpmath.mpf(sympy.N(value, precision + 10)) if precision else float(value)
 
 
+def zero_class_vertex_ratio(activation: str, depth: int, *, precision: int | None = None,
+                            variant: str = "true") -> Any:
+    """``V^(l)/K^(l)^2`` at K* = 0 criticality from the infinite-width vertex recursion.
+
+    ``C_b = 0``, ``C_W = 1/sigma'(0)^2``, one input with ``K^(1) = C_W`` (x.x/n_0 = 1), and
+    (PDLT §4.3, single input) ``K^(l+1) = C_W <sigma^2>_K``,
+    ``V^(l+1) = chi_par(K^(l))^2 V^(l) + C_W^2 (<sigma^4>_K - <sigma^2>_K^2)``, ``V^(1) = 0``,
+    with Gauss-Hermite expectations (FLOAT_NODES, or PRECISE_NODES in mpmath with
+    ``precision``). For tanh it grows as ``(2/3) l`` (PDLT §5.5; derived in
+    theorylab.proofs.rg_flow.ZERO_CLASS_VERTEX); with the cross-neuron normalization
+    ``n Cov(z_j^2, z_k^2)/K^2 = V/K^2 + O(1/n)``.
+
+    Decoy variants: ``single_neuron`` (3 V/K^2, the single neuron's excess kurtosis ``n`` times),
+    ``asymptotic`` (``(2/3) l`` at finite depth).
+    """
+    act = ACTIVATIONS[activation]
+    slope = act.derivative.subs(z, 0)
+    if variant == "asymptotic":
+        return 2 * depth / 3
+    if precision:
+        nodes, weights = _precise_rule(precision)
+        f = act.function("mpmath")
+        with mpmath.workdps(precision + 10):
+            weight = 1 / mpmath.mpf(sympy.N(slope, precision + 10)) ** 2
+            kernel, vertex = weight, mpmath.mpf(0)
+            for _ in range(depth - 1):
+                root = mpmath.sqrt(kernel)
+                values = [f(root * x) ** 2 for x in nodes]
+                second = mpmath.fsum(w * v for w, v in zip(weights, values, strict=True))
+                fourth = mpmath.fsum(w * v**2 for w, v in zip(weights, values, strict=True))
+                chi = weight * mpmath.fsum(w * v * (x**2 - 1) for w, v, x in
+                                           zip(weights, values, nodes, strict=True)) / (2 * kernel)
+                vertex = chi**2 * vertex + weight**2 * (fourth - second**2)
+                kernel = weight * second
+            ratio = vertex / kernel**2
+    else:
+        ratio = float(zero_class_vertex_series(activation, depth)[-1])
+    return 3 * ratio if variant == "single_neuron" else ratio
+
+
+def zero_class_vertex_series(activation: str, depth: int) -> np.ndarray:
+    """``V^(l)/K^(l)^2`` for ``l = 1..depth`` (float64), as :func:`zero_class_vertex_ratio`."""
+    act = ACTIVATIONS[activation]
+    nodes, weights = _float_rule()
+    f = act.function("numpy")
+    weight = 1 / float(act.derivative.subs(z, 0)) ** 2
+    kernel, vertex = weight, 0.0
+    ratios = np.zeros(depth)
+    for layer in range(1, depth):
+        values = f(math.sqrt(kernel) * nodes) ** 2
+        second, fourth = float(weights @ values), float(weights @ values**2)
+        chi = weight * float(weights @ (values * (nodes**2 - 1))) / (2 * kernel)
+        vertex = chi**2 * vertex + weight**2 * (fourth - second**2)
+        kernel = weight * second
+        ratios[layer] = vertex / kernel**2
+    return ratios
+
+
 ARCHITECTURES = ("plain", "layer_norm", "residual", "residual_layer_norm")
 
 
@@ -1264,6 +1324,11 @@ four_point_vertex = Claim(
         "term of the statement is the vertex V/K^2 = c (l - 1) (relu 5(l - 1)), whose "
         "slope in 1/n is checked by a linregress test (tests/test_rg_flow.py), not here.",
         "V^(l+1) = chi_par^2 V^(l) + C_W^2 (<sigma^4> - <sigma^2>^2) (PDLT §4.3).",
+        "K* = 0 class (tanh, erf, sin at C_W = 1/sigma'(0)^2, C_b = 0): zero_class_vertex_ratio "
+        "iterates that recursion (Gauss-Hermite); V/K^2 -> (2/3) l (proofs.rg_flow."
+        "ZERO_CLASS_VERTEX and a linregress test). Not part of this claim's battery: finite-"
+        "width tanh networks (numerics.rg_flow:zero_class_vertex) reach only ~5-10% at a CI "
+        "budget, so they are compared in a slow test.",
     ),
     simulation="theorylab.numerics.rg_flow:four_point_vertex",
     systematic_error=SystematicError("networks per ensemble member", 1,
