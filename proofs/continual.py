@@ -24,6 +24,7 @@ import sympy
 from sympy import Eq
 from theorylab.theory.continual import (
     SquaredDistance,
+    SquaredNorm,
     T,
     along,
     cycle_d,
@@ -37,6 +38,7 @@ from theorylab.theory.continual import (
     expected_model_error,
     expected_model_error_underparameterized,
     i,
+    k,
     model_error_over,
     model_error_under,
     n,
@@ -100,8 +102,19 @@ forgetting_from_model_error = Derivation(
     claim=expected_forgetting.id,
     title="E[F_T] from the expected model error at (T, i) and (i, i)",
     steps=(
-        Step.assume(Eq(F, sympy.Sum(model_error_over(T, i) - model_error_over(i, i),
-                                    (i, 1, T - 1)) / (T - 1)), _FORGETTING),
+        Step.assume(Eq(F, sympy.Sum(M(T, i) - M(i, i), (i, 1, T - 1)) / (T - 1)), _FORGETTING),
+        Step.substitute(Eq(F, sympy.Sum(model_error_over(T, i) - model_error_over(i, i),
+                                        (i, 1, T - 1)) / (T - 1)),
+                        {M(T, i): model_error_over(T, i), M(i, i): model_error_over(i, i)},
+                        "continual.expected_model_error at (T, i) and at (i, i)"),
+        Step.equal(Eq(F, sympy.Sum(
+            (r**T - r**i) * SquaredNorm(i)
+            + (1 - r) * sympy.Sum(r ** (T - k) * SquaredDistance(k, i), (k, 1, T))
+            - (1 - r) * sympy.Sum(r ** (i - k) * SquaredDistance(k, i), (k, 1, i))
+            + p * sigma**2 / (p - n - 1) * (r**i - r**T), (i, 1, T - 1)) / (T - 1)),
+            "grouped as in Lin et al.'s expected forgetting: the decay of the start "
+            "(r^T - r^i)||w_i^*||^2, the task-distance sums at T and at i, and the noise "
+            "p sigma^2/(p - n - 1) (r^i - r^T)"),
     ),
     ranges=OVER_RANGES,
 )
@@ -110,7 +123,16 @@ generalization_from_model_error = Derivation(
     claim=expected_generalization.id,
     title="E[G_T] from the expected model error at (T, i)",
     steps=(
-        Step.assume(Eq(G, sympy.Sum(model_error_over(T, i), (i, 1, T)) / T), _GENERALIZATION),
+        Step.assume(Eq(G, sympy.Sum(M(T, i), (i, 1, T)) / T), _GENERALIZATION),
+        Step.substitute(Eq(G, sympy.Sum(model_error_over(T, i), (i, 1, T)) / T),
+                        {M(T, i): model_error_over(T, i)},
+                        "continual.expected_model_error at (T, i)"),
+        Step.equal(Eq(G, sympy.Sum(
+            r**T * SquaredNorm(i)
+            + (1 - r) * sympy.Sum(r ** (T - k) * SquaredDistance(k, i), (k, 1, T)),
+            (i, 1, T)) / T + p * sigma**2 / (p - n - 1) * (1 - r**T)),
+            "grouped as in Lin et al.'s expected generalization error: the noise term "
+            "p sigma^2/(p - n - 1) (1 - r^T) does not depend on i, T of them divided by T"),
     ),
     ranges=OVER_RANGES,
 )

@@ -45,24 +45,29 @@ LIN = Citation(
     authors=("Sen Lin", "Peizhong Ju", "Yingbin Liang", "Ness Shroff"),
     year=2023,
     title="Theory on Forgetting and Generalization of Continual Learning",
-    where="Theorem 1 (overparameterized, p >= n + 2)",
+    where="Theorem 1 (overparameterized, p >= n + 2; theorem number unchecked: only the "
+          "abstract could be read)",
     arxiv="2302.05836",
     venue="ICML",
 )
-LIN_MODEL_ERROR = Citation(**{**LIN.__dict__, "where": "Theorem 1 (overparameterized): the "
-                                 "per-task model error E||w_t - w_i^*||^2 behind E[F_T], E[G_T]"})
-LIN_UNDER = Citation(**{**LIN.__dict__, "where": "Theorem 2 (underparameterized, p <= n - 2)"})
+LIN_MODEL_ERROR = Citation(**{**LIN.__dict__, "where": "proof of Theorem 1 (overparameterized): "
+                                 "the per-task model error E||w_t - w_i^*||^2 behind E[F_T], "
+                                 "E[G_T] (unchecked: only the abstract could be read)"})
+LIN_UNDER = Citation(**{**LIN.__dict__, "where": "Theorem 2 (underparameterized, p <= n - 2; "
+                                                 "theorem number unchecked: only the abstract "
+                                                 "could be read)"})
 EVRON = Citation(
     authors=("Itay Evron", "Edward Moroshko", "Rachel Ward", "Nathan Srebro", "Daniel Soudry"),
     year=2022,
     title="How catastrophic can catastrophic forgetting be in linear regression?",
-    where="Sec. 5, two tasks in cyclic ordering (rank-one tasks in R^2 at angle theta)",
+    where="two tasks in cyclic ordering, rank-one tasks in R^2 at angle theta (section and "
+          "theorem numbers unchecked: only the abstract could be read)",
     arxiv="2205.09588",
     venue="COLT",
 )
 EVRON_CYCLIC = Citation(**{**EVRON.__dict__,
-                           "where": "cyclic-ordering upper bound T^2 min(1/sqrt(k), d/k) "
-                                    "(abstract; Sec. 5)"})
+                           "where": "abstract: cyclic-ordering upper bound T^2 min(1/sqrt(k), "
+                                    "d/k) (theorem number in the body unchecked)"})
 
 MONTE_CARLO = SystematicError(
     variable="none",

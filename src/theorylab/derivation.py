@@ -463,9 +463,17 @@ def at_most(lower: Any, upper: Any, ranges: Mapping | None = None,
 
 def _substitute(expression: Any, mapping: Mapping) -> Any:
     """``subs`` that also reaches into summands (sympy keeps a sum's index bound)."""
-    inside = expression.replace(lambda e: isinstance(e, sympy.Sum),
-                                lambda e: sympy.Sum(e.function.subs(mapping), *e.limits))
-    return inside.subs(mapping)
+    def into_summand(total: sympy.Sum) -> sympy.Sum:
+        try:
+            return sympy.Sum(total.function.subs(mapping), *total.limits)
+        except ValueError:  # a value with its own sums: replace the literal terms
+            return sympy.Sum(total.function.xreplace(dict(mapping)), *total.limits)
+
+    inside = expression.replace(lambda e: isinstance(e, sympy.Sum), into_summand)
+    try:
+        return inside.subs(mapping)
+    except ValueError:  # "cannot create dummy dependencies": the keys use a sum's index
+        return inside.xreplace(dict(mapping))
 
 
 def _evaluate_derivatives(expression: Any) -> Any:
