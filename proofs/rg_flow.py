@@ -178,7 +178,7 @@ depth_scale_from_linear_map = Derivation(
         Step.assume(Eq(deviation(ell), deviation_start * slope_at_fixed_point**ell),
                     "linearize the layer map at its fixed point: delta^(l+1) = chi delta^(l), "
                     "chi = dq'/dq = chi_par(q*) for q, dc'/dc at c* = 1 = chi_perp(q*) for c "
-                    "(Schoenholz et al. eqs. 5-9)"),
+                    "(Schoenholz et al. §3)"),
         Step.assume(Eq(sympy.exp(-1 / depth_scale_symbol), slope_at_fixed_point),
                     "define xi by delta^(l) = delta_0 e^(-l/xi): one layer's factor "
                     "e^(-1/xi) is chi"),

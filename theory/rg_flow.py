@@ -92,7 +92,9 @@ SCHOENHOLZ = Citation(
     authors=("Samuel S. Schoenholz", "Justin Gilmer", "Surya Ganguli", "Jascha Sohl-Dickstein"),
     year=2017,
     title="Deep Information Propagation",
-    where="eqs. 5-9 (depth scales xi_q, xi_c) and Fig. 1 (critical line)",
+    where="§3 (depth scales xi_q, xi_c, and the critical line of its Fig. 1); equation "
+          "numbers not checked against the paper (only its abstract and introduction were "
+          "readable)",
     arxiv="1611.01232",
     venue="ICLR",
 )
@@ -100,7 +102,9 @@ DOSHI = Citation(
     authors=("Darshil Doshi", "Tianyu He", "Andrey Gromov"),
     year=2021,
     title="Critical Initialization of Wide and Deep Neural Networks using Partial Jacobians",
-    where="§2-3: APJN recursion J^(l0,l+1) = chi_J^l J^(l0,l); LayerNorm and residual cases",
+    where="§2-3: APJN recursion J^(l0,l+1) = chi_J^l J^(l0,l); LayerNorm and residual cases "
+          "(equation numbers not checked: only the abstract was readable; the LayerNorm and "
+          "residual chi_J are derived here and confirmed by simulation)",
     arxiv="2111.12143",
     venue="NeurIPS 2023",
 )
@@ -1174,7 +1178,7 @@ depth_scales = Claim(
         "which in the ordered phase (c* = 1, chi_perp(q*) < 1, the domain here) is "
         "-ln chi_perp(q*).",
         "q^(l) - q* decays as e^(-l/xi_q) and 1 - c^(l) as e^(-l/xi_c) (Schoenholz et al. "
-        "eqs. 5-9). variance_depth_scale and correlation_depth_scale are measured as -1/ln of "
+        "§3). variance_depth_scale and correlation_depth_scale are measured as -1/ln of "
         "the slope of the per-layer map at its fixed point on one wide random layer; "
         "variance_contraction and correlation_contraction are the per-layer factors "
         "e^(-1/xi) measured on real deep networks of widths 8, 16, 32 (extrapolated in 1/n): "
