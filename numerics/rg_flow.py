@@ -343,8 +343,12 @@ def _gaussian(*shape: int, rng: torch.Generator, device: str) -> torch.Tensor:
 
 
 CONTRACTION_WIDTHS = (8, 16, 32)
-CONTRACTION_NETWORKS = 512  # networks per ensemble member
-CONTRACTION_LAYERS = {"variance": 4, "correlation": 6}  # layers l = 1..L; ratios l -> l+1
+# Networks per ensemble member; the correlation's Richardson corrections (the verifier's bias
+# bound) are the noisier part of its tolerance.
+CONTRACTION_NETWORKS = {"variance": 512, "correlation": 1024}
+# Layers l = 1..L, ratios l -> l+1. A perturbation of q fades below the finite-width noise
+# of the perpendicular directions within a few layers (chi_par < chi_perp), so q uses fewer.
+CONTRACTION_LAYERS = {"variance": 3, "correlation": 6}
 
 
 def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, which: str, *,
@@ -372,10 +376,11 @@ def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, w
     widths = CONTRACTION_WIDTHS
     widest = max(widths)
     layers = CONTRACTION_LAYERS[which]
-    batch = ensemble * CONTRACTION_NETWORKS
+    networks = CONTRACTION_NETWORKS[which]
+    batch = ensemble * networks
     options = {"generator": rng, "device": device, "dtype": torch.float64}
     with torch.no_grad():
-        kernel = q_star.repeat_interleave(CONTRACTION_NETWORKS)  # (batch,)
+        kernel = q_star.repeat_interleave(networks)  # (batch,)
         x = torch.randn(batch, widest, **options)
         x = x * torch.sqrt((kernel - C_b) / C_W * widest)[:, None] / x.norm(dim=1, keepdim=True)
         if which == "variance":
@@ -416,7 +421,7 @@ def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, w
         levels = []
         for n in widths:
             values = torch.stack(series[n], dim=-1)  # (batch, layers)
-            halves = values.reshape(ensemble, 2, CONTRACTION_NETWORKS // 2, layers).mean(2)
+            halves = values.reshape(ensemble, 2, networks // 2, layers).mean(2)
             whole = halves.mean(1)
 
             def contraction(means: torch.Tensor) -> torch.Tensor:

@@ -1125,8 +1125,10 @@ def _depth_value(params: dict[str, Any], precision: int | None, variant: str = "
     if variant == "swapped":
         which = "correlation" if which == "variance" else "variance"
     activation, weight, bias = params["activation"], params["C_W"], params["C_b"]
-    if variant == "independent_inputs" and which == "correlation":
-        # <sigma'(u1) sigma'(u2)> at c = 0 (u1, u2 independent) instead of c* = 1.
+    if variant == "factorized":
+        # Gaussian expectations factorized as if independent: <sigma'(u1) sigma'(u2)> at c = 0
+        # for chi_c, <sigma'^2 + sigma sigma''> -> <sigma'>^2 + <sigma><sigma''> = <sigma'>^2
+        # (odd sigma) for chi_par: C_W <sigma'>^2 for both.
         q = fixed_point(activation, weight, bias)
         value = -1 / math.log(correlation_slope(activation, weight, q, 0))
     else:
@@ -1183,7 +1185,7 @@ depth_scales = Claim(
         "variance_contraction and correlation_contraction are the per-layer factors "
         "e^(-1/xi) measured on real deep networks of widths 8, 16, 32 (extrapolated in 1/n): "
         "inputs at K^(1) = q*, perturbed in scale (q) or orthogonally (1 - c), the ratio of "
-        "consecutive layers' mean perturbation averaged over layers 1-4 (q) or 1-6 (c).",
+        "consecutive layers' mean perturbation averaged over layers 1-3 (q) or 1-6 (c).",
     ),
     simulation="theorylab.numerics.rg_flow:depth_scales",
     systematic_error=SystematicError(
@@ -1207,10 +1209,11 @@ depth_scales = Claim(
               evaluate=lambda p, precision: _depth_value(p, None, "inverse")),
         Decoy("squared", "xi/2: 1 - c ~ |dz|^2 (and dq) taken to contract as chi^2 per layer",
               evaluate=lambda p, precision: _depth_value(p, None, "squared")),
-        Decoy("independent_inputs", "xi_c from C_W <sigma'(u1) sigma'(u2)> at c = 0 "
-              "(C_W <sigma'>^2) instead of c* = 1 (at c* = 1 the issue's <sigma'^2> variant is "
-              "the same number, so it is no decoy in the ordered phase)",
-              evaluate=lambda p, precision: _depth_value(p, None, "independent_inputs")),
+        Decoy("factorized", "Gaussian expectations factorized as if independent: xi_c from "
+              "C_W <sigma'(u1) sigma'(u2)> at c = 0 instead of c* = 1, xi_q from C_W <sigma'>^2 "
+              "(at c* = 1 the issue's <sigma'^2> variant is the true value, so it is no decoy "
+              "in the ordered phase)",
+              evaluate=lambda p, precision: _depth_value(p, None, "factorized")),
     ),
     ensemble=32,
     budget=4,
