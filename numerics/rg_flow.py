@@ -49,7 +49,7 @@ __all__ = [
 LEAKY_SLOPE = 0.2
 KERNEL_WIDTHS = (8, 16, 32)
 KERNEL_NETWORKS = 500  # networks per ensemble member
-NTK_NETWORKS = 1000
+NTK_NETWORKS = 2400
 NTK_WIDTHS = (4, 8, 16)  # narrower: the projected-gradient estimate is noisier per network
 
 

@@ -845,7 +845,8 @@ WIDTH_BIAS = SystematicError(
 
 
 @st.composite
-def _kernel_points(draw: st.DrawFn, max_depth: int = 3) -> dict[str, Any]:
+def _kernel_points(draw: st.DrawFn, max_depth: int = 3, min_depth: int = 1,
+                   max_weight: float = 2.2) -> dict[str, Any]:
     activation = draw(st.sampled_from(ACTIVATION_NAMES))
     dimension = draw(st.integers(2, 4))
     generator = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -857,8 +858,8 @@ def _kernel_points(draw: st.DrawFn, max_depth: int = 3) -> dict[str, Any]:
     other *= np.linalg.norm(first) / max(np.linalg.norm(other), 1e-12)
     angle = draw(st.floats(0.2, 1.2))
     second = (math.cos(angle) * first + math.sin(angle) * other) * draw(st.floats(0.7, 1.3))
-    return {"activation": activation, "depth": draw(st.integers(1, max_depth)),
-            "C_W": draw(st.floats(0.8, 2.2)), "C_b": draw(st.floats(0.05, 0.5)),
+    return {"activation": activation, "depth": draw(st.integers(min_depth, max_depth)),
+            "C_W": draw(st.floats(0.8, max_weight)), "C_b": draw(st.floats(0.05, 0.5)),
             "x1": first, "x2": second}
 
 
@@ -935,8 +936,11 @@ ntk_kernel = Claim(
     simulation="theorylab.numerics.rg_flow:ntk_kernel",
     systematic_error=WIDTH_BIAS,
     evaluate=_kernel_hook(ntk_kernels),
-    # Depth <= 2 at the default budget: the projected-gradient NTK estimate is noisier.
-    sample=lambda: _kernel_points(max_depth=2),
+    # Depth 2 at the default budget: the projected-gradient NTK estimate is noisier deeper,
+    # and at depth 1 Theta does not depend on sigma, so no decoy can be rejected there.
+    # C_W <= 1.6: larger weights decorrelate sin's inputs, leaving a small Theta_12 whose
+    # relative tolerance exceeds the 5% resolution.
+    sample=lambda: _kernel_points(max_depth=2, min_depth=2, max_weight=1.6),
     components=("Theta11", "Theta22", "Theta12"),
     uses=("rg_flow.nngp_kernel",),
     decoys=(
