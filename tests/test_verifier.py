@@ -160,3 +160,23 @@ def test_bias_bound_is_slope_consistent():
 def test_critical_value_grows_with_comparisons():
     assert critical_value(1e-3, 1, 8) < critical_value(1e-3, 100, 8)
     assert critical_value(1e-3, 1, 10**6) == pytest.approx(stats.norm.ppf(1 - 5e-4), rel=1e-3)
+
+
+def test_points_depend_on_the_seed_alone(monkeypatch):
+    # hypothesis mixes literals from local source files into its draws; the points for
+    # a seed must not change with what the process has imported or with those literals.
+    from hypothesis.internal.conjecture import providers
+
+    from theorylab.verifier import _key, draw_points
+
+    def keys(seed):
+        return [_key(point) for point in draw_points(claim, 6, seed=seed)]
+
+    claim = registry.get("rg_flow.nngp_kernel")
+    before = keys(3)
+    # (without the guard, this pool changes seed 3's points: checked when written)
+    polluted = providers.Constants(integers=set(range(1, 50)), floats={x / 7 for x in range(1, 60)})
+    monkeypatch.setattr(providers, "_get_local_constants", lambda: polluted)
+    providers.CONSTANTS_CACHE.cache.clear()
+    assert keys(3) == before
+    assert keys(4) != before
