@@ -4,8 +4,9 @@
 
 For each claim: the number of FAILs over independent seeds (the verifier is
 configured for a family-wise rate alpha = 1e-3, so expect 0 and report the 95%
-upper confidence bound on the rate), and the smallest relative perturbation
-``prediction * (1 + epsilon)`` that the default budget rejects, for both signs.
+upper confidence bound on the rate), the smallest relative perturbation
+``prediction * (1 + epsilon)`` that the default budget rejects, for both signs,
+and the decoys that survived a seed (each must be rejected at every seed).
 """
 
 from __future__ import annotations
@@ -49,21 +50,27 @@ def main() -> None:
     claims = ([registry.get(c) for c in args.claim] if args.claim
               else registry.claims(args.family))
     print(f"{'claim':<40} {'checks':>6} {'FAIL':>5} {'INC':>4} {'rate 95% UB':>11} "
-          f"{'eps (median)':>12} {'eps (max)':>10} {'s/check':>8}")
+          f"{'eps (median)':>12} {'eps (max)':>10} {'s/check':>8}  decoys survived")
     for claim in claims:
         failures = inconclusive = 0
         epsilons = []
+        survived: dict[str, int] = {}
         started = time.perf_counter()
         for seed in range(args.seeds):
             verdict = check(claim, seed=seed, shrink=False)
             failures += verdict.status is Status.FAIL
             inconclusive += verdict.status is Status.INCONCLUSIVE
+            for decoy in verdict.decoys:
+                if decoy.status is not Status.FAIL:
+                    name = decoy.subject.split("~", 1)[1]
+                    survived[name] = survived.get(name, 0) + 1
             if seed < 20:
                 epsilons.append(smallest_rejected(verdict))
         elapsed = (time.perf_counter() - started) / args.seeds
         upper = stats.beta.ppf(0.95, failures + 1, args.seeds - failures)
         print(f"{claim.id:<40} {args.seeds:>6} {failures:>5} {inconclusive:>4} {upper:>11.2e} "
-              f"{np.median(epsilons):>12.1e} {np.max(epsilons):>10.1e} {elapsed:>8.2f}",
+              f"{np.median(epsilons):>12.1e} {np.max(epsilons):>10.1e} {elapsed:>8.2f}  "
+              + (", ".join(f"{k} {v}/{args.seeds}" for k, v in survived.items()) or "none"),
               flush=True)
 
 
