@@ -142,7 +142,7 @@ def _repeat_matmul(weights: Any, activations: Any, times: int) -> None:
 
 
 def throughput(device: str, width: int = 1024, depth: int = 10, ensemble: int = 64,
-               input_counts: tuple[int, ...] = (2, 16, 64, 256), chunk: int = 16) -> None:
+               input_counts: tuple[int, ...] = (2, 16, 64, 256, 1024), chunk: int = 16) -> None:
     """FLOP/s of the empirical-kernel simulation vs a plain batched matmul of the same shapes.
 
     The simulation is ``random_networks`` (sampling every weight) then
