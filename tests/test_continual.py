@@ -185,17 +185,24 @@ def test_cyclic_bound_holds_and_false_bounds_are_broken_and_shrunk(cyclic_verdic
         assert decoy_verdict.status is Status.FAIL, decoy_verdict.summary()
         minimal = decoy_verdict.counterexample
         assert minimal is not None and minimal.ratio > 1
-        # Shrunk by hypothesis to a small collection (its shrinker finds a local
-        # minimum, not always the global T = d = 2).
-        assert minimal.point["T"] <= 3 and minimal.point["d"] <= 4
-        # Independently re-measured, the minimal collection still breaks the false bound.
-        value = simulation.cyclic_forgetting_value(np.asarray(minimal.point["tasks"]),
-                                                   np.asarray(minimal.point["w_star"]),
-                                                   minimal.point["k"])[0]
+        # Shrunk by hypothesis: a small collection (hypothesis' shrinker ends in a local
+        # minimum: T = d = 2 for 14 of 16 seed-decoy pairs over seeds 0-7, else T + d <= 6).
+        assert minimal.point["T"] + minimal.point["d"] <= 6
         name = decoy_verdict.subject.split("~")[1]
-        bound = theory.cyclic_forgetting_bound.predict_decoy(
-            theory.cyclic_forgetting_bound.decoy(name), **minimal.point)
-        assert value > bound
+
+        def excess(iterations, point=minimal.point, name=name):
+            # Independently re-measured forgetting over the false bound.
+            value = simulation.cyclic_forgetting_value(np.asarray(point["tasks"]),
+                                                       np.asarray(point["w_star"]),
+                                                       iterations)[0]
+            bound = theory.cyclic_forgetting_bound.predict_decoy(
+                theory.cyclic_forgetting_bound.decoy(name), **{**point, "k": iterations})
+            return value - bound
+
+        # The minimal collection still breaks the false bound, and is minimal in k: one
+        # iteration fewer does not.
+        assert excess(minimal.point["k"]) > 0
+        assert minimal.point["k"] == 1 or excess(minimal.point["k"] - 1) <= 0
 
 
 def test_a_false_inequality_claim_fails_with_a_shrunk_counterexample():
