@@ -20,7 +20,7 @@ entry.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -232,22 +232,23 @@ def _sample(symbol: sympy.Symbol, ranges: Mapping, generator: random.Random) -> 
     return sympy.Float(generator.uniform(-2.0, 2.0), NUMERIC_DIGITS)
 
 
-def numeric_equivalent(left: Any, right: Any, ranges: Mapping | None = None,
-                       seed: int = 0) -> tuple[bool, str]:
-    """Compare two expressions at random points with mpmath.
+#: Relative size below which a numerically evaluated difference counts as zero.
+_THRESHOLD = mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 10))
 
-    Returns ``(True, detail)`` when the difference is below
-    ``10**-(NUMERIC_DIGITS - 10)`` relative at every one of ``NUMERIC_POINTS``
-    points, else ``(False, the first failing point)``.
+
+def _evaluations(difference: Any, scale_expression: Any, ranges: Mapping | None, seed: int,
+                 real: bool = False) -> Iterator[tuple[dict, Any, Any]]:
+    """``(point, difference, scale)`` with mpmath at up to ``NUMERIC_POINTS`` random points.
+
+    Points where either expression does not evaluate to a finite number (or, with
+    ``real``, to a real one) are skipped, up to ``4 * NUMERIC_POINTS`` attempts.
     """
     ranges = ranges or {}
-    difference = _freeze(sympy.sympify(left) - sympy.sympify(right))
-    scale_expression = _freeze(sympy.sympify(left))
+    difference = _freeze(difference)
+    scale_expression = _freeze(scale_expression)
     symbols = sorted(difference.free_symbols | scale_expression.free_symbols, key=str)
     generator = random.Random(seed)
-    threshold = mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 10))
-    evaluated = 0
-    attempts = 0
+    evaluated = attempts = 0
     while evaluated < NUMERIC_POINTS and attempts < 4 * NUMERIC_POINTS:
         attempts += 1
         point = {s: _sample(s, ranges, generator) for s in symbols}
@@ -261,10 +262,30 @@ def numeric_equivalent(left: Any, right: Any, ranges: Mapping | None = None,
                 value = None
         if value is None or scale is None or not mpmath.isfinite(value):
             continue
+        if real and abs(mpmath.im(value)) > _THRESHOLD * (1 + abs(scale)):
+            continue
         evaluated += 1
-        if abs(value) > threshold * (1 + abs(scale)):
-            shown = ", ".join(f"{s}={float(v):.6g}" for s, v in point.items())
-            return False, f"differs by {mpmath.nstr(abs(value), 5)} at {shown}"
+        yield point, value, scale
+
+
+def _shown(point: Mapping) -> str:
+    return ", ".join(f"{s}={float(v):.6g}" for s, v in point.items())
+
+
+def numeric_equivalent(left: Any, right: Any, ranges: Mapping | None = None,
+                       seed: int = 0) -> tuple[bool, str]:
+    """Compare two expressions at random points with mpmath.
+
+    Returns ``(True, detail)`` when the difference is below
+    ``10**-(NUMERIC_DIGITS - 10)`` relative at every one of ``NUMERIC_POINTS``
+    points, else ``(False, the first failing point)``.
+    """
+    left = sympy.sympify(left)
+    evaluated = 0
+    for point, value, scale in _evaluations(left - sympy.sympify(right), left, ranges, seed):
+        evaluated += 1
+        if abs(value) > _THRESHOLD * (1 + abs(scale)):
+            return False, f"differs by {mpmath.nstr(abs(value), 5)} at {_shown(point)}"
     if evaluated < NUMERIC_POINTS:
         return False, f"could evaluate at only {evaluated} of {NUMERIC_POINTS} points"
     return True, f"agrees to {NUMERIC_DIGITS - 10} digits at {evaluated} random points"
@@ -402,32 +423,14 @@ def numeric_at_most(lower: Any, upper: Any, ranges: Mapping | None = None,
     ``10**-(NUMERIC_DIGITS - 10)`` relative to ``1 + |upper|``. Returns
     ``(True, detail)`` when no point does, else ``(False, the first violation)``.
     """
-    ranges = ranges or {}
-    difference = _freeze(sympy.sympify(upper) - sympy.sympify(lower))
-    scale_expression = _freeze(sympy.sympify(upper))
-    symbols = sorted(difference.free_symbols | scale_expression.free_symbols, key=str)
-    generator = random.Random(seed)
-    threshold = mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 10))
+    upper = sympy.sympify(upper)
     evaluated = 0
-    attempts = 0
-    while evaluated < NUMERIC_POINTS and attempts < 4 * NUMERIC_POINTS:
-        attempts += 1
-        point = {s: _sample(s, ranges, generator) for s in symbols}
-        with mpmath.workdps(NUMERIC_DIGITS + 10):
-            try:
-                value = sympy.N(difference.subs(point), NUMERIC_DIGITS + 5)
-                scale = sympy.N(scale_expression.subs(point), NUMERIC_DIGITS + 5)
-                value = mpmath.mpmathify(complex(value)) if value.is_number else None
-                scale = mpmath.mpmathify(complex(scale)) if scale.is_number else None
-            except (TypeError, ValueError, ZeroDivisionError):
-                value = None
-        if (value is None or scale is None or not mpmath.isfinite(value)
-                or abs(mpmath.im(value)) > threshold * (1 + abs(scale))):
-            continue
+    for point, value, scale in _evaluations(upper - sympy.sympify(lower), upper, ranges, seed,
+                                            real=True):
         evaluated += 1
-        if mpmath.re(value) < -threshold * (1 + abs(scale)):
-            shown = ", ".join(f"{s}={float(v):.6g}" for s, v in point.items())
-            return False, f"exceeds the bound by {mpmath.nstr(-mpmath.re(value), 5)} at {shown}"
+        if mpmath.re(value) < -_THRESHOLD * (1 + abs(scale)):
+            return False, (f"exceeds the bound by {mpmath.nstr(-mpmath.re(value), 5)} at "
+                           f"{_shown(point)}")
     if evaluated < NUMERIC_POINTS:
         return False, f"could evaluate at only {evaluated} of {NUMERIC_POINTS} points"
     return True, f"holds at {evaluated} random points ({NUMERIC_DIGITS} digits)"
