@@ -145,6 +145,7 @@ saxe_mode_strength = Claim(
         Decoy("linear_growth_rate", "rate 2st/tau replaced by 2t/tau (no s in the exponent)",
               s * sympy.exp(2 * t / tau) / (sympy.exp(2 * t / tau) - 1 + s / u0)),
     ),
+    resolution=1e-3,
 )
 
 # -- 2. two-layer learning time (eq. 11) -------------------------------------------
@@ -170,6 +171,7 @@ saxe_learning_time = Claim(
         Decoy("swapped_saturation", "(s-uf)/(s-u0) in place of (s-u0)/(s-uf)",
               tau / (2 * s) * sympy.log(uf * (s - uf) / (u0 * (s - u0)))),
     ),
+    resolution=1e-3,
 )
 
 # -- 3. unequal initial layer strengths ---------------------------------------------
@@ -240,6 +242,7 @@ unequal_layer_time = Claim(
                   / ((sympy.sqrt(cs + 4 * s**2) * sympy.sqrt(cs + 4 * (a0 * b0) ** 2)
                       + 4 * s * a0 * b0 + cs) * (s - uf))))(sympy.Abs(a0**2 - b0**2))),
     ),
+    resolution=1e-3,
 )
 
 # -- 4. deep networks (eq. 15) -------------------------------------------------------
@@ -304,6 +307,7 @@ deep_mode_dynamics = Claim(
         Decoy("missing_prefactor", "without the 1/(N_l - 1) from the N_l - 1 layers",
               evaluate=_quadrature(_deep_time(N_l, 2 - 2 / matrices, 1))),
     ),
+    resolution=1e-3,
 )
 
 # -- 5 & 6. Arora et al.: end-to-end and singular-value dynamics --------------------
@@ -467,6 +471,7 @@ end_to_end_dynamics = Claim(
               evaluate=_end_to_end("swapped_gram")),
     ),
     ensemble=4,
+    resolution=1e-3,
 )
 
 
@@ -531,4 +536,5 @@ singular_value_dynamics = Claim(
               evaluate=_singular("depth_off_by_one")),
     ),
     ensemble=4,
+    resolution=1e-3,
 )

@@ -20,8 +20,8 @@ import numpy as np
 import sympy
 from hypothesis import strategies as st
 
-from theorylab.domains import Domain, Matrix
-from theorylab.errors import ParameterError
+from theorylab.domains import Choice, Domain, Matrix
+from theorylab.errors import ClaimDefinitionError, ParameterError
 
 __all__ = [
     "Citation",
@@ -30,7 +30,16 @@ __all__ = [
     "Decoy",
     "SystematicError",
     "Claim",
+    "DEFAULT_RESOLUTION",
+    "STATEMENT_AGREEMENT",
 ]
+
+#: The required resolution of a claim that declares none: its check must detect a
+#: relative error of 5% in the prediction, or it is INCONCLUSIVE (underpowered).
+DEFAULT_RESOLUTION = 0.05
+
+#: Relative agreement required between an ``evaluate`` hook and the statement.
+STATEMENT_AGREEMENT = 1e-10
 
 
 @dataclass(frozen=True)
@@ -181,6 +190,11 @@ class SystematicError:
 
 ParameterPoint = dict[str, Any]
 
+# Catalogue families whose statements still name symbols that are not parameters
+# (migration in progress: each family leaves this set once its statements evaluate).
+_STATEMENTS_NOT_YET_BOUND = {"continual", "deep_linear", "free_probability", "neural_collapse",
+                             "rg_flow"}
+
 
 @dataclass(frozen=True, eq=False)
 class Claim:
@@ -207,9 +221,14 @@ class Claim:
         kind: 'theorem', 'lemma' or 'definition' (for the blueprint graph).
         ensemble: default number of independent simulations per point.
         budget: default number of parameter points per check.
-        resolution: the relative tolerance (tolerance / |prediction|) that a check
-            at the default budget must reach; the generic battery asserts it, so
-            a claim cannot pass with a tolerance wide enough to pass anything.
+        resolution: the required resolution: the largest relative error of the
+            prediction that a check may fail to detect (default 5%). A check whose
+            achieved resolution is coarser is INCONCLUSIVE (underpowered), never
+            PASS; a claim may declare a tighter one, never one outside (0, 1).
+        statements: one statement per value of the ``quantity`` parameter, for a
+            claim that predicts several quantities; ``statement`` is then the one
+            shown first. Each is evaluated at every checked point and must agree
+            with the ``evaluate`` hook (when there is one) to 1e-10.
         components: names of the entries of a vector-valued quantity (for
             example ``("K11", "K22", "K12")``), shown by ``predict``.
         relation: ``"=="`` (the quantity equals the statement) or ``"<="`` (an
@@ -235,11 +254,74 @@ class Claim:
     kind: str = "theorem"
     ensemble: int = 8
     budget: int = 12
-    resolution: float = 1e-3
+    resolution: float = DEFAULT_RESOLUTION
     components: tuple[str, ...] = ()
     notes: str = ""
     relation: str = "=="
+    statements: Mapping[str, Any] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        problems = self.definition_problems()
+        if self.family in _STATEMENTS_NOT_YET_BOUND:
+            problems = [p for p in problems if "which is not a parameter" not in p]
+        if problems:
+            raise ClaimDefinitionError(f"claim {self.id!r}: {problems[0]}")
+
+    def definition_problems(self) -> list[str]:
+        """What is wrong with the declaration, one line each (empty when it is sound)."""
+        problems: list[str] = []
+        if not isinstance(self.id, str) or "." not in self.id:
+            problems.append("the id needs a family prefix, as in 'mywork.my_claim'")
+        resolution = self.resolution
+        if (isinstance(resolution, bool) or not isinstance(resolution, (int, float))
+                or not 0 < resolution < 1):
+            problems.append(f"resolution must be a number in (0, 1), got {resolution!r}")
+        if self.relation not in ("==", "<="):
+            problems.append(f"relation must be '==' or '<=', got {self.relation!r}")
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            problems.append("two parameters share a name: " + ", ".join(names))
+        if self.statements:
+            try:
+                choice = self.parameter("quantity").domain
+            except KeyError:
+                choice = None
+            if not isinstance(choice, Choice):
+                problems.append("statements= needs a 'quantity' parameter with a Choice domain")
+            else:
+                extra = sorted(set(self.statements) - set(choice.options))
+                if extra:
+                    problems.append(f"statements for {extra[0]!r}, which is not a quantity "
+                                    f"option ({', '.join(choice.options)})")
+        for where, expression in self._expressions():
+            unknown = self._unknown_symbols(expression)
+            if unknown:
+                problems.append(f"{where} uses the symbol {unknown[0]!r}, which is not a "
+                                f"parameter (parameters: {', '.join(names)})")
+        return problems
+
+    def _expressions(self) -> list[tuple[str, Any]]:
+        found = [("the statement", self.statement)]
+        found += [(f"the statement for quantity={key!r}", value)
+                  for key, value in self.statements.items()]
+        found += [(f"decoy {d.name!r}", d.statement) for d in self.decoys
+                  if d.statement is not None]
+        return [(where, e) for where, e in found if isinstance(e, sympy.Basic)]
+
+    def _binding(self) -> dict[str, Parameter]:
+        """Symbol name -> parameter: a parameter binds by its name and by its LaTeX name."""
+        binding: dict[str, Parameter] = {}
+        for parameter in self.parameters:
+            binding.setdefault(parameter.symbol.name, parameter)
+        for parameter in self.parameters:
+            binding[parameter.name] = parameter
+        return binding
+
+    def _unknown_symbols(self, expression: Any) -> list[str]:
+        binding = self._binding()
+        return sorted(symbol.name for symbol in _free_symbols(expression)
+                      if symbol.name not in binding)
 
     # -- identity ---------------------------------------------------------
 
@@ -362,6 +444,22 @@ class Claim:
         values = self.validate(params)
         return self._evaluate(self.statement, self.evaluate, values, precision)
 
+    def statement_for(self, values: Mapping[str, Any]) -> Any:
+        """The statement of the quantity at this point (``statements[quantity]``)."""
+        if self.statements and values.get("quantity") in self.statements:
+            return self.statements[values["quantity"]]
+        return self.statement
+
+    def evaluate_statement(self, values: Mapping[str, Any], precision: int | None = None) -> Any:
+        """Evaluate the sympy statement itself at validated values, bypassing any hook.
+
+        Symbols bind to parameters by name; named functions
+        (:func:`theorylab.functions.named_function`) evaluate through their
+        implementation. This is the number that the verifier requires the
+        ``evaluate`` hook to reproduce.
+        """
+        return self._evaluate(self.statement_for(values), None, dict(values), precision)
+
     def predict_decoy(self, decoy: Decoy, **params: Any) -> Any:
         """Evaluate a decoy at a parameter point (float64)."""
         values = self.validate(params)
@@ -371,6 +469,9 @@ class Claim:
                   precision: int | None) -> Any:
         if hook is not None:
             return hook(values, precision)
+        if statement is None:
+            raise ClaimDefinitionError(f"claim {self.id!r} has no statement for "
+                                       f"quantity={values.get('quantity')!r}")
         function = self._lambdified(statement, "mpmath" if precision else "numpy")
         arguments = [values[p.name] for p in self.parameters]
         if precision:
@@ -386,7 +487,13 @@ class Claim:
     def _lambdified(self, statement: Any, module: str) -> Callable:
         key = (sympy.srepr(statement), module)
         if key not in self._cache:
-            symbols = [p.symbol for p in self.parameters]
+            symbols = [sympy.Dummy(p.name) for p in self.parameters]
+            binding = self._binding()
+            position = {p.name: i for i, p in enumerate(self.parameters)}
+            if isinstance(statement, sympy.Basic):
+                statement = statement.xreplace({
+                    symbol: symbols[position[binding[symbol.name].name]]
+                    for symbol in _free_symbols(statement) if symbol.name in binding})
             modules = ["mpmath"] if module == "mpmath" else ["scipy", "numpy"]
             self._cache[key] = sympy.lambdify(symbols, statement, modules=modules)
         return self._cache[key]
@@ -419,6 +526,15 @@ class Claim:
             if decoy.name == name:
                 return decoy
         raise KeyError(name)
+
+
+def _free_symbols(expression: Any) -> set[sympy.Symbol]:
+    """Free symbols of a statement (scalar or matrix), bound variables excluded."""
+    if isinstance(expression, sympy.MatrixBase):
+        return set().union(*(_free_symbols(entry) for entry in expression))
+    if not isinstance(expression, sympy.Basic):
+        return set()
+    return {s for s in expression.free_symbols if isinstance(s, sympy.Symbol)}
 
 
 def claims_in(namespace: Mapping[str, Any] | Sequence[Any]) -> list[Claim]:

@@ -70,9 +70,14 @@ class Step:
             raise DerivationError(f"unknown relation {self.relation!r}; use one of {RELATIONS}")
 
     @classmethod
-    def assume(cls, expression: Any, reason: str) -> Step:
-        """A starting point: a model equation or a definition (not checked)."""
-        return cls(sympy.sympify(expression), "assume", reason)
+    def assume(cls, expression: Any, reason: str, *, cite: str | None = None) -> Step:
+        """A starting point: a model equation or a definition (not checked).
+
+        With ``cite`` (for example "Evron et al. 2022, Thm 5"), the assumption is a
+        published result taken as given: it is counted and shown as *cited*.
+        """
+        options = {"cite": cite} if cite else {}
+        return cls(sympy.sympify(expression), "assume", reason, options)
 
     @classmethod
     def equal(cls, expression: Any, reason: str) -> Step:
@@ -172,6 +177,7 @@ class StepResult:
     status: StepStatus
     detail: str = ""
     latex: str = ""
+    cited: str = ""
 
 
 @dataclass
@@ -195,10 +201,52 @@ class DerivationResult:
             return StepStatus.NUMERIC
         return StepStatus.EXACT
 
+    circular: bool = False
+
     @property
     def ok(self) -> bool:
         """True when every step and the conclusion check."""
         return self.status is not StepStatus.FAILED
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Steps by strength: ``exact``, ``numeric``, ``cited`` and plain ``assumed`` premises."""
+        counts = {"exact": 0, "numeric": 0, "cited": 0, "assumed": 0, "failed": 0}
+        for step in self.steps:
+            if step.status is StepStatus.ASSUMED:
+                counts["cited" if step.cited else "assumed"] += 1
+            else:
+                counts[{StepStatus.EXACT: "exact", StepStatus.NUMERIC: "numeric",
+                        StepStatus.FAILED: "failed"}[step.status]] += 1
+        return counts
+
+    @property
+    def derives(self) -> bool:
+        """True when it checks and actually derives the statement.
+
+        A derivation whose steps are all assumptions, or whose conclusion is reached
+        only by assuming it (its last premise is already the statement), checks
+        nothing about the claim and does not make it *derived*.
+        """
+        return self.ok and not self.circular and (self.counts["exact"]
+                                                  + self.counts["numeric"]) > 0
+
+    def summary(self) -> str:
+        """E.g. 'derived: 7 exact, 2 numeric, 1 cited; 3 premises'."""
+        counts = self.counts
+        if not self.ok:
+            head = "FAILED"
+        elif self.circular:
+            head = "not derived (it assumes its conclusion)"
+        elif not self.derives:
+            head = "not derived (assumptions only)"
+        else:
+            head = "derived"
+        text = (f"{head}: {counts['exact']} exact, {counts['numeric']} numeric, "
+                f"{counts['cited']} cited")
+        if counts["assumed"]:
+            text += f"; {counts['assumed']} premise{'s' if counts['assumed'] != 1 else ''}"
+        return text
 
 
 def _residual(expression: Any) -> Any:
@@ -577,7 +625,9 @@ def check_derivation(derivation: Derivation, statement: Any, seed: int = 0) -> D
                 status = StepStatus.FAILED
                 detail = f"could not check: {type(error).__name__}: {error}"
         results.append(StepResult(index, step.relation, step.reason, status, detail,
-                                  sympy.latex(step.expression)))
+                                  sympy.latex(step.expression),
+                                  str(step.options.get("cite") or "")
+                                  if step.relation == "assume" else ""))
         previous = step.expression
     last = derivation.steps[-1].expression
     if derivation.conclusion == "rhs":
@@ -590,4 +640,25 @@ def check_derivation(derivation: Derivation, statement: Any, seed: int = 0) -> D
     detail = conclusion[1]
     if conclusion[0] is StepStatus.FAILED:
         detail = "the last expression is not the claim's statement: " + detail
-    return DerivationResult(derivation.claim, derivation.title, results, conclusion[0], detail)
+    circular = (conclusion[0] is not StepStatus.FAILED
+                and _assumes_conclusion(derivation, statement, seed))
+    if circular:
+        detail = ("the conclusion is reached only by assuming it: the last premise is "
+                  "already the statement")
+    return DerivationResult(derivation.claim, derivation.title, results, conclusion[0], detail,
+                            circular=circular)
+
+
+def _assumes_conclusion(derivation: Derivation, statement: Any, seed: int) -> bool:
+    """Whether the premise that starts the chain to the conclusion is the conclusion itself."""
+    premise = next(step for step in reversed(derivation.steps) if step.relation == "assume")
+    expression = premise.expression
+    if derivation.conclusion == "rhs":
+        if not isinstance(expression, sympy.Equality):
+            return False
+        expression = expression.rhs
+    try:
+        status, _ = equivalent(expression, statement, derivation.ranges, seed)
+    except Exception:  # noqa: BLE001  (undecidable: not shown to be circular)
+        return False
+    return status is not StepStatus.FAILED

@@ -49,3 +49,7 @@ class UnknownClaimError(TheorylabError, KeyError):
 
 class DerivationError(TheorylabError):
     """A derivation is malformed (not merely failing a check)."""
+
+
+class ClaimDefinitionError(TheorylabError):
+    """A claim is declared wrongly (caught when it is built or loaded, not at check time)."""

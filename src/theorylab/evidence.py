@@ -52,11 +52,18 @@ class Evidence:
                 continue
         return found
 
-    def latest(self, kind: str, claim: Claim) -> dict[str, Any] | None:
-        """The newest record of this kind for the claim's current fingerprint."""
+    def latest(self, kind: str, claim: Claim, *,
+               include_smoke: bool = False) -> dict[str, Any] | None:
+        """The newest record of this kind for the claim's current fingerprint.
+
+        Smoke checks (below the claim's default budget) are skipped unless
+        ``include_smoke``: they are shown, but never raise or lower a status.
+        """
         fingerprint = claim.fingerprint()
         for entry in reversed(self.entries()):
             if (entry.get("kind") == kind and entry.get("claim") == claim.id
-                    and entry.get("fingerprint") == fingerprint):
+                    and entry.get("fingerprint") == fingerprint
+                    and isinstance(entry.get("data"), dict)
+                    and (include_smoke or not entry["data"].get("smoke"))):
                 return entry["data"]
         return None

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Measurement", "Estimate", "extrapolate", "reduce"]
+__all__ = ["Measurement", "Estimate", "OrderFit", "extrapolate", "reduce", "observed_order"]
 
 
 @dataclass
@@ -38,13 +38,32 @@ class Measurement:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.samples = np.asarray(self.samples, dtype=np.float64)
+        samples = np.asarray(self.samples)
+        if np.iscomplexobj(samples):
+            raise ValueError("samples are complex: a real quantity must be measured "
+                             "(take .real or abs() in the simulation if that is meant)")
+        if samples.dtype == object:
+            raise ValueError("samples must be a numeric array, not objects")
+        self.samples = samples.astype(np.float64)
         self.resolutions = np.atleast_1d(np.asarray(self.resolutions, dtype=np.float64))
         if self.samples.ndim < 2 or self.samples.shape[0] != self.resolutions.shape[0]:
             raise ValueError(
                 "samples must have shape (levels, ensemble, ...) matching resolutions; "
                 f"got {self.samples.shape} for {self.resolutions.shape[0]} levels"
             )
+        if self.samples.shape[1] == 0:
+            raise ValueError("the ensemble is empty (samples have 0 runs)")
+        levels = self.resolutions
+        # All zero means nothing to extrapolate (e.g. zero time: no steps taken).
+        if levels.size > 1 and np.any(levels != 0) and not (
+                np.all(np.isfinite(levels)) and np.all(levels > 0)
+                and len(set(levels.tolist())) == levels.size):
+            raise ValueError(f"resolutions must be finite, positive and distinct (or all "
+                             f"zero), got {levels.tolist()}")
+        if not np.all(np.isfinite(levels)):
+            raise ValueError(f"resolutions must be finite, got {levels.tolist()}")
+        if not (np.isfinite(self.rounding) and self.rounding >= 0):
+            raise ValueError(f"rounding must be finite and >= 0, got {self.rounding}")
 
     @property
     def ensemble(self) -> int:
@@ -130,3 +149,59 @@ def reduce(measurement: Measurement, order: int = 1) -> Estimate:
                     else np.zeros_like(level_values))
     return Estimate(value, standard_error, bias, n, resolutions, True,
                     level_values=level_values, level_errors=level_errors)
+
+
+@dataclass
+class OrderFit:
+    """The convergence order of the level means, observed (diffrax-style order test).
+
+    ``observed`` is the slope of ``log|m(h_k) - m(h_{k+1})|`` against ``log h_k``
+    over consecutive levels (for a bias ``c h^p`` and geometric levels it is
+    exactly ``p``), per component of the quantity; ``standard_error`` is its
+    jackknife standard error over ensemble members. ``identifiable`` marks the
+    components whose every level difference exceeds ``critical`` standard errors
+    and keeps one sign: elsewhere the noise or a pre-asymptotic sign change hides
+    the order and nothing is concluded.
+    """
+
+    observed: np.ndarray
+    standard_error: np.ndarray
+    identifiable: np.ndarray
+
+
+def _slopes(level_means: np.ndarray, log_h: np.ndarray) -> np.ndarray:
+    """Least-squares slope of log|consecutive differences| on log h, along axis 0."""
+    differences = np.abs(level_means[:-1] - level_means[1:])
+    with np.errstate(divide="ignore"):
+        logs = np.log(differences)
+    x = log_h - log_h.mean()
+    x = x.reshape((-1,) + (1,) * (logs.ndim - 1))
+    return (x * (logs - logs.mean(axis=0))).sum(axis=0) / (x**2).sum()
+
+
+def observed_order(measurement: Measurement, critical: float) -> OrderFit | None:
+    """Fit the observed order of the bias from three or more levels; None with fewer."""
+    resolutions = measurement.resolutions
+    if (resolutions.size < 3 or not np.all(resolutions > 0)
+            or not np.all(np.isfinite(measurement.samples))):
+        return None
+    order = np.argsort(-resolutions)  # coarse to fine
+    h = resolutions[order]
+    samples = measurement.samples[order].reshape(h.size, measurement.ensemble, -1)
+    n = measurement.ensemble
+    means = samples.mean(axis=1)
+    member_differences = samples[:-1] - samples[1:]
+    differences = member_differences.mean(axis=1)
+    spread = (member_differences.std(axis=1, ddof=1) / np.sqrt(n) if n > 1
+              else np.full_like(differences, np.inf))
+    same_sign = np.all(np.sign(differences) == np.sign(differences[:1]), axis=0)
+    identifiable = np.all(np.abs(differences) > critical * spread, axis=0) & same_sign
+    log_h = np.log(h[:-1])
+    observed = _slopes(means, log_h)
+    # Jackknife over ensemble members: leave-one-out level means.
+    leave_one_out = (n * means[:, None, :] - samples) / max(n - 1, 1)
+    replicates = np.stack([_slopes(leave_one_out[:, j], log_h) for j in range(n)])
+    with np.errstate(invalid="ignore"):
+        error = np.sqrt((n - 1) / n * ((replicates - replicates.mean(axis=0)) ** 2).sum(axis=0))
+    shape = measurement.samples.shape[2:]
+    return OrderFit(observed.reshape(shape), error.reshape(shape), identifiable.reshape(shape))

@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -30,11 +30,12 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from theorylab.claim import Claim, Decoy, ParameterPoint
-from theorylab.errors import ParameterError
-from theorylab.measurement import Estimate, Measurement, reduce
+from theorylab.claim import STATEMENT_AGREEMENT, Claim, Decoy, ParameterPoint
+from theorylab.errors import ClaimDefinitionError, ParameterError
+from theorylab.measurement import Estimate, Measurement, observed_order, reduce
 
-__all__ = ["Status", "PointResult", "Verdict", "check", "resolve_device", "DEFAULT_ALPHA"]
+__all__ = ["Status", "PointResult", "Verdict", "check", "resolve_device", "DEFAULT_ALPHA",
+           "statement_disagreement", "ORDER_MARGIN"]
 
 #: Family-wise probability that a check of a true claim FAILs.
 DEFAULT_ALPHA = 1e-3
@@ -105,6 +106,9 @@ class Verdict:
     decoys: list[Verdict] = field(default_factory=list)
     fingerprint: str = ""
     reason: str = ""
+    required_resolution: float = math.nan
+    smoke: bool = False
+    failure: str = ""
 
     @property
     def passed(self) -> bool:
@@ -128,14 +132,22 @@ class Verdict:
         return all(d.status is Status.FAIL for d in self.decoys)
 
     def relative_resolution(self) -> float:
-        """Smallest relative error of the prediction this check can detect.
+        """The achieved resolution: the relative error of the prediction this check detects.
 
         A prediction scaled by ``1 + epsilon`` fails at some point once
-        ``epsilon`` exceeds this (up to the observed discrepancy).
+        ``epsilon`` exceeds this (up to the observed discrepancy): the smallest
+        relative tolerance over the points. Where every prediction is zero it is
+        the smallest absolute tolerance (relative to a scale of 1).
         """
-        values = [p.relative_tolerance for p in self.points if p.status is not Status.INCONCLUSIVE]
-        values = [v for v in values if math.isfinite(v)]
-        return min(values) if values else math.nan
+        judged = [p for p in self.points if p.status is not Status.INCONCLUSIVE]
+        values = [v for v in (p.relative_tolerance for p in judged) if math.isfinite(v)]
+        if values:
+            return min(values)
+        absolute = [float(np.min(np.asarray(p.tolerance, dtype=float))) for p in judged
+                    if p.tolerance is not None
+                    and np.all(np.asarray(p.prediction, dtype=float) == 0)]
+        absolute = [v for v in absolute if math.isfinite(v)]
+        return min(absolute) if absolute else math.nan
 
     def summary(self) -> str:
         """One line: status, worst point and its numbers."""
@@ -161,7 +173,8 @@ class Verdict:
         if data.get("counterexample"):
             data["counterexample"] = _point_from_dict(data["counterexample"])
         data["decoys"] = [cls.from_dict(d) for d in data.get("decoys", [])]
-        return cls(**data)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def _repr_html_(self) -> str:
         """An HTML card: status, the verdict's numbers, a figure and the decoy table."""
@@ -343,15 +356,38 @@ def draw_points(claim: Claim, budget: int, seed: int) -> list[ParameterPoint]:
     return list(drawn.values())[:budget]
 
 
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def _simulate(claim: Claim, points: list[ParameterPoint], seed: int, device: str,
               ensemble: int) -> list[Measurement] | str:
+    """Run the simulation; anything it raises or returns wrongly becomes a reason string."""
     try:
         simulate = claim.simulator()
+    except Exception as error:  # noqa: BLE001  (a broken import is the claim's problem)
+        return f"simulation could not be loaded: {_one_line(error)}"
+    try:
         measurements = simulate(points, seed=seed, device=device, ensemble=ensemble)
-    except (ArithmeticError, RuntimeError, ValueError, np.linalg.LinAlgError) as error:
-        return f"simulation raised {type(error).__name__}: {error}"
+    except (Exception, SystemExit) as error:  # noqa: BLE001  (never abort the whole run)
+        return f"simulation raised {_one_line(error)}"
+    if measurements is None or not hasattr(measurements, "__len__"):
+        return (f"simulation returned {type(measurements).__name__}, not a list of "
+                f"Measurement (one per point)")
     if len(measurements) != len(points):
         return f"simulation returned {len(measurements)} measurements for {len(points)} points"
+    for measurement in measurements:
+        if not isinstance(measurement, Measurement):
+            return (f"simulation returned a {type(measurement).__name__} where a Measurement "
+                    f"was expected")
+    levels = max(m.resolutions.size for m in measurements) if measurements else 0
+    if levels > 1 and claim.systematic_error is None:
+        raise ClaimDefinitionError(
+            f"claim {claim.id!r}: its simulation reports {levels} resolutions but the claim "
+            f"declares no systematic_error; declare SystematicError(variable=..., order=p) "
+            f"with the order p of the bias in the resolution")
     return list(measurements)
 
 
@@ -378,7 +414,17 @@ def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
     difference = np.abs(estimate.value - predicted)
     if relation == "<=":  # an upper bound: only an excess over it counts
         difference = np.maximum(estimate.value - predicted, 0.0)
-    tolerance = critical * estimate.standard_error + estimate.bias_bound
+    with np.errstate(over="ignore", invalid="ignore"):
+        tolerance = critical * estimate.standard_error + estimate.bias_bound
+    unusable = [name for name, array in (("estimate", estimate.value),
+                                         ("standard error", estimate.standard_error),
+                                         ("bias bound", estimate.bias_bound),
+                                         ("tolerance", tolerance), ("difference", difference))
+                if not np.all(np.isfinite(array))]
+    if unusable:  # an overflowed sample must never widen the tolerance into a PASS
+        return PointResult(shown, Status.INCONCLUSIVE, prediction=predicted.tolist(),
+                           reason=f"the {unusable[0]} is not finite (a sample overflowed "
+                                  f"or diverged)")
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(difference == 0, 0.0, difference / estimate.standard_error)
         ratio = np.where(difference == 0, 0.0, difference / tolerance)
@@ -396,6 +442,85 @@ def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
     )
 
 
+def statement_disagreement(claim: Claim, point: ParameterPoint, prediction: Any) -> str:
+    """Why the ``evaluate`` hook and the sympy statement disagree at a point ('' if they agree).
+
+    Agreement is to :data:`~theorylab.claim.STATEMENT_AGREEMENT` relative to the
+    largest entry, so that a statement that cannot be evaluated, or that differs
+    from what is checked, never passes unnoticed.
+    """
+    if claim.evaluate is None or isinstance(prediction, Exception):
+        return ""
+    try:
+        stated = claim.evaluate_statement(claim.validate(point))
+    except Exception as error:  # noqa: BLE001  (reported as the disagreement)
+        return f"the statement could not be evaluated: {_one_line(error)}"
+    try:
+        hook = np.asarray(prediction, dtype=np.float64)
+        value = np.asarray(stated, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        return f"the statement is not a number here: {_one_line(error)}"
+    if hook.shape != value.shape:
+        return f"statement shape {value.shape} differs from evaluate's {hook.shape}"
+    scale = max(float(np.max(np.abs(hook), initial=0.0)), float(np.max(np.abs(value),
+                                                                        initial=0.0)))
+    with np.errstate(invalid="ignore"):
+        gap = float(np.max(np.abs(hook - value), initial=0.0))
+    if not np.isfinite(gap) or gap > STATEMENT_AGREEMENT * scale:
+        return (f"statement and evaluate disagree at {format_point(_jsonable(point))}: "
+                f"statement {_fmt(value)}, evaluate {_fmt(hook)}")
+    return ""
+
+
+#: An observed bias order contradicts the declared order ``p`` when it is below
+#: ``p - ORDER_MARGIN`` beyond its standard error: orders are integers, and half a
+#: power is the boundary between the declared order and the next lower one.
+ORDER_MARGIN = 0.5
+
+
+def _order_contradiction(claim: Claim, measurement: Measurement, critical: float) -> str:
+    if claim.systematic_error is None:
+        return ""
+    declared = claim.systematic_error.order
+    fit = observed_order(measurement, critical)
+    if fit is None:
+        return ""
+    with np.errstate(invalid="ignore"):
+        low = fit.observed + critical * fit.standard_error
+        contradicted = fit.identifiable & np.isfinite(low) & (low < declared - ORDER_MARGIN)
+    if not np.any(contradicted):
+        return ""
+    index = np.unravel_index(int(np.argmax(contradicted)), contradicted.shape)
+    return (f"bias order: the level means converge at order "
+            f"{float(fit.observed[index]):.2f} ± {float(fit.standard_error[index]):.2f} in "
+            f"{claim.systematic_error.variable}, but order {declared} is declared; "
+            f"declare the observed order (the bias bound assumes {declared})")
+
+
+def _underpowered(claim: Claim, verdict: Verdict) -> str:
+    achieved = verdict.relative_resolution()
+    required = claim.resolution
+    if math.isfinite(achieved) and achieved <= required:
+        return ""
+    if not math.isfinite(achieved):
+        return (f"underpowered: no point gives a finite relative tolerance, so the check's "
+                f"resolution is unknown (required {required:.3g})")
+    best = min((p for p in verdict.points if p.status is not Status.INCONCLUSIVE
+                and math.isfinite(p.relative_tolerance)), key=lambda p: p.relative_tolerance)
+    statistical = float(np.max(verdict.critical_value * np.asarray(best.standard_error)))
+    bias = float(np.max(np.asarray(best.bias_bound)))
+    factor = achieved / required
+    if statistical >= bias:
+        remedy = (f"the tolerance is mostly statistical: an ensemble of about "
+                  f"{math.ceil(verdict.ensemble * factor**2)} (now {verdict.ensemble}) would "
+                  f"close it")
+    else:
+        remedy = ("the tolerance is mostly the bias bound: add finer resolution levels or "
+                  "reduce the bias")
+    return (f"underpowered: this check detects relative errors above {achieved:.3g}, but "
+            f"the claim requires {required:.3g}; {remedy}")
+
+
 def _levels(estimate: Estimate) -> dict[str, Any]:
     """The per-resolution means of a multi-level estimate, as JSON-ready lists."""
     if estimate.level_values is None or len(estimate.levels) < 2:
@@ -410,7 +535,7 @@ def _predict(claim: Claim, decoy: Decoy | None, point: ParameterPoint) -> Any:
         if decoy is None:
             return claim.predict(**point)
         return claim.predict_decoy(decoy, **point)
-    except (ArithmeticError, ValueError, OverflowError, np.linalg.LinAlgError) as error:
+    except (ArithmeticError, ValueError, TypeError, np.linalg.LinAlgError) as error:
         return error
 
 
@@ -528,6 +653,7 @@ def check(
     shrink_time: float = 60.0,
     progress: Callable[[str], None] | None = None,
     points: list[ParameterPoint] | None = None,
+    record: bool | Any = True,
 ) -> Verdict:
     """Verify a claim against its simulation.
 
@@ -544,12 +670,24 @@ def check(
         progress: called with a short message as work proceeds.
         points: check exactly these parameter points (validated) instead of
             drawing ``budget`` points; shrinking is then skipped.
+        record: append the verdict to the evidence store (True: the default
+            store, :func:`theorylab.evidence.default_path`; an
+            :class:`~theorylab.evidence.Evidence`: that one; False: nowhere). A
+            check below the claim's default budget, or at given points, is
+            recorded as a *smoke* check: shown, but it never changes a status.
 
     Returns:
-        The verdict, with one verdict per decoy in ``decoys``.
+        The verdict, with one verdict per decoy in ``decoys``. It is PASS only when
+        every point agrees within its tolerance, the ``evaluate`` hook reproduces
+        the statement, the observed bias order does not contradict the declared
+        one, and the check reaches the claim's required resolution; otherwise FAIL
+        (a discrepancy, or statement and evaluate disagree) or INCONCLUSIVE (with
+        its reason).
 
     Raises:
         ParameterError: for a bad budget, seed, ensemble, alpha or device.
+        ClaimDefinitionError: when the claim's simulation reports several
+            resolutions but the claim declares no systematic error.
 
     """
     budget = claim.budget if budget is None else budget
@@ -558,8 +696,8 @@ def check(
         raise ParameterError("budget", "an integer >= 1", budget)
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 2:
         raise ParameterError("ensemble", "an integer >= 2", ensemble)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError("seed", "an integer >= 0", seed)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ParameterError("seed", "an integer in [0, 2**32)", seed)
     if not (0 < alpha < 1):
         raise ParameterError("alpha", "a real number in (0, 1)", alpha)
     device = resolve_device(device)
@@ -567,6 +705,7 @@ def check(
     started = time.perf_counter()
     say = progress or (lambda message: None)
 
+    smoke = points is not None or budget < claim.budget
     if points is None:
         points = draw_points(claim, budget, seed)
     else:
@@ -585,11 +724,17 @@ def check(
     critical = critical_value(alpha, components, ensemble)
     bias_text = claim.systematic_error.description if claim.systematic_error else ""
 
+    predictions = [_predict(claim, None, point) for point in points]
+    disagreements = [statement_disagreement(claim, point, prediction)
+                     for point, prediction in zip(points, predictions, strict=True)]
+    orders = ([_order_contradiction(claim, m, critical) for m in measured]
+              if not isinstance(measured, str) else [""] * len(points))
+
     def judge(decoy: Decoy | None) -> Verdict:
         results = [
-            _compare(point, _predict(claim, decoy, point), estimate, critical,
-                     levels=decoy is None, relation=claim.relation)
-            for point, estimate in zip(points, estimates, strict=True)
+            _compare(point, prediction if decoy is None else _predict(claim, decoy, point),
+                     estimate, critical, levels=decoy is None, relation=claim.relation)
+            for point, prediction, estimate in zip(points, predictions, estimates, strict=True)
         ]
         status, reason = _overall(results)
         return Verdict(
@@ -597,9 +742,24 @@ def check(
             status=status, points=results, seed=seed, device=device, budget=budget,
             ensemble=ensemble, alpha=alpha, critical_value=critical, wall_time=0.0,
             systematic_error=bias_text, fingerprint=claim.fingerprint(), reason=reason,
+            required_resolution=claim.resolution, smoke=smoke,
+            failure="discrepancy" if status is Status.FAIL else "",
         )
 
     verdict = judge(None)
+    for result, order in zip(verdict.points, orders, strict=True):
+        if order and result.status is not Status.INCONCLUSIVE:
+            result.status, result.reason = Status.INCONCLUSIVE, order
+    if any(orders) and verdict.status is not Status.FAIL:
+        verdict.status, verdict.reason = _overall(verdict.points)
+    disagreement = next((d for d in disagreements if d), "")
+    if disagreement:  # a FAIL of its own kind: what is checked is not what is stated
+        index = disagreements.index(disagreement)
+        verdict.status, verdict.failure = Status.FAIL, "statement and evaluate disagree"
+        verdict.reason = disagreement
+        verdict.points[index].reason = disagreement
+        verdict.counterexample = verdict.points[index]
+        shrink = False
     if verdict.status is Status.FAIL and shrink:
         say(f"{claim.id}: FAIL, shrinking the counterexample")
         known = {_key(p): r for p, r in zip(points, verdict.points, strict=True)}
@@ -617,6 +777,10 @@ def check(
         if found is not None:
             verdict.status, verdict.counterexample = Status.FAIL, found
             verdict.reason = "a targeted search found the bound exceeded"
+    if verdict.status is Status.PASS:
+        weak = _underpowered(claim, verdict)
+        if weak:
+            verdict.status, verdict.reason = Status.INCONCLUSIVE, weak
     if decoys:
         for decoy in claim.decoys:
             decoy_verdict = judge(decoy)
@@ -630,4 +794,14 @@ def check(
                     decoy_verdict.status, decoy_verdict.counterexample = Status.FAIL, found
             verdict.decoys.append(decoy_verdict)
     verdict.wall_time = time.perf_counter() - started
+    _record(record, claim, verdict)
     return verdict
+
+
+def _record(record: Any, claim: Claim, verdict: Verdict) -> None:
+    if record is False or record is None:
+        return
+    from theorylab.evidence import Evidence
+
+    store = Evidence() if record is True else record
+    store.record("verdict", claim, verdict.to_dict())
