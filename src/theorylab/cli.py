@@ -1,7 +1,9 @@
 """The ``theorylab`` command line.
 
-Bad input prints one line naming the parameter and its domain, and exits with
-status 2; ``check`` and ``verify`` exit 1 when anything FAILs.
+Exit status: 0 when everything asked for succeeded; 1 when a check FAILed or was
+INCONCLUSIVE, a decoy survived, or a derivation failed or does not derive its
+statement (INCONCLUSIVE is not success); 2 for bad input, which prints one line
+naming the parameter and its domain.
 """
 
 from __future__ import annotations
@@ -199,10 +201,15 @@ def _command_list(args: argparse.Namespace) -> int:
     evidence = _evidence(args)
     loaded = _load_modules(args.module)
     claims = loaded if loaded and args.family is None else _selected((), args.family)
-    rows = [(c.id, registry.status(c, evidence), c.title) for c in claims]
+    rows = []
+    for claim in claims:
+        rests_on = registry.derivation_summary(claim, evidence)
+        rows.append((claim.id, registry.status(claim, evidence),
+                     f"({rests_on})" if rests_on else "", claim.title))
     width = max(len(r[0]) for r in rows)
-    for claim_id, state, title in rows:
-        print(f"{claim_id:<{width}}  {state:<14}  {title}")
+    basis = max(len(r[2]) for r in rows)
+    for claim_id, state, rests_on, title in rows:
+        print(f"{claim_id:<{width}}  {state:<14}  {rests_on:<{basis}}  {title}")
     return EXIT_OK
 
 
@@ -265,33 +272,30 @@ def _named_components(names: Sequence[str], value: Any) -> dict[str, Any] | None
 
 
 def _prove(claims: Sequence[Any], evidence: Any, say: Any = print) -> bool:
-    from theorylab import registry
-    from theorylab.derivation import StepStatus, check_derivation
+    """Check and record derivations; True when every one derives its statement."""
+    from theorylab.derivation import StepStatus
+    from theorylab.workflow import prove
 
     all_ok = True
     for claim in claims:
-        results = [check_derivation(d, claim.statement) for d in registry.derivations(claim.id)]
+        results = prove(claim, record=evidence)
         if not results:
             say(f"{claim.id}: no derivation")
             continue
-        evidence.record("derivation", claim, {
-            "results": [{"title": r.title, "ok": r.ok, "status": r.status.value,
-                         "steps": [{"relation": s.relation, "reason": s.reason,
-                                    "status": s.status.value, "detail": s.detail,
-                                    "latex": s.latex} for s in r.steps],
-                         "conclusion": r.conclusion.value,
-                         "conclusion_detail": r.conclusion_detail} for r in results],
-        })
         for result in results:
-            all_ok &= result.ok
+            all_ok &= result.derives
             marks = " ".join({StepStatus.ASSUMED: "A", StepStatus.EXACT: "=",
                               StepStatus.NUMERIC: "~", StepStatus.FAILED: "X"}[s.status]
                              for s in result.steps)
-            say(f"{claim.id}: {result.status.value.upper()} [{marks}] {result.title}")
+            head = result.status.value.upper() if result.derives or not result.ok else \
+                "NOT DERIVED"
+            say(f"{claim.id}: {head} [{marks}] {result.title} -- {result.summary()}")
             for step in result.steps:
                 if step.status is StepStatus.FAILED:
                     say(f"    step {step.index} ({step.relation}) failed: {step.detail}")
-            if result.conclusion is StepStatus.FAILED:
+                elif step.cited:
+                    say(f"    step {step.index} cited, not checked: {step.cited}")
+            if result.conclusion is StepStatus.FAILED or result.circular:
                 say(f"    {result.conclusion_detail}")
     return all_ok
 
@@ -346,41 +350,55 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
     for claim in claims:
         progress.update(f"checking {claim.id}")
         verdict = check(claim, budget=args.budget, seed=args.seed, device=device,
-                        progress=lambda message: progress.update(message))
-        evidence.record("verdict", claim, verdict.to_dict())  # kept even if a later one crashes
+                        progress=lambda message: progress.update(message),
+                        record=evidence)  # recorded at once: kept even if a later one crashes
         verdicts.append(verdict)
         progress.update(f"{claim.id} {verdict.status.value}", advance=1)
     progress.close()
-    failed = any(v.status is Status.FAIL for v in verdicts) or any(
+    failed = any(v.status is not Status.PASS for v in verdicts) or any(
         not v.decoys_rejected for v in verdicts) or not all(proved.values())
     if args.json:
         print(json.dumps([v.to_dict() for v in verdicts]))
         return EXIT_FAIL if failed else EXIT_OK
     for line in lines:
-        if "failed" in line or "FAILED" in line:
+        if "FAILED" in line or "failed" in line or "NOT DERIVED" in line or "cited" in line \
+                or "conclusion" in line:
             print(line)
-    header = (f"{'claim':<40} {'check':<12} {'decoys':<8} {'z max':>9} "
-              f"{'resolution':>10} {'time':>7}  status")
+    header = (f"{'claim':<40} {'check':<12} {'decoys':<7} {'|diff|/tol':>10} "
+              f"{'detects':>8} {'needs':>6} {'time':>7}  status")
     print(header)
     print("-" * len(header))
     for verdict in verdicts:
         claim = registry.get(verdict.claim)
         rejected = sum(d.status is Status.FAIL for d in verdict.decoys)
         worst = verdict.counterexample or verdict.worst
-        z = f"{worst.ratio:9.2g}" if worst else f"{'-':>9}"
+        ratio = f"{worst.ratio:10.2g}" if worst else f"{'-':>10}"
+        state = registry.status(claim, evidence)
+        rests_on = registry.derivation_summary(claim, evidence)
+        smoke = " (smoke check: status unchanged)" if verdict.smoke else ""
         print(f"{verdict.claim:<40} {verdict.status.value:<12} "
-              f"{rejected}/{len(verdict.decoys):<6} {z} {verdict.relative_resolution():10.1e} "
-              f"{verdict.wall_time:6.1f}s  {registry.status(claim, evidence)}")
+              f"{rejected}/{len(verdict.decoys):<5} {ratio} "
+              f"{_percent(verdict.relative_resolution()):>8} {_percent(claim.resolution):>6} "
+              f"{verdict.wall_time:6.1f}s  {state}{f' ({rests_on})' if rests_on else ''}{smoke}")
         if verdict.status is not Status.PASS:
             print(f"    {verdict.summary()}")
         for decoy in verdict.decoys:
             if decoy.status is not Status.FAIL:
                 print(f"    decoy not rejected: {decoy.summary()}")
-    print(f"\n'z max' is the largest |estimate - prediction| / tolerance (PASS needs <= 1); "
-          f"'resolution' the smallest relative error the check detects.\n"
+    print(f"\n'|diff|/tol' is the largest |estimate - prediction| / tolerance (PASS needs <= 1); "
+          f"'detects' the smallest relative error of the prediction the check detects, "
+          f"'needs' the claim's required resolution.\n"
           f"{len(verdicts)} claims, seed {args.seed}, device {device}, "
           f"{time.perf_counter() - started:.1f}s; evidence in {evidence.path}")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _percent(value: float) -> str:
+    import math
+
+    if not math.isfinite(value):
+        return "-"
+    return f"{100 * value:.2g}%" if value >= 1e-4 else f"{value:.0e}"
 
 
 def _command_check(args: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from theorylab.evidence import Evidence
 
 __all__ = ["families", "claims", "get", "derivations", "status", "STATUSES", "load",
-           "register", "user_families", "closure"]
+           "register", "user_families", "closure", "derivation_summary"]
 
 STATUSES = ("stated", "derived", "verified", "fully verified")
 
@@ -209,8 +209,10 @@ def status(claim: Claim, evidence: Evidence, _seen: frozenset[str] = frozenset()
     """The computed status of a claim, from stored evidence."""
     proofs = evidence.latest("derivation", claim)
     needed = derivations(claim.id)
+    # "derives", not merely "ok": a derivation that assumes its conclusion, or only
+    # assumes, checks nothing about the claim.
     derived = bool(needed) and proofs is not None and all(
-        p.get("ok") for p in proofs.get("results", [])
+        isinstance(p, dict) and p.get("derives") is True for p in proofs.get("results", [])
     ) and len(proofs.get("results", [])) == len(needed)
     if not derived:
         return "stated"
@@ -243,3 +245,22 @@ def closure(claim_ids: Iterable[str]) -> list[str]:
         visit(claim_id)
     return ordered
 
+
+
+def derivation_summary(claim: Claim, evidence: Evidence) -> str:
+    """What the claim's latest derivation check rests on, e.g. '7 exact, 2 numeric, 1 cited'.
+
+    Summed over its derivations; '' when none was checked for the current statement.
+    """
+    proofs = evidence.latest("derivation", claim)
+    if proofs is None:
+        return ""
+    totals = {"exact": 0, "numeric": 0, "cited": 0}
+    for result in proofs.get("results", []):
+        counts = result.get("counts") if isinstance(result, dict) else None
+        if not isinstance(counts, dict):
+            return ""
+        for key in totals:
+            value = counts.get(key, 0)
+            totals[key] += value if isinstance(value, int) else 0
+    return f"{totals['exact']} exact, {totals['numeric']} numeric, {totals['cited']} cited"
