@@ -62,6 +62,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seed of the parameter search and the simulations (default 0)")
     group.addoption("--theorylab-slow", action="store_true", default=False,
                     help="run theorylab verifications marked slow")
+    group.addoption("--theorylab-no-record", action="store_true", default=False,
+                    help="do not record verdicts and derivation checks in the evidence store "
+                         "(by default they count towards claims' statuses, as on the CLI)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -108,6 +111,10 @@ class TheorylabFixture:
         self._config = config
 
     @property
+    def _record(self) -> bool:
+        return not self._config.getoption("--theorylab-no-record")
+
+    @property
     def device(self) -> str:
         """The device from ``--theorylab-device``."""
         from theorylab.verifier import resolve_device
@@ -128,28 +135,26 @@ class TheorylabFixture:
         budget = budget if budget is not None else self._config.getoption("--theorylab-budget")
         seed = seed if seed is not None else self._config.getoption("--theorylab-seed")
         verdict = check(resolved, budget=budget, seed=seed, device=self.device,
-                        ensemble=ensemble, decoys=decoys)
+                        ensemble=ensemble, decoys=decoys, record=self._record)
         surviving = [d for d in verdict.decoys if d.status is not Status.FAIL]
         if verdict.status is not Status.PASS or surviving:
             pytest.fail(format_failure(verdict), pytrace=False)
         return verdict
 
     def prove(self, claim: Claim | str) -> list[Any]:
-        """Check the claim's derivations; fail the test if any step fails."""
-        from theorylab import registry
-        from theorylab.derivation import check_derivation
+        """Check the claim's derivations; fail the test unless each one derives the statement."""
+        from theorylab.workflow import prove
 
         resolved = _resolve(claim)
-        results = [check_derivation(d, resolved.statement)
-                   for d in registry.derivations(resolved.id)]
-        failed = [r for r in results if not r.ok]
+        results = prove(resolved, record=self._record)
+        failed = [r for r in results if not r.derives]
         if failed:
-            lines = [f"theorylab: a derivation of {resolved.id} does not check"]
+            lines = [f"theorylab: a derivation of {resolved.id} does not derive it"]
             for result in failed:
-                lines.append(f"  {result.title}:")
+                lines.append(f"  {result.title}: {result.summary()}")
                 lines += [f"    step {s.index} ({s.relation}): {s.detail}"
                           for s in result.steps if s.status.value == "failed"]
-                if result.conclusion.value == "failed":
+                if result.conclusion.value == "failed" or result.circular:
                     lines.append(f"    conclusion: {result.conclusion_detail}")
             pytest.fail("\n".join(lines), pytrace=False)
         return results
@@ -195,8 +200,9 @@ def format_failure(verdict: Verdict) -> str:
                 f"  prediction:  {_fmt(point.prediction)}",
                 f"  estimate:    {_fmt(point.estimate)}  (SE {_fmt(point.standard_error)}, "
                 f"bias bound {_fmt(point.bias_bound)})",
-                f"  z-score:     {_fmt(point.z_score)}  (|estimate - prediction| / tolerance "
-                f"= {_fmt(point.ratio)}; tolerance {_fmt(point.tolerance)})",
+                f"  z-score:     {_fmt(point.z_score)}  (|estimate - prediction| / SE)",
+                f"  |diff|/tol:  {_fmt(point.ratio)}  (tolerance {_fmt(point.tolerance)}; "
+                f"PASS needs <= 1)",
             ]
         if point.reason:
             lines.append(f"  reason: {point.reason}")
