@@ -27,7 +27,7 @@ def verdicts():
 
 def _verdict(verdicts, claim, seed=1):
     if (claim.id, seed) not in verdicts:
-        verdicts[(claim.id, seed)] = check(claim, seed=seed)
+        verdicts[(claim.id, seed)] = check(claim, seed=seed, record=False)
     return verdicts[(claim.id, seed)]
 
 
@@ -50,6 +50,7 @@ def test_declaration_is_complete(claim):
 def test_claim_passes_across_its_domain(claim, verdicts):
     verdict = _verdict(verdicts, claim)
     assert verdict.status is Status.PASS, verdict.summary()
+    assert verdict.relative_resolution() <= claim.resolution  # the verifier's power floor
     assert len(verdict.points) == claim.budget
     for point in verdict.points:
         # The tolerance is the statistical model, not a blanket rtol: it must be
@@ -82,12 +83,31 @@ def test_verdict_carries_its_numbers(claim, verdicts):
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
-def test_derivations_check(claim):
+def test_derivations_derive(claim):
     from theorylab.derivation import check_derivation
 
-    for derivation in registry.derivations(claim.id):
+    derivations = registry.derivations(claim.id)
+    assert derivations, "every catalogue claim has a derivation"
+    for derivation in derivations:
         result = check_derivation(derivation, claim.statement)
         assert result.ok, [(s.index, s.detail) for s in result.steps] + [result.conclusion_detail]
+        assert result.derives, result.summary()
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def test_statement_is_the_checked_number(claim):
+    """What show displays is what is compared: the statement evaluates at every point
+    (every symbol a parameter, named functions bound) and the hook reproduces it."""
+    from theorylab.verifier import draw_points, statement_disagreement
+
+    assert claim.definition_problems() == []
+    points = draw_points(claim, claim.budget, seed=7)
+    for point in points:
+        assert statement_disagreement(claim, point, claim.predict(**point)) == ""
+        if claim.evaluate is None:
+            stated = claim.evaluate_statement(claim.validate(point))
+            assert np.array_equal(np.asarray(stated, dtype=float),
+                                  np.asarray(claim.predict(**point), dtype=float))
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
