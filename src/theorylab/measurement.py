@@ -132,6 +132,14 @@ def reduce(measurement: Measurement, order: int = 1) -> Estimate:
         return Estimate(nan, nan, nan, n, resolutions, False,
                         f"simulation produced NaN or inf ({int(bad.sum())} of {bad.size} "
                         f"samples; at resolution {levels})")
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported, not warned
+        return _reduce_finite(measurement, order)
+
+
+def _reduce_finite(measurement: Measurement, order: int) -> Estimate:
+    samples = measurement.samples
+    resolutions = measurement.resolutions
+    n = measurement.ensemble
     best = extrapolate(samples, resolutions, order)
     value = best.mean(axis=0)
     standard_error = best.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(value)
