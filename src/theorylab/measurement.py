@@ -184,7 +184,8 @@ def _slopes(level_means: np.ndarray, log_h: np.ndarray) -> np.ndarray:
         logs = np.log(differences)
     x = log_h - log_h.mean()
     x = x.reshape((-1,) + (1,) * (logs.ndim - 1))
-    return (x * (logs - logs.mean(axis=0))).sum(axis=0) / (x**2).sum()
+    with np.errstate(invalid="ignore"):  # a zero difference: not identifiable, never judged
+        return (x * (logs - logs.mean(axis=0))).sum(axis=0) / (x**2).sum()
 
 
 def observed_order(measurement: Measurement, critical: float) -> OrderFit | None:

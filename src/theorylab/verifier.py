@@ -134,20 +134,22 @@ class Verdict:
     def relative_resolution(self) -> float:
         """The achieved resolution: the relative error of the prediction this check detects.
 
-        A prediction scaled by ``1 + epsilon`` fails at some point once
-        ``epsilon`` exceeds this (up to the observed discrepancy): the smallest
-        relative tolerance over the points. Where every prediction is zero it is
-        the smallest absolute tolerance (relative to a scale of 1).
+        The median over points of ``tolerance / |prediction|`` (largest over a
+        point's components): at half the points or more, a prediction off by this
+        relative amount falls outside the tolerance. The median, not the minimum,
+        so that one trivially exact point (zero time, say) cannot certify the power
+        of the whole check. Where every prediction is zero it is the median
+        absolute tolerance (relative to a scale of 1).
         """
         judged = [p for p in self.points if p.status is not Status.INCONCLUSIVE]
         values = [v for v in (p.relative_tolerance for p in judged) if math.isfinite(v)]
         if values:
-            return min(values)
-        absolute = [float(np.min(np.asarray(p.tolerance, dtype=float))) for p in judged
+            return float(np.median(values))
+        absolute = [float(np.max(np.asarray(p.tolerance, dtype=float))) for p in judged
                     if p.tolerance is not None
                     and np.all(np.asarray(p.prediction, dtype=float) == 0)]
         absolute = [v for v in absolute if math.isfinite(v)]
-        return min(absolute) if absolute else math.nan
+        return float(np.median(absolute)) if absolute else math.nan
 
     def summary(self) -> str:
         """One line: status, worst point and its numbers."""
@@ -505,8 +507,9 @@ def _underpowered(claim: Claim, verdict: Verdict) -> str:
     if not math.isfinite(achieved):
         return (f"underpowered: no point gives a finite relative tolerance, so the check's "
                 f"resolution is unknown (required {required:.3g})")
-    best = min((p for p in verdict.points if p.status is not Status.INCONCLUSIVE
-                and math.isfinite(p.relative_tolerance)), key=lambda p: p.relative_tolerance)
+    judged = sorted((p for p in verdict.points if p.status is not Status.INCONCLUSIVE
+                     and math.isfinite(p.relative_tolerance)), key=lambda p: p.relative_tolerance)
+    best = judged[len(judged) // 2]  # the median point
     statistical = float(np.max(verdict.critical_value * np.asarray(best.standard_error)))
     bias = float(np.max(np.asarray(best.bias_bound)))
     factor = achieved / required
