@@ -36,6 +36,7 @@ _EXPORTS = {
     "verify": "theorylab.workflow",
     "prove": "theorylab.workflow",
     "named_function": "theorylab.functions",
+    "simulation": "theorylab.simulations",
     "ClaimDefinitionError": "theorylab.errors",
     "Verdict": "theorylab.verifier",
     "Status": "theorylab.verifier",

@@ -294,6 +294,21 @@ class Claim:
                 if extra:
                     problems.append(f"statements for {extra[0]!r}, which is not a quantity "
                                     f"option ({', '.join(choice.options)})")
+        if callable(self.simulation):
+            from theorylab.simulations import contract_problem
+
+            problem = contract_problem(self.simulation)
+            if problem:
+                problems.append(problem)
+            levels = getattr(self.simulation, "levels", ())
+            if len(levels) > 1 and self.systematic_error is None:
+                problems.append(f"its simulation measures at {len(levels)} resolutions but the "
+                                "claim declares no systematic_error; declare "
+                                "SystematicError(variable=..., order=p) with the bias order p")
+        for decoy in self.decoys:
+            if decoy.statement is not None and _same(decoy.statement, self.statement):
+                problems.append(f"decoy {decoy.name!r} is the statement itself (after sympy's "
+                                f"automatic simplification), so no check can reject it")
         for where, expression in self._expressions():
             unknown = self._unknown_symbols(expression)
             if unknown:
@@ -526,6 +541,20 @@ class Claim:
             if decoy.name == name:
                 return decoy
         raise KeyError(name)
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Structurally equal, or equal once expanded (cheap; no simplify at definition time)."""
+    if not (isinstance(left, sympy.Basic) and isinstance(right, sympy.Basic)):
+        return False
+    if left == right:
+        return True
+    if isinstance(left, sympy.MatrixBase) or isinstance(right, sympy.MatrixBase):
+        return False
+    try:
+        return sympy.expand(left - right) == 0
+    except Exception:  # noqa: BLE001  (undecided: not the same)
+        return False
 
 
 def _free_symbols(expression: Any) -> set[sympy.Symbol]:

@@ -650,15 +650,36 @@ def check_derivation(derivation: Derivation, statement: Any, seed: int = 0) -> D
 
 
 def _assumes_conclusion(derivation: Derivation, statement: Any, seed: int) -> bool:
-    """Whether the premise that starts the chain to the conclusion is the conclusion itself."""
+    """Whether the premise that starts the chain to the conclusion already is the conclusion.
+
+    "Already is" means equal up to algebra (``simplify``, entry by entry for
+    matrices), without evaluating sums, products, integrals, derivatives or limits
+    and without numeric sampling: a premise that is an unrolled sum or an ODE is a
+    starting point; one that differs from the statement only by rearrangement
+    assumes the conclusion.
+    """
     premise = next(step for step in reversed(derivation.steps) if step.relation == "assume")
     expression = premise.expression
     if derivation.conclusion == "rhs":
         if not isinstance(expression, sympy.Equality):
             return False
         expression = expression.rhs
+    elif isinstance(expression, sympy.Equality) and isinstance(statement, sympy.Equality):
+        expression, statement = _residual(expression), _residual(statement)
     try:
-        status, _ = equivalent(expression, statement, derivation.ranges, seed)
-    except Exception:  # noqa: BLE001  (undecidable: not shown to be circular)
+        if isinstance(expression, sympy.MatrixBase) or isinstance(statement, sympy.MatrixBase):
+            left, right = sympy.Matrix(expression), sympy.Matrix(statement)
+            return left.shape == right.shape and all(
+                _algebraically_zero(a - b) for a, b in zip(left, right, strict=True))
+        return _algebraically_zero(expression - statement)
+    except Exception:  # noqa: BLE001  (undecided: not shown to be circular)
         return False
-    return status is not StepStatus.FAILED
+
+
+def _algebraically_zero(difference: Any) -> bool:
+    if difference == 0:
+        return True
+    held = (sympy.Sum, sympy.Product, sympy.Integral, sympy.Derivative, sympy.Limit)
+    if any(difference.has(kind) for kind in held):
+        return False  # an unevaluated operation: the chain must evaluate it
+    return sympy.simplify(difference) == 0

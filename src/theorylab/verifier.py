@@ -417,7 +417,10 @@ def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
     if relation == "<=":  # an upper bound: only an excess over it counts
         difference = np.maximum(estimate.value - predicted, 0.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        tolerance = critical * estimate.standard_error + estimate.bias_bound
+        # The prediction is itself a float64 computation: a few ulps of it are never a
+        # discrepancy (a deterministic point, zero time say, has SE = 0).
+        tolerance = (critical * estimate.standard_error + estimate.bias_bound
+                     + FLOAT_AGREEMENT * np.abs(predicted))
     unusable = [name for name, array in (("estimate", estimate.value),
                                          ("standard error", estimate.standard_error),
                                          ("bias bound", estimate.bias_bound),
@@ -473,6 +476,10 @@ def statement_disagreement(claim: Claim, point: ParameterPoint, prediction: Any)
                 f"statement {_fmt(value)}, evaluate {_fmt(hook)}")
     return ""
 
+
+#: Relative floating-point floor of every tolerance: two float64 evaluations of the same
+#: number (the statement with numpy, the simulation with torch) differ by a few ulps.
+FLOAT_AGREEMENT = 64 * float(np.finfo(np.float64).eps)
 
 #: An observed bias order contradicts the declared order ``p`` when it is below
 #: ``p - ORDER_MARGIN`` beyond its standard error: orders are integers, and half a

@@ -1,0 +1,99 @@
+"""The simulation helper: a user writes the physics of one point, the helper does the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from theorylab import registry
+from theorylab.claim import Citation, Claim, Decoy, Parameter
+from theorylab.domains import Real
+from theorylab.errors import ClaimDefinitionError
+from theorylab.simulations import simulation
+from theorylab.verifier import Status, check
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "sgd_noise" / "sgd_claims.py"
+NOTES = Citation(authors=("A. Theorist",), year=2026, title="Notes", where="eq. 1",
+                 arxiv="0000.00000")
+
+
+@simulation(levels=(0.2, 0.1))
+def two_levels(point, *, ensemble, generator, device, resolution):
+    return point["a"] * (1 + resolution) + torch.randn(ensemble, generator=generator,
+                                                       dtype=torch.float64)
+
+
+@simulation
+def one_level(point, *, ensemble, generator, device, resolution):
+    return point["a"] + 1e-3 * torch.randn(ensemble, generator=generator, dtype=torch.float64)
+
+
+def _claim(simulate, **options):
+    fields = dict(id="unit.helper", title="a", citation=NOTES,
+                  parameters=(Parameter("a", Real(0, 4, sample_lower=0.5, sample_upper=2.0)),),
+                  statement=sympy.Symbol("a"), quantity=sympy.Symbol("q"), conventions=("-",),
+                  simulation=simulate, budget=4,
+                  decoys=(Decoy("double", "twice", 2 * sympy.Symbol("a")),))
+    fields.update(options)
+    return Claim(**fields)
+
+
+def test_the_sgd_example_is_forty_lines_and_fully_verified(tmp_path):
+    from theorylab.evidence import Evidence
+    from theorylab.workflow import verify
+
+    assert len(EXAMPLE.read_text().splitlines()) <= 40
+    (claim,) = registry.load(EXAMPLE)
+    evidence = Evidence(tmp_path / "evidence.jsonl")
+    result = verify(claim, seed=0, record=evidence)
+    assert result.succeeded, result.verdict.summary()
+    assert registry.status(claim, evidence) == "fully verified"
+
+
+def test_a_point_is_seeded_by_itself_and_levels_share_random_numbers():
+    first = two_levels([{"a": 1.0}, {"a": 2.0}], seed=3, device="cpu", ensemble=4)
+    alone = two_levels([{"a": 2.0}], seed=3, device="cpu", ensemble=4)
+    assert np.array_equal(first[1].samples, alone[0].samples)
+    noise = first[0].samples - np.array([[1.2], [1.1]])
+    assert np.allclose(noise[0], noise[1])  # common random numbers across levels
+    assert first[0].resolutions.tolist() == [0.2, 0.1]
+
+
+def test_several_levels_without_a_bias_model_are_refused_when_the_claim_is_built():
+    with pytest.raises(ClaimDefinitionError, match="2 resolutions .* no systematic_error"):
+        _claim(two_levels)
+
+
+def test_a_simulation_with_the_wrong_signature_is_refused_quoting_the_contract():
+    def wrong(points, seed):
+        return []
+
+    with pytest.raises(ClaimDefinitionError,
+                       match=r"simulate\(points, \*, seed, device, ensemble\)"):
+        _claim(wrong)
+
+
+def test_a_wrong_shape_is_an_inconclusive_verdict_with_its_reason():
+    @simulation
+    def scalar(point, *, ensemble, generator, device, resolution):
+        return torch.tensor(1.0)
+
+    verdict = check(_claim(scalar), seed=0, record=False)
+    assert verdict.status is Status.INCONCLUSIVE and "first axis must be the ensemble" in \
+        verdict.reason
+
+
+def test_a_decoy_equal_to_the_statement_is_a_definition_error():
+    a = sympy.Symbol("a")
+    with pytest.raises(ClaimDefinitionError, match="decoy 'same' is the statement itself"):
+        _claim(one_level, decoys=(Decoy("same", "expanded", (a + 1) ** 2 - 2 * a - 1),),
+               statement=a**2)
+
+
+def test_the_helper_fulfils_the_contract():
+    verdict = check(_claim(one_level), seed=0, record=False)
+    assert verdict.status is Status.PASS and verdict.decoys_rejected
