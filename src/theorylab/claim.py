@@ -260,8 +260,14 @@ class Claim:
     relation: str = "=="
     statements: Mapping[str, Any] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _module: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self._module:  # the module whose code built the claim: it "defines" it
+            import sys
+
+            frame = sys._getframe(2)
+            object.__setattr__(self, "_module", frame.f_globals.get("__name__", ""))
         problems = self.definition_problems()
         if self.family in _STATEMENTS_NOT_YET_BOUND:
             problems = [p for p in problems if "which is not a parameter" not in p]
@@ -388,6 +394,21 @@ class Claim:
     def latex(self) -> str:
         """LaTeX of the statement."""
         return sympy.latex(self.equation())
+
+    def quantity_pretty(self) -> dict[str, str]:
+        """Each quantity's statement (``statements``), pretty-printed, by quantity."""
+        return {quantity: sympy.pretty(self._equation(statement), use_unicode=True)
+                for quantity, statement in self.statements.items()}
+
+    def quantity_latex(self) -> dict[str, str]:
+        """Each quantity's statement (``statements``) in LaTeX, by quantity."""
+        return {quantity: sympy.latex(self._equation(statement))
+                for quantity, statement in self.statements.items()}
+
+    def _equation(self, statement: Any) -> Any:
+        if isinstance(statement, sympy.Basic) and isinstance(self.quantity, sympy.Basic):
+            return sympy.Eq(self.quantity, statement, evaluate=False)
+        return statement
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"

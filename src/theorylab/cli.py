@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="a claim's statement, conventions and citation")
     show.add_argument("claim")
     show.add_argument("--latex", action="store_true", help="print LaTeX")
+    _module_option(show)
 
     predict = commands.add_parser("predict", help="evaluate a claim's statement")
     predict.add_argument("claim")
@@ -46,10 +47,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="parameter values; JSON for vectors and matrices")
     predict.add_argument("--precision", type=int, help="decimal digits (mpmath)")
     predict.add_argument("--json", action="store_true")
+    _module_option(predict)
 
     prove = commands.add_parser("prove", help="check derivations")
     prove.add_argument("claims", nargs="*")
     prove.add_argument("--family")
+    _module_option(prove)
 
     def run_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--budget", type=int, help="parameter points per claim")
@@ -64,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("claims", nargs="*", metavar="target",
                        help="claim id, path/to/claims.py or package.module")
     check.add_argument("--family")
+    _module_option(check)
     run_options(check)
 
     verify = commands.add_parser("verify", help="prove, check and run decoys")
@@ -92,9 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _module_option(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--module", action="append", default=[], metavar="MODULE",
-                     help="load your own claims from a module or .py file (repeatable); "
-                          "list and verify then select only those unless --family is given, "
-                          "docs adds them to the site")
+                     help="load your own claims from a module or .py file (repeatable; the "
+                          "working directory is importable); list, prove, check and verify "
+                          "then select the claims it defines unless ids or --family are "
+                          "given, docs adds them to the site")
 
 
 def _load_modules(modules: Sequence[str]) -> list[Any]:
@@ -216,15 +221,22 @@ def _command_list(args: argparse.Namespace) -> int:
 def _command_show(args: argparse.Namespace) -> int:
     from theorylab import registry
 
+    _load_modules(args.module)
     claim = registry.get(args.claim)
     if args.latex:
         print(claim.latex())
+        for quantity, latex in claim.quantity_latex().items():
+            print(f"% quantity={quantity}\n{latex}")
         return EXIT_OK
     print(f"{claim.id}: {claim.title}")
     print(f"  {claim.citation.short()}")
     print()
     print(claim.pretty())
     print()
+    for quantity, pretty in claim.quantity_pretty().items():
+        print(f"quantity={quantity}:")
+        print(pretty)
+        print()
     print("Parameters:")
     for parameter in claim.parameters:
         print(f"  {parameter.name}: {parameter.domain.describe()} -- {parameter.description}")
@@ -243,6 +255,7 @@ def _command_show(args: argparse.Namespace) -> int:
 def _command_predict(args: argparse.Namespace) -> int:
     from theorylab import registry
 
+    _load_modules(args.module)
     claim = registry.get(args.claim)
     if args.precision is not None and args.precision < 1:
         raise ParameterError("precision", "an integer >= 1", args.precision)
@@ -301,7 +314,10 @@ def _prove(claims: Sequence[Any], evidence: Any, say: Any = print) -> bool:
 
 
 def _command_prove(args: argparse.Namespace) -> int:
-    ok = _prove(_selected(args.claims, args.family), _evidence(args))
+    loaded = _load_modules(args.module)
+    claims = loaded if loaded and not args.claims and args.family is None else \
+        _selected(args.claims, args.family)
+    ok = _prove(claims, _evidence(args))
     return EXIT_OK if ok else EXIT_FAIL
 
 
@@ -402,6 +418,9 @@ def _percent(value: float) -> str:
 
 
 def _command_check(args: argparse.Namespace) -> int:
+    loaded = _load_modules(args.module)
+    if loaded and not args.claims and args.family is None:
+        return _run_checks(args, loaded, prove=False)
     return _run_checks(args, _targets(args.claims, args.family), prove=False)
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from theorylab.claim import Claim, claims_in
 from theorylab.derivation import Derivation
@@ -96,24 +96,64 @@ def register(claims: Iterable[Claim], derivations: Iterable[Derivation] = ()) ->
 def load(source: str | Path | ModuleType) -> list[Claim]:
     """Import a theorist's module (a ``.py`` path or a module name) and register its claims.
 
-    Every :class:`~theorylab.claim.Claim` and
-    :class:`~theorylab.derivation.Derivation` at the module's top level is
-    registered.
+    The module's claims are the ones it defines; claims it imports are registered
+    as dependencies (so that ``uses`` resolves) but not returned, so a shared base
+    claim is not checked again by every file that imports it. Its
+    :class:`~theorylab.derivation.Derivation` objects are registered too. The
+    working directory is importable, as under pytest.
 
     Raises:
-        TheorylabError: when the file or module cannot be found, or holds no claim.
+        TheorylabError: when the file or module cannot be found or imported, holds no
+            claim, defines an id that another loaded claim already has, or names in
+            ``uses`` a claim that is not loaded (before any simulation runs).
 
     """
     module = source if isinstance(source, ModuleType) else _import(str(source))
     namespace = vars(module)
     found = claims_in(namespace)
-    if not found:
+    own = [claim for claim in found if claim._module == module.__name__] or found
+    if not own:
         raise TheorylabError(f"no Claim objects found in {module.__name__}")
+    _refuse_duplicates(own, module.__name__)
     register(found, [v for v in namespace.values() if isinstance(v, Derivation)])
-    return found
+    for claim in own:
+        for used in claim.uses:
+            try:
+                get(used)
+            except UnknownClaimError:
+                raise TheorylabError(
+                    f"claim {claim.id!r} uses {used!r}, which is not loaded: import the module "
+                    f"that defines it in {module.__name__}, pass it with --module as well, or "
+                    f"correct the id") from None
+    return own
+
+
+def _refuse_duplicates(claims: list[Claim], module_name: str) -> None:
+    seen: dict[str, Claim] = {}
+    for claim in claims:
+        if claim.id in seen and seen[claim.id] is not claim:
+            raise TheorylabError(f"claim id {claim.id!r} is defined twice in {module_name}")
+        seen[claim.id] = claim
+        earlier = _USER_CLAIMS.get(claim.family, {}).get(claim.id)
+        if earlier is not None and earlier is not claim and _origin(earlier) != _origin(claim):
+            raise TheorylabError(f"claim id {claim.id!r} is defined both in {earlier._module} "
+                                 f"and in {claim._module}; give one of them another id")
+
+
+def _origin(claim: Claim) -> str:
+    """The file that defines a claim (the same file imported by path and by name is one)."""
+    module = sys.modules.get(claim._module)
+    path = getattr(module, "__file__", None)
+    return str(Path(path).resolve()) if path else claim._module
 
 
 def _import(source: str) -> ModuleType:
+    import os
+
+    if not source.strip() or source.strip() in {".", ".."}:
+        raise TheorylabError(f"--module {source!r} is not a module name or a .py file")
+    if len(source) > 1000:
+        raise TheorylabError(f"--module path is too long ({len(source)} characters)")
     path = Path(source)
     if source.endswith(".py") or path.is_file():
         if not path.is_file():
@@ -127,14 +167,37 @@ def _import(source: str) -> ModuleType:
         folder = str(path.resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)  # so the file can import its neighbours
-        spec.loader.exec_module(module)
+        _execute(spec.loader, module, source)
         return module
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # the working directory is importable, as in pytest
     try:
         return importlib.import_module(source)
     except ModuleNotFoundError as error:
         if error.name and source.startswith(error.name):
             raise TheorylabError(f"no module named '{source}' (nor a file of that name)") from None
+        raise TheorylabError(f"module {source!r} could not be imported: {error}") from None
+    except SyntaxError as error:
+        raise TheorylabError(f"module {source!r} has a syntax error at line {error.lineno}: "
+                             f"{error.msg}") from None
+    except (TheorylabError, ImportError):
         raise
+    except Exception as error:  # noqa: BLE001  (a user's module raising at import)
+        raise TheorylabError(f"importing {source!r} raised {type(error).__name__}: "
+                             f"{' '.join(str(error).split())[:200]}") from None
+
+
+def _execute(loader: Any, module: ModuleType, source: str) -> None:
+    try:
+        loader.exec_module(module)
+    except SyntaxError as error:
+        raise TheorylabError(f"{source} has a syntax error at line {error.lineno}: "
+                             f"{error.msg}") from None
+    except TheorylabError:
+        raise
+    except Exception as error:  # noqa: BLE001  (a user's module raising at import)
+        raise TheorylabError(f"importing {source} raised {type(error).__name__}: "
+                             f"{' '.join(str(error).split())[:200]}") from None
 
 
 def _family_claims(family: str) -> tuple[Claim, ...]:
