@@ -11,7 +11,7 @@ import torch
 
 from theorylab import registry
 from theorylab.claim import Citation, Claim, Decoy, Parameter
-from theorylab.domains import Real
+from theorylab.domains import Integer, Real
 from theorylab.errors import ClaimDefinitionError
 from theorylab.simulations import simulation
 from theorylab.verifier import Status, check
@@ -97,3 +97,44 @@ def test_a_decoy_equal_to_the_statement_is_a_definition_error():
 def test_the_helper_fulfils_the_contract():
     verdict = check(_claim(one_level), seed=0, record=False)
     assert verdict.status is Status.PASS and verdict.decoys_rejected
+
+
+def test_declarative_decoys_substitution_changed_parameters_and_another_claim():
+    from hypothesis import strategies as st
+
+    a, k = sympy.Symbol("a"), sympy.Symbol("k")
+    parameters = (Parameter("a", Real(0, 4, sample_lower=0.5, sample_upper=2.0)),
+                  Parameter("k", Integer(1, 8)))
+    claim = _claim(one_level, parameters=parameters, statement=a * k, decoys=(
+        Decoy("doubled", "a -> 2a", substitute={"a": "2*a"}),
+        Decoy("one_less", "k - 1", at={"k": lambda point: point["k"] - 1}),
+        Decoy("squared", "a^2", statement=a**2)), sample=lambda: st.fixed_dictionaries(
+            {"a": st.just(1.5), "k": st.just(3)}))
+    assert claim.predict_decoy(claim.decoy("doubled"), a=1.5, k=3) == 9.0
+    assert claim.predict_decoy(claim.decoy("one_less"), a=1.5, k=3) == 3.0
+    registry.register([_claim(one_level, id="unit.other", statement=a + 1)])
+    other = Decoy("other", "another claim's prediction", claim="unit.other")
+    assert _claim(one_level, parameters=parameters, statement=a * k,
+                  decoys=(other,)).predict_decoy(other, a=1.5, k=3) == 2.5
+
+
+def test_a_decoy_needs_exactly_one_form():
+    with pytest.raises(ClaimDefinitionError, match="exactly one of"):
+        Decoy("both", "two forms", statement=sympy.Symbol("a"), substitute={"a": "2*a"})
+
+
+def test_a_substitution_that_changes_nothing_is_a_definition_error():
+    a = sympy.Symbol("a")
+    with pytest.raises(ClaimDefinitionError, match="leaves the statement unchanged"):
+        _claim(one_level, statement=a**2, decoys=(Decoy("noop", "b -> 2b",
+                                                        substitute={sympy.Symbol("b"): 2}),))
+
+
+def test_a_sampler_that_leaves_the_domain_is_a_one_line_error():
+    from hypothesis import strategies as st
+
+    from theorylab.verifier import draw_points
+
+    claim = _claim(one_level, sample=lambda: st.fixed_dictionaries({"a": st.just(9.0)}))
+    with pytest.raises(ClaimDefinitionError, match="sampler drew a point outside"):
+        draw_points(claim, 2, seed=0)

@@ -162,14 +162,34 @@ class Constraint:
 class Decoy:
     """A plausible wrong variant of a claim that the verifier must reject.
 
-    Give either ``statement`` (a sympy expression in the claim's symbols) or
-    ``evaluate`` (a callable like :attr:`Claim.evaluate`).
+    Give exactly one of:
+
+    - ``statement``: a sympy expression in the claim's parameters (by name);
+    - ``substitute``: a substitution into the claim's statement (of the checked
+      quantity), e.g. ``{s: 2 * s}`` or ``{"s": "2*s"}`` (strings are sympified with
+      the parameters' names);
+    - ``at``: the claim's own prediction at changed parameters, e.g.
+      ``{"depth": lambda point: point["depth"] - 1}`` (values or functions of the point);
+    - ``claim``: the prediction of another registered claim (by id) at the same
+      parameter values (the names it shares with this claim);
+    - ``evaluate``: a callable like :attr:`Claim.evaluate`.
     """
 
     name: str
     description: str
     statement: sympy.Expr | None = None
     evaluate: Callable[..., Any] | None = None
+    substitute: Mapping[Any, Any] | None = None
+    at: Mapping[str, Any] | None = None
+    claim: str | None = None
+
+    def __post_init__(self) -> None:
+        given = [name for name in ("statement", "evaluate", "substitute", "at", "claim")
+                 if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ClaimDefinitionError(
+                f"decoy {self.name!r} needs exactly one of statement=, substitute=, at=, "
+                f"claim= or evaluate= (got {', '.join(given) or 'none'})")
 
 
 @dataclass(frozen=True)
@@ -312,6 +332,13 @@ class Claim:
                                 "claim declares no systematic_error; declare "
                                 "SystematicError(variable=..., order=p) with the bias order p")
         for decoy in self.decoys:
+            substituted = (sympy.sympify(self.statement).subs(decoy.substitute)
+                           if decoy.substitute is not None and not self.statements
+                           and all(not isinstance(k, str) and not isinstance(v, str)
+                                   for k, v in decoy.substitute.items()) else None)
+            if substituted is not None and _same(substituted, self.statement):
+                problems.append(f"decoy {decoy.name!r}: the substitution leaves the statement "
+                                f"unchanged (sympy may have folded the pattern away)")
             if decoy.statement is not None and _same(decoy.statement, self.statement):
                 problems.append(f"decoy {decoy.name!r} is the statement itself (after sympy's "
                                 f"automatic simplification), so no check can reject it")
@@ -499,7 +526,29 @@ class Claim:
     def predict_decoy(self, decoy: Decoy, **params: Any) -> Any:
         """Evaluate a decoy at a parameter point (float64)."""
         values = self.validate(params)
+        if decoy.substitute is not None:
+            return self._evaluate(self._substituted(decoy, values), None, values, None)
+        if decoy.at is not None:
+            changed = dict(values)
+            for name, value in decoy.at.items():
+                changed[name] = value(values) if callable(value) else value
+            return self.predict(**changed)
+        if decoy.claim is not None:
+            from theorylab import registry
+
+            other = registry.get(decoy.claim)
+            shared = {p.name: values[p.name] for p in other.parameters if p.name in values}
+            return other.predict(**shared)
         return self._evaluate(decoy.statement, decoy.evaluate, values, None)
+
+    def _substituted(self, decoy: Decoy, values: Mapping[str, Any]) -> Any:
+        symbols = {name: sympy.Symbol(name) for name in self._binding()}
+        mapping = {}
+        for key, value in (decoy.substitute or {}).items():
+            key = sympy.sympify(key, locals=symbols) if isinstance(key, str) else key
+            value = sympy.sympify(value, locals=symbols) if isinstance(value, str) else value
+            mapping[key] = value
+        return sympy.sympify(self.statement_for(values)).subs(mapping)
 
     def _evaluate(self, statement: Any, hook: Callable | None, values: ParameterPoint,
                   precision: int | None) -> Any:

@@ -355,7 +355,14 @@ def draw_points(claim: Claim, budget: int, seed: int) -> list[ParameterPoint]:
 
     with _seed_only():
         record()
-    return list(drawn.values())[:budget]
+    points = list(drawn.values())[:budget]
+    for point in points:  # a custom sampler must respect the domains and the constraints
+        try:
+            claim.validate(point)
+        except ParameterError as error:
+            raise ClaimDefinitionError(f"claim {claim.id!r}: its sampler drew a point outside "
+                                       f"the claim's domain: {error}") from None
+    return points
 
 
 def _one_line(error: BaseException) -> str:
