@@ -523,6 +523,10 @@ def _underpowered(claim: Claim, verdict: Verdict) -> str:
                 f"resolution is unknown (required {required:.3g})")
     judged = sorted((p for p in verdict.points if p.status is not Status.INCONCLUSIVE
                      and math.isfinite(p.relative_tolerance)), key=lambda p: p.relative_tolerance)
+    if not judged:  # every prediction is zero: the resolution is absolute
+        judged = sorted((p for p in verdict.points if p.status is not Status.INCONCLUSIVE
+                         and p.tolerance is not None),
+                        key=lambda p: float(np.max(np.asarray(p.tolerance, dtype=float))))
     best = judged[len(judged) // 2]  # the median point
     statistical = float(np.max(verdict.critical_value * np.asarray(best.standard_error)))
     bias = float(np.max(np.asarray(best.bias_bound)))
@@ -764,9 +768,9 @@ def check(
         )
 
     verdict = judge(None)
-    for result, order in zip(verdict.points, orders, strict=True):
-        if order and result.status is not Status.INCONCLUSIVE:
-            result.status, result.reason = Status.INCONCLUSIVE, order
+    for result, contradiction in zip(verdict.points, orders, strict=True):
+        if contradiction and result.status is not Status.INCONCLUSIVE:
+            result.status, result.reason = Status.INCONCLUSIVE, contradiction
     if any(orders) and verdict.status is not Status.FAIL:
         verdict.status, verdict.reason = _overall(verdict.points)
     disagreement = next((d for d in disagreements if d), "")
