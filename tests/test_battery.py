@@ -94,16 +94,25 @@ def test_derivations_derive(claim):
         assert result.derives, result.summary()
 
 
-@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+def _bound(claim):
+    from theorylab.claim import _STATEMENTS_NOT_YET_BOUND
+
+    if claim.id in _STATEMENTS_NOT_YET_BOUND:
+        return pytest.param(claim, id=claim.id, marks=pytest.mark.xfail(
+            strict=True, reason=f"{claim.id}: statement not yet bound (issue 13)"))
+    return pytest.param(claim, id=claim.id)
+
+
+@pytest.mark.parametrize("claim", [_bound(claim) for claim in CLAIMS])
 def test_statement_is_the_checked_number(claim):
     """What show displays is what is compared: the statement evaluates at every point
     (every symbol a parameter, named functions bound) and the hook reproduces it."""
-    from theorylab.verifier import draw_points, statement_disagreement
+    from theorylab.verifier import compare_statement, draw_points
 
     assert claim.definition_problems() == []
     points = draw_points(claim, claim.budget, seed=7)
     for point in points:
-        assert statement_disagreement(claim, point, claim.predict(**point)) == ""
+        assert compare_statement(claim, point, claim.predict(**point)) == ""
         if claim.evaluate is None:
             stated = claim.evaluate_statement(claim.validate(point))
             assert np.array_equal(np.asarray(stated, dtype=float),

@@ -528,20 +528,27 @@ def nngp_gram(activation: str, inputs: Any, depth: int, C_W: float, C_b: float) 
 
     Closed-form activations only (relu, leaky_relu, abs, linear, erf).
     """
-    import torch
-
-    x = torch.as_tensor(np.asarray(inputs, dtype=np.float64))
-    gram = x @ x.T / x.shape[1]
-    return _gram_closed(activation, gram, depth, C_W, C_b, ntk=False).numpy()
+    return _gram_closed(activation, _input_gram(inputs), depth, C_W, C_b, ntk=False).numpy()
 
 
 def ntk_gram(activation: str, inputs: Any, depth: int, C_W: float, C_b: float) -> np.ndarray:
     """NTK Gram matrix ``Theta^(depth)`` ('ntk' parameterization), float64."""
+    return _gram_closed(activation, _input_gram(inputs), depth, C_W, C_b, ntk=True).numpy()
+
+
+def _input_gram(inputs: Any) -> Any:
+    """``x x^T / n_0``, symmetric by construction.
+
+    BLAS may block ``x @ x.T`` so that entry (i, j) and entry (j, i) round differently;
+    the upper triangle is computed once and mirrored, so the Gram (and every layer's
+    recursion built on it) is exactly symmetric whatever the BLAS.
+    """
     import torch
 
     x = torch.as_tensor(np.asarray(inputs, dtype=np.float64))
     gram = x @ x.T / x.shape[1]
-    return _gram_closed(activation, gram, depth, C_W, C_b, ntk=True).numpy()
+    upper = torch.triu(gram)
+    return upper + torch.triu(gram, diagonal=1).T
 
 
 # -- susceptibilities and criticality ------------------------------------------------

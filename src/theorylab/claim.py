@@ -210,10 +210,38 @@ class SystematicError:
 
 ParameterPoint = dict[str, Any]
 
-# Catalogue families whose statements still name symbols that are not parameters
-# (migration in progress: each family leaves this set once its statements evaluate).
-_STATEMENTS_NOT_YET_BOUND = {"continual", "deep_linear", "free_probability", "neural_collapse",
-                             "rg_flow"}
+# Catalogue claims whose statements still name symbols that are not parameters, or differ
+# from their evaluate hooks (issue 13's migration in progress): their verdicts say
+# "statement not yet compared"; each claim leaves this set once its statement evaluates
+# and agrees (the battery's strict xfail enforces that).
+_STATEMENTS_NOT_YET_BOUND = {
+    "continual.expected_model_error",
+    "continual.expected_forgetting",
+    "continual.expected_generalization",
+    "continual.expected_model_error_underparameterized",
+    "continual.expected_forgetting_underparameterized",
+    "continual.expected_generalization_underparameterized",
+    "continual.two_task_forgetting",
+    "deep_linear.end_to_end_dynamics",
+    "deep_linear.singular_value_dynamics",
+    "free_probability.marchenko_pastur",
+    "free_probability.semicircle",
+    "free_probability.fuss_catalan",
+    "free_probability.s_transform_product",
+    "free_probability.jacobian_spectrum",
+    "free_probability.dynamical_isometry",
+    "neural_collapse.simplex_etf",
+    "neural_collapse.ufm_ce_minimizer",
+    "neural_collapse.ufm_mse_minimizer",
+    "neural_collapse.deep_linear_imbalanced",
+    "rg_flow.nngp_kernel",
+    "rg_flow.ntk_kernel",
+    "rg_flow.criticality",
+    "rg_flow.depth_scales",
+    "rg_flow.power_law_decay",
+    "rg_flow.four_point_vertex",
+    "rg_flow.partial_jacobian",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -289,7 +317,7 @@ class Claim:
             frame = sys._getframe(2)
             object.__setattr__(self, "_module", frame.f_globals.get("__name__", ""))
         problems = self.definition_problems()
-        if self.family in _STATEMENTS_NOT_YET_BOUND:
+        if self.id in _STATEMENTS_NOT_YET_BOUND:
             problems = [p for p in problems if "which is not a parameter" not in p]
         if problems:
             raise ClaimDefinitionError(f"claim {self.id!r}: {problems[0]}")
