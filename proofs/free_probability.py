@@ -239,13 +239,15 @@ fuss_catalan_by_lagrange = Derivation(
     title="Fuss–Catalan moments from S(w) = (1 + w)^−s by Lagrange inversion",
     steps=(
         Step.assume(Eq(moment_symbol, sympy.binomial((s_factors + 1) * k_order, k_order - 1)
-                       / k_order),
+                       / k_order * sympy.Symbol("sigma^2", positive=True) ** (s_factors
+                                                                              * k_order)),
                     "m_k = (1/k)[w^(k−1)]((1 + w)/S(w))^k = (1/k)[w^(k−1)](1 + w)^((s+1)k) "
-                    "(Lagrange inversion of M⁻¹(w) = (1 + w)/(w S(w)); binomial theorem)"),
+                    "(Lagrange inversion of M⁻¹(w) = (1 + w)/(w S(w)); binomial theorem) for "
+                    "σ² = 1; the law of σ^(2s)x has m_k scaled by σ^(2sk)"),
         Step.equal(Eq(moment_symbol, fuss_catalan.statement),
                    "binom(N, k − 1) = binom(N, k) k/(N − k + 1) with N = (s + 1)k"),
     ),
-    ranges={s_factors: (1, 4), k_order: (1, 6)},
+    ranges={s_factors: (1, 4), k_order: (1, 6), sympy.Symbol("sigma^2", positive=True): (0.5, 2)},
 )
 
 w = sympy.Symbol("w")

@@ -71,6 +71,7 @@ from theorylab import free
 from theorylab.claim import Citation, Claim, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Real
 from theorylab.errors import ParameterError
+from theorylab.functions import named_function
 
 # -- citations ---------------------------------------------------------------------
 
@@ -150,6 +151,54 @@ MP_CDF = sympy.Max(0, 1 - 1 / lam) + (
     - sympy.Abs(1 - lam) * (sympy.atan(((_a1 + _b1) * _y - 2 * _a1 * _b1)
                                        / (2 * sympy.Abs(1 - lam) * _r)) + sympy.pi / 2)
 ) / (2 * sympy.pi * lam)
+
+# Per-quantity statements (by parameter name: ratio = λ, variance = σ², x, upper, k):
+# what `show` displays is what the verifier compares with the hooks below.
+_k_symbol = sympy.Symbol("k", integer=True, positive=True)
+_j_symbol = sympy.Symbol("j", integer=True, positive=True)
+_upper_symbol = sympy.Symbol("upper", real=True)
+
+
+def _mp_cdf_everywhere(at: Any) -> Any:
+    """The MP CDF at ``at``: 0 below 0, the atom up to the lower edge, 1 past the upper."""
+    y = at / sigma2
+    return sympy.Piecewise((0, at < 0), (sympy.Max(0, 1 - 1 / lam), y <= _a1),
+                           (1, y >= _b1), (MP_CDF.subs(x_symbol, at), True))
+
+
+MP_STATEMENTS = {
+    "moment": sigma2**_k_symbol * sympy.Sum(
+        sympy.binomial(_k_symbol, _j_symbol) * sympy.binomial(_k_symbol, _j_symbol - 1)
+        * lam ** (_j_symbol - 1), (_j_symbol, 1, _k_symbol)) / _k_symbol,
+    "density": sympy.Piecewise((MP_DENSITY, (x_symbol > _a) & (x_symbol < _b)), (0, True)),
+    "mass": _mp_cdf_everywhere(_upper_symbol) - _mp_cdf_everywhere(x_symbol),
+    "edge": _b,
+    "atom": sympy.Max(0, 1 - 1 / lam),
+}
+
+_real_x = sympy.Symbol("x", real=True)
+_radius = 2 * sympy.sqrt(sigma2)
+
+
+def _semicircle_cdf_statement(at: Any) -> Any:
+    return sympy.Piecewise((0, at <= -_radius), (1, at >= _radius), (
+        sympy.Rational(1, 2) + at * sympy.sqrt(_radius**2 - at**2) / (sympy.pi * _radius**2)
+        + sympy.asin(at / _radius) / sympy.pi, True))
+
+
+# The displayed statement keeps the derivation's (positive) x; the per-quantity forms use a
+# real x so that sympy does not fold the x < 0 branches away (both bind to the parameter x).
+SEMICIRCLE_DENSITY = sympy.sqrt(4 * sigma2 - x_symbol**2) / (2 * sympy.pi * sigma2)
+SEMICIRCLE_STATEMENTS = {
+    "moment": sympy.Piecewise((sympy.binomial(_k_symbol, _k_symbol / 2) / (_k_symbol / 2 + 1)
+                               * sigma2 ** (_k_symbol / 2), sympy.Eq(sympy.Mod(_k_symbol, 2), 0)),
+                              (0, True)),
+    "density": sympy.Piecewise((SEMICIRCLE_DENSITY.subs(x_symbol, _real_x),
+                                _real_x**2 < 4 * sigma2), (0, True)),
+    "mass": _semicircle_cdf_statement(_upper_symbol) - _semicircle_cdf_statement(_real_x),
+    "edge": _radius,
+    "r_transform": sigma2 * _real_x,
+}
 
 # -- parameters ----------------------------------------------------------------------
 
@@ -338,6 +387,7 @@ marchenko_pastur = Claim(
                 x_parameter, upper_parameter),
     quantity=sympy.Symbol("rho(x)"),
     statement=MP_DENSITY,
+    statements=MP_STATEMENTS,
     conventions=COMMON + (MP_CONVENTION,),
     simulation="theorylab.numerics.free_probability:marchenko_pastur",
     systematic_error=BULK,
@@ -492,7 +542,8 @@ semicircle = Claim(
                 _quantity("moment", "density", "mass", "edge", "r_transform"),
                 k_parameter, real_x_parameter, real_upper_parameter),
     quantity=sympy.Symbol("rho(x)"),
-    statement=sympy.sqrt(4 * sigma2 - x_symbol**2) / (2 * sympy.pi * sigma2),
+    statement=SEMICIRCLE_DENSITY,
+    statements=SEMICIRCLE_STATEMENTS,
     conventions=COMMON + ("GOE: symmetric n×n, off-diagonal entries N(0, σ²/n), diagonal "
                           "N(0, 2σ²/n); support [−2σ, 2σ]; m_2k = C_k σ^2k.",),
     simulation="theorylab.numerics.free_probability:semicircle",
@@ -638,6 +689,28 @@ def _moment_matched_table() -> dict[str, Callable]:
             if quantity != "atom"}
 
 
+def _fc_unit_cdf(s: Any, at: Any) -> float:
+    """CDF of the unit Fuss–Catalan law, S(w) = (1 + w)^(−s), by the exact core CDF."""
+    return float(free.STransform(1.0, ((1.0, -int(s)),)).cdf(float(at), None))
+
+
+_s_symbol = sympy.Symbol("s", integer=True, positive=True)
+fuss_catalan_density_function = named_function(
+    "fuss_catalan_unit_density", lambda s, at: float(fuss_catalan_density(float(at), int(s))),
+    latex=r"\rho_{\mathrm{FC}}", pretty="ρ_FC")
+fuss_catalan_cdf_function = named_function(
+    "fuss_catalan_unit_cdf", _fc_unit_cdf, latex=r"F_{\mathrm{FC}}", pretty="F_FC")
+_fc_scale = sigma2**_s_symbol  # the law of σ^(2s) x, x unit Fuss–Catalan
+FUSS_CATALAN_STATEMENTS = {
+    "moment": sympy.binomial((_s_symbol + 1) * _k_symbol, _k_symbol)
+    / (_s_symbol * _k_symbol + 1) * sigma2 ** (_s_symbol * _k_symbol),
+    "density": fuss_catalan_density_function(_s_symbol, x_symbol / _fc_scale) / _fc_scale,
+    "mass": fuss_catalan_cdf_function(_s_symbol, _upper_symbol / _fc_scale)
+    - fuss_catalan_cdf_function(_s_symbol, x_symbol / _fc_scale),
+    "edge": _fc_scale * (_s_symbol + 1) ** (_s_symbol + 1) / _s_symbol**_s_symbol,
+}
+
+
 @st.composite
 def _fc_points(draw: st.DrawFn) -> dict[str, Any]:
     s = draw(st.integers(1, 3))
@@ -675,11 +748,8 @@ fuss_catalan = Claim(
                 Parameter("variance", Real(0, math.inf), "σ²: entries N(0, σ²/n) (the law "
                           "scales by σ^(2s))", latex="sigma^2", default=1.0)),
     quantity=sympy.Symbol("m_k"),
-    statement=sympy.binomial((sympy.Symbol("s", integer=True, positive=True) + 1)
-                             * sympy.Symbol("k", integer=True, positive=True),
-                             sympy.Symbol("k", integer=True, positive=True))
-    / (sympy.Symbol("s", integer=True, positive=True)
-       * sympy.Symbol("k", integer=True, positive=True) + 1),
+    statement=FUSS_CATALAN_STATEMENTS["moment"],
+    statements=FUSS_CATALAN_STATEMENTS,
     conventions=COMMON + (
         "W = G_s ⋯ G_1 with independent square G_i of i.i.d. N(0, σ²/n) entries (σ² = 1 by "
         "default); the law of the eigenvalues of WWᵀ; S(w) = σ^(−2s)(1 + w)^−s; support "

@@ -652,11 +652,11 @@ def check_derivation(derivation: Derivation, statement: Any, seed: int = 0) -> D
 def _assumes_conclusion(derivation: Derivation, statement: Any, seed: int) -> bool:
     """Whether the premise that starts the chain to the conclusion already is the conclusion.
 
-    "Already is" means equal up to algebra (``simplify``, entry by entry for
-    matrices), without evaluating sums, products, integrals, derivatives or limits
-    and without numeric sampling: a premise that is an unrolled sum or an ODE is a
-    starting point; one that differs from the statement only by rearrangement
-    assumes the conclusion.
+    "Already is" means equal up to rearrangement (expanding and cancelling, entry by
+    entry for matrices), without evaluating sums, products, integrals, derivatives or
+    limits, without identities of special functions and without numeric sampling: a
+    premise that is an unrolled sum, an ODE or a binomial identity away is a starting
+    point; one that differs from the statement only by rearrangement assumes it.
     """
     premise = next(step for step in reversed(derivation.steps) if step.relation == "assume")
     expression = premise.expression
@@ -682,4 +682,4 @@ def _algebraically_zero(difference: Any) -> bool:
     held = (sympy.Sum, sympy.Product, sympy.Integral, sympy.Derivative, sympy.Limit)
     if any(difference.has(kind) for kind in held):
         return False  # an unevaluated operation: the chain must evaluate it
-    return sympy.simplify(difference) == 0
+    return sympy.cancel(sympy.expand(difference)) == 0
