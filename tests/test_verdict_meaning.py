@@ -161,3 +161,12 @@ def test_catalogue_status_ignores_smoke_checks(tmp_path):
     verdict = check(claim, budget=2, seed=0, record=evidence)
     assert verdict.smoke
     assert evidence.latest("verdict", claim) is None
+
+
+def test_a_deterministic_quantity_has_no_order_to_contradict():
+    """Equal at every level up to rounding: nothing to judge (no false INCONCLUSIVE)."""
+    steps = np.array([0.2, 0.1, 0.05])
+    samples = np.full((3, 8), 0.7)
+    samples[1] += 1e-17
+    fit = observed_order(Measurement(samples=samples, resolutions=steps), critical=4.0)
+    assert not fit.identifiable

@@ -167,9 +167,9 @@ class OrderFit:
     over consecutive levels (for a bias ``c h^p`` and geometric levels it is
     exactly ``p``), per component of the quantity; ``standard_error`` is its
     jackknife standard error over ensemble members. ``identifiable`` marks the
-    components whose every level difference exceeds ``critical`` standard errors
-    and keeps one sign: elsewhere the noise or a pre-asymptotic sign change hides
-    the order and nothing is concluded.
+    components whose every level difference exceeds ``critical`` standard errors and
+    a floating-point floor, and keeps one sign: elsewhere noise, rounding or a
+    pre-asymptotic sign change hides the order and nothing is concluded.
     """
 
     observed: np.ndarray
@@ -204,7 +204,11 @@ def observed_order(measurement: Measurement, critical: float) -> OrderFit | None
     spread = (member_differences.std(axis=1, ddof=1) / np.sqrt(n) if n > 1
               else np.full_like(differences, np.inf))
     same_sign = np.all(np.sign(differences) == np.sign(differences[:1]), axis=0)
-    identifiable = np.all(np.abs(differences) > critical * spread, axis=0) & same_sign
+    # Differences at rounding level (a deterministic quantity, equal at every level) carry
+    # no order: they must also clear a floating-point floor of the values themselves.
+    rounding = 1e3 * np.finfo(np.float64).eps * np.max(np.abs(means), axis=0)
+    identifiable = (np.all(np.abs(differences) > np.maximum(critical * spread, rounding), axis=0)
+                    & same_sign)
     log_h = np.log(h[:-1])
     observed = _slopes(means, log_h)
     # Jackknife over ensemble members: leave-one-out level means.
