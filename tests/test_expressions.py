@@ -77,3 +77,33 @@ def test_domains_parse_expressions_and_report_the_parameter():
         Real().parse("x", "2^3")
     with pytest.raises(ValueError, match="longer than"):
         Real().parse("x", "1+" * 600 + "1")
+
+
+@pytest.mark.parametrize("text", [
+    "sin(10**10**10)", "cos(2**2**30)", "factorial(factorial(20))", "sqrt(10**10**10)",
+    "gamma(-1)", "exp(exp(exp(exp(10))))", "10**9999*10**9999", "binomial(10**9, 5)",
+    "1/0", "0**-1", "log(0)", "(2**0.5)**20000", "-" * 900 + "1",
+])
+def test_hostile_numbers_are_one_quick_line(text):
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(ExpressionError) as error:
+        parse_number(text, name="x")
+    assert time.perf_counter() - started < 1.0
+    message = str(error.value)
+    assert "parameter 'x'" in message and "\n" not in message and len(message) < 300
+
+
+def test_bounded_values_still_evaluate():
+    assert parse_number("sin(10**9999)") == pytest.approx(0.14328706376948336, rel=1e-12)
+    assert parse_number("exp(-10**10)") == 0.0
+    assert parse_number("factorial(20)") == math.factorial(20)
+
+
+def test_time_limit(monkeypatch):
+    import theorylab.expressions as expressions
+
+    monkeypatch.setattr(expressions, "TIME_LIMIT", 1e-6)
+    with pytest.raises(ExpressionError, match="took longer than"):
+        parse_number("+".join(["sin(10**9999)"] * 40))

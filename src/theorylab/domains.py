@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,12 +41,42 @@ class Domain:
         raise NotImplementedError
 
     def parse(self, name: str, text: str) -> Any:
-        """Parse a command-line string (JSON allowed) and validate it."""
+        """Parse a command-line string (JSON allowed) and validate it.
+
+        JSON ``true``/``false`` and quoted strings are not numbers; text longer than
+        :data:`MAX_TEXT` characters, numbers of more than 4300 digits and brackets
+        nested deeper than Python's recursion limit are refused in one line.
+        """
+        if len(text) > MAX_TEXT:
+            raise ParameterError(name, self.describe(), _elide(text),
+                                 f"longer than {MAX_TEXT} characters")
         try:
             value = json.loads(text)
         except json.JSONDecodeError:
             value = text
+        except RecursionError:
+            raise ParameterError(name, self.describe(), _elide(text),
+                                 "brackets nested too deeply") from None
+        except ValueError as error:  # Python refuses integers of more than 4300 digits
+            raise ParameterError(name, self.describe(), _elide(text),
+                                 f"not a usable number: {str(error).split(';')[0]}") from None
+        if isinstance(value, str) and value != text:
+            raise ParameterError(name, self.describe(), _elide(text),
+                                 "a quoted string is not a number")
         return self.validate(name, value)
+
+
+#: Longest command-line text a parameter may have (a JSON matrix included).
+MAX_TEXT = 1_000_000
+#: Largest magnitude an Integer domain without an upper bound accepts (exact in float64).
+MAX_INTEGER = 2**53
+
+
+def _elide(value: Any, limit: int = 40) -> str:
+    """A value's text cut to ``limit`` characters, so that errors stay one short line."""
+    text = value if isinstance(value, str) else reprlib.repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _number_from_text(name: str, text: str, domain: str) -> float:
@@ -56,11 +87,24 @@ def _number_from_text(name: str, text: str, domain: str) -> float:
         return float(text)
     except ValueError:
         pass
+    except OverflowError:  # pragma: no cover (float() of text returns inf instead)
+        raise ParameterError(name, domain, _elide(text), "too large") from None
     try:
         return parse_number(text, name=name)
     except ExpressionError as error:
-        raise ParameterError(name, domain, text, detail=f"not a number: {error.detail}; "
+        raise ParameterError(name, domain, _elide(text),
+                             detail=f"not a number: {error.detail}; "
                              "use digits, + - * / ** and functions like sqrt, exp, log") from None
+
+
+def _integer_from_text(name: str, text: str, domain: str) -> int | float:
+    """An integer written as text: digits exactly, or a constant expression such as ``2**10``."""
+    stripped = text.strip()
+    if stripped.lstrip("+-").isdigit():
+        if len(stripped) > 30:
+            raise ParameterError(name, domain, _elide(text), f"{len(stripped)} digits")
+        return int(stripped)
+    return _number_from_text(name, text, domain)
 
 
 def _bracket(lower: float, upper: float, lower_open: bool, upper_open: bool) -> str:
@@ -111,14 +155,19 @@ class Real(Domain):
 
     def validate(self, name: str, value: Any) -> float:
         """Coerce to float and check the bounds."""
+        if isinstance(value, (bool, np.bool_)):
+            raise ParameterError(name, self.describe(), value, "a boolean is not a number")
         if isinstance(value, str):
             value = _number_from_text(name, value, self.describe())
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        if not isinstance(value, (int, float, np.floating, np.integer)):
             try:
                 value = float(value)
-            except (TypeError, ValueError):
-                raise ParameterError(name, self.describe(), value) from None
-        value = float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise ParameterError(name, self.describe(), _elide(value)) from None
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ParameterError(name, self.describe(), _elide(value), "too large") from None
         if not self.contains(value):
             raise ParameterError(name, self.describe(), value)
         return value
@@ -159,20 +208,28 @@ class Integer(Domain):
         return f"an integer in [{self.lower}, {self.upper}]"
 
     def validate(self, name: str, value: Any) -> int:
-        """Accept ints and integral floats inside the range."""
-        if isinstance(value, bool):
-            raise ParameterError(name, self.describe(), value)
+        """Accept ints, and floats that are exact integers, inside the range.
+
+        A float beyond 2**53 (``1e308``) is refused: it is not an exact integer.
+        Without a declared upper bound, magnitudes beyond 2**53 are refused too.
+        """
+        if isinstance(value, (bool, np.bool_)):
+            raise ParameterError(name, self.describe(), value, "a boolean is not a number")
         if isinstance(value, str):
-            value = _number_from_text(name, value, self.describe())
+            value = _integer_from_text(name, value, self.describe())
         if isinstance(value, (float, np.floating)):
-            if not math.isfinite(value) or value != int(value):
-                raise ParameterError(name, self.describe(), value)
+            if not math.isfinite(value) or value != int(value) or abs(value) > MAX_INTEGER:
+                raise ParameterError(name, self.describe(), value,
+                                     "not an exact integer (|value| <= 2**53)")
             value = int(value)
         if not isinstance(value, (int, np.integer)):
-            raise ParameterError(name, self.describe(), value)
+            raise ParameterError(name, self.describe(), _elide(value))
         value = int(value)
         if value < self.lower or (self.upper is not None and value > self.upper):
             raise ParameterError(name, self.describe(), value)
+        if self.upper is None and abs(value) > MAX_INTEGER:
+            raise ParameterError(name, self.describe(), value,
+                                 "beyond 2**53, the practical bound of an unbounded integer")
         return value
 
     def strategy(self) -> st.SearchStrategy[int]:
@@ -234,19 +291,32 @@ class Matrix(Domain):
         return what + " with finite entries (JSON nested list)"
 
     def validate(self, name: str, value: Any) -> np.ndarray:
-        """Coerce to a float64 array of the right rank with finite entries."""
+        """Coerce to a float64 array of the right rank with finite entries.
+
+        Entries must be numbers: booleans and strings are refused, not converted.
+        """
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "iuf":
+            raise ParameterError(name, self.describe(), _elide(value),
+                                 f"entries of type {value.dtype}")
+        if isinstance(value, (list, tuple)):
+            wrong = _non_number(value)
+            if wrong is not None:
+                raise ParameterError(name, self.describe(), _elide(value),
+                                     f"entry {_elide(wrong, 20)} is not a number")
         try:
             array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ParameterError(name, self.describe(), value) from None
+        except (TypeError, ValueError, OverflowError):
+            raise ParameterError(name, self.describe(), _elide(value)) from None
         if array.ndim != self.ndim or array.size == 0:
-            raise ParameterError(name, self.describe(), value, f"got {array.ndim} dimension(s)")
+            raise ParameterError(name, self.describe(), _elide(value),
+                                 f"got {array.ndim} dimension(s)")
         if self.shape is not None:
             for actual, wanted in zip(array.shape, self.shape, strict=True):
                 if wanted is not None and actual != wanted:
-                    raise ParameterError(name, self.describe(), value, f"shape {array.shape}")
+                    raise ParameterError(name, self.describe(), _elide(value),
+                                         f"shape {array.shape}")
         if not np.all(np.isfinite(array)):
-            raise ParameterError(name, self.describe(), value, "non-finite entry")
+            raise ParameterError(name, self.describe(), _elide(value), "non-finite entry")
         return array
 
     def strategy(self) -> st.SearchStrategy[np.ndarray]:
@@ -257,3 +327,16 @@ class Matrix(Domain):
         side = st.integers(self.min_size, self.max_size)
         return st.builds(build, st.lists(side, min_size=self.ndim, max_size=self.ndim),
                          st.integers(0, 2**32 - 1))
+
+
+def _non_number(value: Any) -> Any:
+    """The first entry of nested lists that is not an int or float (booleans included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (bool, np.bool_)) or not isinstance(
+                item, (int, float, np.integer, np.floating)):
+            return item
+    return None

@@ -6,6 +6,8 @@ print it as is and exit with status 2.
 
 from __future__ import annotations
 
+import reprlib
+
 
 class TheorylabError(Exception):
     """Base class of theorylab's own errors."""
@@ -24,9 +26,16 @@ class ParameterError(TheorylabError, ValueError):
         self.parameter = parameter
         self.domain = domain
         self.value = value
-        got = "" if value is None else f", got {value!r}"
-        extra = f" ({detail})" if detail else ""
-        super().__init__(f"parameter '{parameter}' must be {domain}{got}{extra}")
+        got = "" if value is None else f", got {elide(reprlib.repr(value), 60)}"
+        extra = f" ({elide(detail, 120)})" if detail else ""
+        super().__init__(f"parameter '{elide(parameter, 40)}' must be {elide(domain, 120)}"
+                         f"{got}{extra}")
+
+
+def elide(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with '...' (errors stay short)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class UnknownClaimError(TheorylabError, KeyError):
