@@ -58,7 +58,7 @@ def test_predict_with_precision(capsys):
       "gradient=[[1]]"], "'W'"),
     (["predict", "deep_linear.end_to_end_dynamics", "N=2", "weight_decay=0", "W=[[1,2]]",
       "gradient=[[1]]"], "'gradient'"),
-    (["check", "deep_linear.saxe_mode_strength", "--budget", "0"], "'budget'"),
+    (["check", "deep_linear.saxe_mode_strength", "--budget", "0"], "'--budget'"),
     (["check", "deep_linear.saxe_mode_strength", "--device", "tpu"], "'device'"),
     (["verify", "--family", "no_such_family"], "'family'"),
 ])
@@ -136,3 +136,74 @@ def test_installed_entry_point_runs():
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "theorylab: error: parameter 'u0' must be such that 0 < u0 < s, got 5.0")
+
+
+SAXE = ["deep_linear.saxe_mode_strength"]
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["predict", *SAXE, "s=1", "s=2", "u0=0.1", "tau=1", "t=1"], "'s'"),
+    (["predict", *SAXE, "s=true", "u0=0.1", "tau=1", "t=1"], "'s'"),
+    (["predict", *SAXE, 's="1"', "u0=0.1", "tau=1", "t=1"], "'s'"),
+    (["predict", *SAXE, "s=" + "9" * 5001, "u0=0.1", "tau=1", "t=1"], "'s'"),
+    (["predict", *SAXE, "s=" + "[" * 10_000, "u0=0.1", "tau=1", "t=1"], "'s'"),
+    (["predict", *SAXE, "s=sin(10**10**10)", "u0=0.1", "tau=1", "t=1"], "'s'"),
+    (["predict", *SAXE, "s=gamma(-1)", "u0=0.1", "tau=1", "t=1"], "'s'"),
+    (["predict", *SAXE, "s=1", "--precision", "1000000"], "'--precision'"),
+    (["check", *SAXE, "--seed", str(2**64)], "'--seed'"),
+    (["check", *SAXE, "--budget", "1000000000"], "'--budget'"),
+    (["check", *SAXE, "--device", ""], "'--device'"),
+    (["check", *SAXE, "--timeout", "-1"], "'--timeout'"),
+    (["--evidence", "/", "list"], "--evidence"),
+    (["--evidence", "/dev/zero", "list"], "--evidence"),
+    (["list", "--module", ""], "--module"),
+    (["list", "--module", ".."], "--module"),
+    (["list", "--module", "x" * 5000], "--module"),
+])
+def test_hostile_input_is_one_short_line(capsys, argv, named):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and named in err and len(err) < 300 and "Traceback" not in err
+
+
+def test_non_finite_prediction_is_an_error_not_nan(capsys):
+    code, out, err = run(capsys, "predict", *SAXE, "s=1", "u0=1e-300", "tau=1", "t=1e6",
+                         "--json")
+    assert code in (0, 2) and "NaN" not in out
+    if code == 0:
+        assert json.loads(out)["value"] == pytest.approx(1.0)
+    else:
+        assert "not finite" in err and SAXE[0] in err
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("theorylab ")
+
+
+def test_show_into_a_closed_pipe_exits_quietly():
+    command = [sys.executable, "-c", "import sys; from theorylab.cli import main; "
+               "sys.exit(main(['show', 'deep_linear.saxe_mode_strength'] * 1))"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0 and b"Traceback" not in err and b"Exception" not in err
+
+
+def test_a_simulation_that_never_returns_times_out(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("THEORYLAB_EVIDENCE", str(tmp_path / "evidence.jsonl"))
+    module = tmp_path / "sleepy_claims.py"
+    module.write_text(
+        "import time\nimport sympy\n"
+        "from theorylab import Citation, Claim, Parameter, Real\n"
+        "mean = Parameter('mean', Real(-5, 5, sample_lower=-2, sample_upper=2))\n"
+        "def sleeps(points, *, seed, device, ensemble):\n    time.sleep(1000)\n"
+        "sleepy = Claim(id='sleepy.mean', title='sleeps', citation=Citation(('A. B',), 2024, "
+        "'T', 'eq. 1', arxiv='0000.00000'), parameters=(mean,), statement=mean.symbol, "
+        "quantity=sympy.Symbol('m'), simulation=sleeps, budget=2, ensemble=8)\n")
+    code, out, _ = run(capsys, "check", "--module", str(module), "--timeout", "2", "--json")
+    (verdict,) = json.loads(out)
+    assert code == 1 and verdict["status"] == "INCONCLUSIVE"
+    assert verdict["reason"] == "timed out after 2 s"
+    recorded = [json.loads(line) for line in (tmp_path / "evidence.jsonl").read_text().splitlines()]
+    assert recorded[-1]["data"]["reason"] == "timed out after 2 s"

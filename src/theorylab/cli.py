@@ -16,20 +16,34 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from theorylab.errors import ParameterError, TheorylabError
+from theorylab.isolation import DEFAULT_TIMEOUT, MAX_TIMEOUT
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: Practical upper bounds of the options (bad input beyond them is refused in one line).
+MAX_BUDGET, MAX_PRECISION, MAX_OUTPUT_NUMBERS = 10_000, 10_000, 10**6
+MAX_EVIDENCE_BYTES = 2 * 1024**3
+
+
+def _version() -> str:
+    from theorylab import __version__
+
+    return __version__
 
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit with status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"theorylab: error: {message} (see '{self.prog} --help')\n")
+        from theorylab.errors import elide
+
+        self.exit(EXIT_USAGE, f"theorylab: error: {elide(message, 240)} "
+                              f"(see '{self.prog} --help')\n")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="theorylab", description=__doc__.splitlines()[0])
     parser.add_argument("--evidence", help="evidence file (default .theorylab/evidence.jsonl)")
+    parser.add_argument("--version", action="version", version=f"theorylab {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     listing = commands.add_parser("list", help="ids, titles and statuses")
@@ -45,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("claim")
     predict.add_argument("assignments", nargs="*", metavar="name=value",
                          help="parameter values; JSON for vectors and matrices")
-    predict.add_argument("--precision", type=int, help="decimal digits (mpmath)")
+    predict.add_argument("--precision", type=int,
+                         help=f"decimal digits (mpmath), at most {MAX_PRECISION}")
     predict.add_argument("--json", action="store_true")
     _module_option(predict)
 
@@ -55,9 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     _module_option(prove)
 
     def run_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--budget", type=int, help="parameter points per claim")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--budget", type=int,
+                         help=f"parameter points per claim, at most {MAX_BUDGET}")
+        sub.add_argument("--seed", type=int, default=0, help="in [0, 2**32)")
         sub.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+        sub.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                         help=f"per-claim time limit (default {DEFAULT_TIMEOUT:g}; 0: none, in "
+                              f"this process); a check past it is INCONCLUSIVE 'timed out'")
         sub.add_argument("--json", action="store_true")
 
     check = commands.add_parser(
@@ -155,15 +174,51 @@ def _selected(ids: Sequence[str], family: str | None) -> list[Any]:
 def _evidence(args: argparse.Namespace) -> Any:
     from theorylab.evidence import Evidence
 
-    return Evidence(args.evidence)
+    evidence = Evidence(args.evidence)
+    _check_evidence_path(evidence.path)
+    return evidence
+
+
+def _check_evidence_path(path: Any) -> None:
+    """Refuse an evidence path that is not a text file (a folder, /dev/zero, a binary file)."""
+    import os
+    import stat
+
+    from theorylab.errors import elide
+
+    shown = elide(str(path), 80)
+    if not str(path).strip() or str(path).endswith(os.sep):
+        raise TheorylabError(f"--evidence {shown!r} is not a file path")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return  # created on the first record
+    except OSError as error:
+        raise TheorylabError(f"--evidence {shown!r} cannot be read: {error.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise TheorylabError(f"--evidence {shown!r} is a directory; give a .jsonl file path")
+    if not stat.S_ISREG(info.st_mode):
+        raise TheorylabError(f"--evidence {shown!r} is not a regular file")
+    if info.st_size > MAX_EVIDENCE_BYTES:
+        raise TheorylabError(f"--evidence {shown!r} is {info.st_size / 1024**3:.1f} GiB, over "
+                             f"the {MAX_EVIDENCE_BYTES // 1024**3} GiB an evidence file may be")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError as error:
+        raise TheorylabError(f"--evidence {shown!r} cannot be read: {error.strerror}") from None
+    if b"\0" in head:
+        raise TheorylabError(f"--evidence {shown!r} is a binary file, not JSON lines")
 
 
 def _assignments(items: Sequence[str]) -> dict[str, str]:
     result = {}
     for item in items:
         name, separator, value = item.partition("=")
-        if not separator or not name:
+        if not separator or not name.strip():
             raise ParameterError(item, "given as name=value")
+        if name.strip() in result:
+            raise ParameterError(name.strip(), "given once", detail="given twice")
         result[name.strip()] = value.strip()
     return result
 
@@ -257,10 +312,11 @@ def _command_predict(args: argparse.Namespace) -> int:
 
     _load_modules(args.module)
     claim = registry.get(args.claim)
-    if args.precision is not None and args.precision < 1:
-        raise ParameterError("precision", "an integer >= 1", args.precision)
+    if args.precision is not None and not 1 <= args.precision <= MAX_PRECISION:
+        raise ParameterError("--precision", f"an integer in [1, {MAX_PRECISION}]", args.precision)
     params = claim.parse(_assignments(args.assignments))
     value = claim.predict(precision=args.precision, **params)
+    _printable(claim, params, value)
     if args.precision:
         value = _digits(value, args.precision)
     named = _named_components(claim.components, value)
@@ -268,12 +324,38 @@ def _command_predict(args: argparse.Namespace) -> int:
         record = {"claim": claim.id, "parameters": _jsonable(params), "value": _jsonable(value)}
         if named is not None:
             record["components"] = named
-        print(json.dumps(record))
+        print(json.dumps(record, allow_nan=False))
     elif named is not None:
         print(", ".join(f"{name} = {entry}" for name, entry in named.items()))
     else:
-        print(value if isinstance(value, (str, float, int)) else json.dumps(_jsonable(value)))
+        print(value if isinstance(value, (str, float, int)) else
+              json.dumps(_jsonable(value), allow_nan=False))
     return EXIT_OK
+
+
+def _printable(claim: Any, params: dict[str, Any], value: Any) -> None:
+    """Refuse a prediction that is not finite, or too large to print."""
+    import mpmath
+    import numpy as np
+
+    from theorylab.verifier import format_point
+
+    if isinstance(value, mpmath.matrix):
+        size, finite = value.rows * value.cols, all(mpmath.isfinite(v) for v in value)
+    elif isinstance(value, (mpmath.mpf, mpmath.mpc)):
+        size, finite = 1, bool(mpmath.isfinite(value))
+    else:
+        try:
+            array = np.asarray(value, dtype=np.complex128)
+        except (TypeError, ValueError, OverflowError):
+            return
+        size, finite = array.size, bool(np.all(np.isfinite(array)))
+    where = f"{claim.id} at {format_point(params)}"
+    if size > MAX_OUTPUT_NUMBERS:
+        raise TheorylabError(f"the prediction of {where[:120]} has {size} numbers, more than "
+                             f"the {MAX_OUTPUT_NUMBERS} predict prints")
+    if not finite:
+        raise TheorylabError(f"the prediction of {where[:160]} is not finite")
 
 
 def _named_components(names: Sequence[str], value: Any) -> dict[str, Any] | None:
@@ -322,36 +404,51 @@ def _command_prove(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """A one-line progress bar on stderr (plain lines when not a terminal)."""
+    """A rich progress bar on a terminal; in logs and CI, one line per finished claim."""
 
     def __init__(self, total: int):
-        self.total, self.done, self.tty = total, 0, sys.stderr.isatty()
+        self.total, self.done, self.bar = total, 0, None
+        if sys.stderr.isatty():
+            import rich.console
+            import rich.progress as bars
+
+            columns = (bars.BarColumn(), bars.MofNCompleteColumn(), bars.TimeElapsedColumn(),
+                       bars.TextColumn("{task.description}"))
+            self.bar = bars.Progress(*columns, console=rich.console.Console(file=sys.stderr),
+                                     transient=True)
+            self.task = self.bar.add_task("", total=total)
+            self.bar.start()
 
     def update(self, message: str, advance: int = 0) -> None:
+        """Show ``message``; ``advance`` counts finished steps (a line each in logs)."""
         self.done += advance
-        filled = int(20 * self.done / max(self.total, 1))
-        line = f"[{'#' * filled}{'-' * (20 - filled)}] {self.done}/{self.total} {message}"
-        if self.tty:
-            sys.stderr.write("\r\033[K" + line[:120])
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.update(self.task, advance=advance, description=message[:80])
+        elif advance:
+            sys.stderr.write(f"[{self.done}/{self.total}] {message}\n")
+            sys.stderr.flush()
 
     def close(self) -> None:
-        if self.tty:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        """Remove the bar."""
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool) -> int:
     from theorylab import registry
-    from theorylab.verifier import Status, check, resolve_device
+    from theorylab.isolation import check_with_deadline
+    from theorylab.verifier import Status, resolve_device
 
+    if not args.device.strip():
+        raise ParameterError("--device", "one of 'cpu', 'cuda', 'auto'", args.device)
     device = resolve_device(args.device)
-    if args.budget is not None and args.budget < 1:
-        raise ParameterError("budget", "an integer >= 1", args.budget)
-    if args.seed < 0:
-        raise ParameterError("seed", "an integer >= 0", args.seed)
+    if args.budget is not None and not 1 <= args.budget <= MAX_BUDGET:
+        raise ParameterError("--budget", f"an integer in [1, {MAX_BUDGET}]", args.budget)
+    if not 0 <= args.seed < 2**32:
+        raise ParameterError("--seed", "an integer in [0, 2**32)", args.seed)
+    if not 0 <= args.timeout <= MAX_TIMEOUT:  # NaN fails too
+        raise ParameterError("--timeout", f"seconds in [0, {MAX_TIMEOUT:g}] (0: no limit)",
+                             args.timeout)
     evidence = _evidence(args)
     started = time.perf_counter()
     progress = _Progress(len(claims) * (2 if prove else 1))
@@ -365,16 +462,16 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
     verdicts = []
     for claim in claims:
         progress.update(f"checking {claim.id}")
-        verdict = check(claim, budget=args.budget, seed=args.seed, device=device,
-                        progress=lambda message: progress.update(message),
-                        record=evidence)  # recorded at once: kept even if a later one crashes
+        verdict = check_with_deadline(  # recorded at once: kept even if a later one crashes
+            claim, timeout=args.timeout, modules=args.module, budget=args.budget,
+            seed=args.seed, device=device, progress=progress.update, record=evidence)
         verdicts.append(verdict)
         progress.update(f"{claim.id} {verdict.status.value}", advance=1)
     progress.close()
     failed = any(v.status is not Status.PASS for v in verdicts) or any(
         not v.decoys_rejected for v in verdicts) or not all(proved.values())
     if args.json:
-        print(json.dumps([v.to_dict() for v in verdicts]))
+        print(json.dumps(_strict([v.to_dict() for v in verdicts]), allow_nan=False))
         return EXIT_FAIL if failed else EXIT_OK
     for line in lines:
         if "FAILED" in line or "failed" in line or "NOT DERIVED" in line or "cited" in line \
@@ -409,6 +506,19 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
           f"{len(verdicts)} claims, seed {args.seed}, device {device}, "
           f"{time.perf_counter() - started:.1f}s; evidence in {evidence.path}")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by null (strict JSON has no NaN)."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict(entry) for key, entry in value.items()}
+    if isinstance(value, list):
+        return [_strict(entry) for entry in value]
+    return value
 
 
 def _percent(value: float) -> str:
@@ -491,15 +601,36 @@ COMMANDS = {"list": _command_list, "show": _command_show, "predict": _command_pr
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    args = _parser().parse_args(argv)
+    import os
+
+    from theorylab.errors import elide
+
     try:
-        return COMMANDS[args.command](args)
+        args = _parser().parse_args(argv)
+    except SystemExit as exit:  # --help, --version and usage errors, also when called in-process
+        return exit.code if isinstance(exit.code, int) else EXIT_USAGE
+    try:
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at exit
+        return code
     except TheorylabError as error:
-        print(f"theorylab: error: {error}", file=sys.stderr)
+        print(f"theorylab: error: {elide(str(error), 290)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("theorylab: interrupted; results so far are in the evidence file", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `theorylab show ID | head -1`: the reader has gone; stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+    except (RecursionError, MemoryError, OverflowError) as error:  # bad input beyond a bound
+        if os.environ.get("THEORYLAB_DEBUG"):
+            raise
+        print(f"theorylab: error: {elide(f'{type(error).__name__}: {error}', 200)} (input "
+              f"beyond a practical bound; THEORYLAB_DEBUG=1 shows where)", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
