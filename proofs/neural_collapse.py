@@ -27,13 +27,16 @@ from theorylab.theory.neural_collapse import (
     M,
     N_symbol,
     b_symbol,
+    ce_norm_interior,
     ce_norm_statement,
+    class_sum,
     deep_linear_imbalanced,
     deep_statement,
     lambda_H,
     lambda_W,
     n,
     n_k,
+    reduced_minimizer,
     simplex_etf,
     simplex_statement,
     ufm_ce_minimizer,
@@ -160,7 +163,7 @@ ce_norm_from_reduced_objective = Derivation(
                     "objective on the Thm 3.1 geometry: ||w_k||^2 = omega, h_{k,i} = alpha w_k, "
                     "cos(w_k, w_j) = cs; every example has logit gap alpha omega (1 - cs) to "
                     "each of the K - 1 other classes; ||W||^2 = K omega, ||H||^2 = nK alpha^2 "
-                    "omega"),
+                    "omega", cite="Zhu et al. 2021, Thm 3.1"),
         Step.substitute(Eq(F(w), reduced_ce), {alpha: feature_scale, cs: -1 / (K - 1)},
                         "alpha = sqrt(lambda_W/(n lambda_H)), cs = -1/(K-1) (Zhu et al. Thm 3.1)"),
         Step.differentiate(Eq(Derivative(F(w), w), sympy.diff(reduced_ce, w)), w,
@@ -168,8 +171,11 @@ ce_norm_from_reduced_objective = Derivation(
         Step.substitute(Eq(0, sympy.diff(reduced_ce, w)), {Derivative(F(w), w): 0},
                         "first-order condition (interior minimum, K sqrt(n lambda_W lambda_H) "
                         "< 1)"),
-        Step.solve(Eq(w, ce_norm_statement), w,
+        Step.solve(Eq(w, ce_norm_interior), w,
                    "x/(1 + x) = (K-1) sqrt(n lambda_W lambda_H) with x = (K-1) exp(-beta omega)"),
+        Step.equal(Eq(w, ce_norm_statement),
+                   "where K sqrt(n lambda_W lambda_H) < 1; otherwise phi'(0) >= 0 and the convex "
+                   "phi is smallest at omega = 0 (numeric check on the nonzero region)"),
     ),
     ranges=RANGES,
 )
@@ -180,9 +186,9 @@ ce_optimal_value = Derivation(
     title="Optimal value of the CE UFM",
     steps=(
         Step.assume(Eq(F(w), reduced_ce), "the reduced objective phi(omega)"),
-        Step.substitute(Eq(F(ce_norm_statement), -log(1 - (K - 1) * r)
+        Step.substitute(Eq(F(ce_norm_interior), -log(1 - (K - 1) * r)
                            + (K - 1) * r * log(1 / r - K + 1)),
-                        {w: ce_norm_statement}, "at the minimizer ce_norm_from_reduced_objective"),
+                        {w: ce_norm_interior}, "at the minimizer ce_norm_from_reduced_objective"),
     ),
     ranges=RANGES,
 )
@@ -221,7 +227,8 @@ mse_shrinkage_from_singular_values = Derivation(
         Step.assume(Eq(F(z), (1 - z) ** 2 / (2 * K) + sqrt(n * lambda_W * lambda_H) * z),
                     "per singular value (target 1, weight n/(2N) = 1/(2K) per class mean) with "
                     "the factorization cost of scalar_factorization; the same with a free bias, "
-                    "on the K - 1 unit singular values of I - J/K"),
+                    "on the K - 1 unit singular values of I - J/K",
+                    cite="Zhou et al. 2022, Thm 3.1 (reduction to the singular values)"),
         Step.differentiate(Eq(Derivative(F(z), z), -(1 - z) / K + sqrt(n * lambda_W * lambda_H)),
                            z, "its derivative"),
         Step.substitute(Eq(0, -(1 - z) / K + sqrt(n * lambda_W * lambda_H)),
@@ -249,6 +256,7 @@ mse_optimal_value = Derivation(
 # -- deep linear head, imbalanced ---------------------------------------------------------------
 
 b_value = M * N_symbol * (N_symbol * lambda_W**M * lambda_H) ** (1 / M)
+deep_b = b_value.subs(N_symbol, class_sum(n_k))
 reduced_deep = (n_k / (x_symbol**M + 1) + b_value * x_symbol) / (2 * N_symbol)
 
 deep_layer_value_from_reduced_objective = Derivation(
@@ -260,7 +268,7 @@ deep_layer_value_from_reduced_objective = Derivation(
                     "class k with every layer's singular value s: the product has s^M; the "
                     "optimal class mean h = (W^T W + N lambda_H)^-1 W^T e_k leaves fit + feature "
                     "decay n_k lambda_H/(2(s^(2M) + N lambda_H)); the M layers cost M lambda_W "
-                    "s^2/2"),
+                    "s^2/2", cite="Dang et al. 2023, imbalanced deep linear MSE theorem"),
         Step.substitute(Eq(F((N_symbol * lambda_H * x_symbol**M) ** (1 / (2 * M))), reduced_deep),
                         {layer: (N_symbol * lambda_H * x_symbol**M) ** (1 / (2 * M))},
                         "s^(2M) = N lambda_H x^M: g(x)/(2N) with b = M N (N lambda_W^M "
@@ -268,6 +276,11 @@ deep_layer_value_from_reduced_objective = Derivation(
         Step.assume(Eq(layer ** (2 * M), N_symbol * lambda_H * x_symbol**M),
                     "at the minimizing x_k (deep_first_order_condition, collapse edge)"),
         Step.solve(Eq(layer, deep_statement), layer, "s_k > 0"),
+        Step.substitute(Eq(layer, deep_linear_imbalanced.statement),
+                        {N_symbol: class_sum(n_k),
+                         x_symbol: reduced_minimizer(n_k, deep_b, M)},
+                        "N = sum_k n_k, and x_k the minimizer of g_k over x >= 0 "
+                        "(deep_first_order_condition, deep_collapse_edge)"),
     ),
     ranges=RANGES,
 )

@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Domain, Integer, Real
 from theorylab.errors import ParameterError
+from theorylab.functions import named_function
 
 __all__ = [
     "ClassSizes",
@@ -102,9 +103,15 @@ OPTIMIZATION = SystematicError(
 
 # -- parameters ------------------------------------------------------------------------
 
-K_parameter = Parameter("K", Integer(2, sample_upper=6), "number of classes")
-n_parameter = Parameter("n", Integer(1, sample_upper=3), "examples per class (balanced)")
-d_parameter = Parameter("d", Integer(1, sample_upper=7), "feature dimension (d >= K - 1)")
+# Upper bounds keep a prediction (K x K matrices, built entrywise) and a simulation (d x nK
+# free features, M layers of d x d) within memory and minutes; they are far above what the
+# checks draw.
+K_parameter = Parameter("K", Integer(2, 1000, sample_upper=6), "number of classes (at most "
+                        "1000: the K x K Gram and cosine matrices are built entry by entry)")
+n_parameter = Parameter("n", Integer(1, 10000, sample_upper=3), "examples per class (balanced; "
+                        "at most 10000: the simulation holds all nK feature vectors)")
+d_parameter = Parameter("d", Integer(1, 1000, sample_upper=7), "feature dimension (d >= K - 1; "
+                        "at most 1000: the simulation optimizes d x (K + nK) variables)")
 lambda_W_parameter = Parameter("lambda_W", Real(0, math.inf, lower_open=False),
                                "weight decay on the classifier W (each layer W_j)",
                                latex="lambda_W")
@@ -113,18 +120,61 @@ lambda_H_parameter = Parameter("lambda_H", Real(0, math.inf, lower_open=False),
 lambda_b_parameter = Parameter("lambda_b", Real(0, math.inf, lower_open=False),
                                "weight decay on the bias b (0: unregularized bias)",
                                latex="lambda_b")
-M_parameter = Parameter("M", Integer(1, sample_upper=3), "depth of the linear head "
-                        "(number of weight matrices W_M ... W_1)")
+M_parameter = Parameter("M", Integer(1, 100, sample_upper=3), "depth of the linear head "
+                        "(number of weight matrices W_M ... W_1; at most 100: the simulation "
+                        "holds M d x d layers)")
 
 K, n, d = K_parameter.symbol, n_parameter.symbol, d_parameter.symbol
 lambda_W, lambda_H, lambda_b = (lambda_W_parameter.symbol, lambda_H_parameter.symbol,
                                 lambda_b_parameter.symbol)
 M = M_parameter.symbol
 
-#: Commuting symbols for the identity ``I_K`` and the all-ones matrix ``J_K = 1 1^T``:
-#: they span a commutative algebra with ``I^2 = I``, ``I J = J`` and ``J^2 = K J``.
-I_K = sympy.Symbol("I_K", commutative=True)
-J_K = sympy.Symbol("J_K", commutative=True)
+# -- named functions: the statements' pieces that are arrays or have no closed form ------
+
+
+def _numbers(values: list) -> np.ndarray:
+    """float64, or an object array of mpmath numbers (statements evaluated with precision)."""
+    exact = any(isinstance(value, mpmath.mpf) for value in values)
+    return np.array(values, dtype=object if exact else np.float64)
+
+
+def _subscripted(function: type[sympy.Function], letter: str) -> type[sympy.Function]:
+    """Print ``function(K)`` as ``letter_K`` in LaTeX (the paper's I_K, J_K)."""
+
+    def latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
+        text = rf"{letter}_{{{printer._print(self.args[0])}}}"
+        return text if exp is None else rf"{text}^{{{exp}}}"
+
+    function._latex = latex
+    return function
+
+
+#: The K x K identity and all-ones matrix ``J_K = 1 1^T``. In the derivations they are
+#: commuting elements of the algebra they span: ``I^2 = I``, ``I J = J``, ``J^2 = K J``.
+identity_matrix = _subscripted(named_function(
+    "identity_matrix", lambda size: np.eye(int(size)), pretty="I"), "I")
+ones_matrix = _subscripted(named_function(
+    "ones_matrix", lambda size: np.ones((int(size), int(size))), pretty="J"), "J")
+#: ``repeat(a, m, b, m', ...)``: the vector of ``a`` m times, then ``b`` m' times, ...
+repeated = named_function(
+    "repeated", lambda *pairs: _numbers([value for value, count in zip(pairs[::2], pairs[1::2],
+                                                                        strict=True)
+                                         for _ in range(int(count))]),
+    latex=r"\operatorname{repeat}", pretty="repeat")
+#: The diagonal matrix of a vector (one entry per class).
+diagonal_matrix = named_function(
+    "diagonal_matrix", lambda vector: np.diag(np.asarray(vector)),
+    latex=r"\operatorname{diag}", pretty="diag")
+#: The sum over classes of a per-class vector (``N = sum_k n_k``).
+class_sum = named_function(
+    "class_sum", lambda vector: np.sum(np.asarray(vector)), latex=r"\sum_k", pretty="Σₖ")
+#: 1 with an unregularized bias (``bias='unregularized'``), 0 bias-free.
+bias_indicator = named_function(
+    "bias_indicator", lambda bias: 1.0 if bias == "unregularized" else 0.0,
+    latex=r"\mathbb{1}_{\mathrm{bias}}", pretty="1_bias")
+
+I_K = identity_matrix(K)
+J_K = ones_matrix(K)
 
 
 def _quantity(*options: str, default: str | None = None) -> Parameter:
@@ -159,6 +209,11 @@ def _out(values: Any, precision: int | None) -> Any:
 # -- 1. simplex ETF -----------------------------------------------------------------------
 
 simplex_statement = K / (K - 1) * (I_K - J_K / K)
+SIMPLEX_STATEMENTS = {
+    "gram": simplex_statement,
+    "cosine": -1 / (K - 1),
+    "gram_eigenvalues": repeated(0, 1, K / (K - 1), K - 1),  # ascending
+}
 
 
 def _etf(variant: str) -> Callable[[dict, int | None], Any]:
@@ -202,9 +257,11 @@ simplex_etf = Claim(
     parameters=(K_parameter, d_parameter, _quantity("cosine", "gram", "gram_eigenvalues")),
     quantity=sympy.Symbol("M^T M"),
     statement=simplex_statement,
+    statements=SIMPLEX_STATEMENTS,
     conventions=(
         "M = sqrt(K/(K-1)) U (I_K - 1 1^T/K) with U (d x K), U^T U = I_K, d >= K - 1: its "
-        "columns are unit vectors; I_K and J_K = 1 1^T commute, J_K^2 = K J_K.",
+        "columns are unit vectors; I_K and J_K = 1 1^T commute, J_K^2 = K J_K. "
+        "repeat(a, m, b, m') is the vector of a m times, then b m' times.",
         "quantity='gram': the Gram matrix M^T M = K/(K-1)(I - J/K) of the K columns.",
         "quantity='cosine': min over K unit vectors in R^d of their largest pairwise "
         "cosine; = -1/(K-1), attained exactly by the simplex ETF (maximal equiangularity).",
@@ -235,8 +292,19 @@ simplex_etf = Claim(
 # -- 2. cross-entropy UFM (Zhu et al. 2021) -----------------------------------------------
 
 scale = sympy.sqrt(n * lambda_W * lambda_H)
-ce_norm_statement = ((K - 1) / K * sympy.sqrt(n * lambda_H / lambda_W)
-                     * sympy.log(1 / scale - (K - 1)))
+#: ||w_k||^2 at the nonzero minimizer (K sqrt(n lambda_W lambda_H) < 1).
+ce_norm_interior = ((K - 1) / K * sympy.sqrt(n * lambda_H / lambda_W)
+                    * sympy.log(1 / scale - (K - 1)))
+_nonzero = K * scale < 1
+ce_norm_statement = sympy.Piecewise((ce_norm_interior, _nonzero), (0, True))
+CE_STATEMENTS = {
+    "optimal_value": sympy.Piecewise(
+        (-sympy.log(1 - (K - 1) * scale) + (K - 1) * scale * sympy.log(1 / scale - K + 1),
+         _nonzero), (sympy.log(K), True)),
+    "weight_norm_squared": repeated(ce_norm_statement, K),
+    "feature_scale": sympy.sqrt(lambda_W / (n * lambda_H)),
+    "cosine": simplex_statement,
+}
 
 
 def _ce(variant: str) -> Callable[[dict, int | None], Any]:
@@ -321,6 +389,7 @@ ufm_ce_minimizer = Claim(
                 lambda_b_parameter, _quantity(*CE_QUANTITIES)),
     quantity=sympy.Symbol("||w_k||^2"),
     statement=ce_norm_statement,
+    statements=CE_STATEMENTS,
     conventions=(
         "Objective (Zhu et al. eq. 4): (1/N) sum_{k,i} CE(W h_{k,i} + b, e_k) + lambda_W/2 "
         "||W||_F^2 + lambda_H/2 ||H||_F^2 + lambda_b/2 ||b||^2, N = nK, d >= K - 1.",
@@ -365,6 +434,16 @@ ufm_ce_minimizer = Claim(
 # -- 3. MSE UFM (Zhou et al. 2022; Tirer & Bruna 2022) ------------------------------------
 
 shrinkage = sympy.Max(0, 1 - K * scale)
+_with_bias = bias_indicator(sympy.Symbol("bias"))
+_frame = I_K - _with_bias * J_K / K  # W Hbar / c: I bias-free, I - J/K with a free bias
+MSE_STATEMENTS = {
+    "optimal_value": (K - _with_bias) * ((1 - shrinkage) ** 2 / (2 * K) + scale * shrinkage),
+    "weight_norm_squared": repeated(shrinkage * sympy.sqrt(n * lambda_H / lambda_W)
+                                    * (1 - _with_bias / K), K),
+    "logit_matrix": shrinkage * _frame,
+    "feature_scale": sympy.sqrt(lambda_W / (n * lambda_H)),
+    "cosine": _frame / (1 - _with_bias / K),
+}
 
 
 def _mse(variant: str) -> Callable[[dict, int | None], Any]:
@@ -433,6 +512,7 @@ ufm_mse_minimizer = Claim(
                 _quantity(*MSE_QUANTITIES)),
     quantity=sympy.Symbol("c"),
     statement=shrinkage,
+    statements=MSE_STATEMENTS,
     conventions=(
         "Objective: 1/(2N) ||W H (+ b 1^T) - Y||_F^2 + lambda_W/2 ||W||_F^2 + lambda_H/2 "
         "||H||_F^2, N = nK; with bias='unregularized' the bias b is free (lambda_b = 0).",
@@ -448,6 +528,8 @@ ufm_mse_minimizer = Claim(
         "(K-1)[(1-c)^2/(2K) + sqrt(n lambda_W lambda_H) c].",
         "quantity: 'optimal_value', 'weight_norm_squared' (K values), 'logit_matrix' (W Hbar, "
         "K x K, class means Hbar), 'feature_scale' (alpha in h = alpha w), 'cosine' (rows of W).",
+        "In the statements 1_bias is 1 with bias='unregularized' and 0 with 'none' (rank K - "
+        "1_bias, frame I_K - 1_bias J_K/K); repeat(a, K) is the K-vector of a.",
     ),
     simulation="theorylab.numerics.neural_collapse:ufm_mse_minimizer",
     systematic_error=OPTIMIZATION,
@@ -479,16 +561,22 @@ ufm_mse_minimizer = Claim(
 
 @dataclass(frozen=True)
 class ClassSizes(Domain):
-    """Examples per class: a JSON list of at least two positive integers."""
+    """Examples per class: a JSON list of 2 to 1000 positive integers, each at most 10000.
+
+    The bounds keep a prediction (K x K Gram matrices) and a simulation (all N feature
+    vectors) within memory; the checks draw far smaller lists.
+    """
 
     min_classes: int = 2
+    max_classes: int = 1000
+    max_size: int = 10000
     max_sample_classes: int = 4
     max_sample_size: int = 6
 
     def describe(self) -> str:
         """Describe the list."""
-        return (f"a list of at least {self.min_classes} positive integers (examples per class, "
-                "JSON such as [20,10,5,2])")
+        return (f"a list of {self.min_classes} to {self.max_classes} positive integers, each at "
+                f"most {self.max_size} (examples per class, JSON such as [20,10,5,2])")
 
     def validate(self, name: str, value: Any) -> np.ndarray:
         """Coerce to an int64 vector; reject empty classes, fractions and short lists."""
@@ -504,12 +592,20 @@ class ClassSizes(Domain):
         if array.size < self.min_classes:
             raise ParameterError(name, self.describe(), shown,
                                  f"{array.size} class(es); K >= {self.min_classes}")
+        if array.size > self.max_classes:
+            raise ParameterError(name, self.describe(), None,
+                                 f"{array.size} classes; K <= {self.max_classes}")
         if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
             raise ParameterError(name, self.describe(), shown, "class sizes are integers")
         if np.any(array < 1):
             empty = int(np.argmin(array))
             raise ParameterError(name, self.describe(), shown,
                                  f"class {empty} is empty (n_k = {int(array[empty])})")
+        if np.any(array > self.max_size):
+            large = int(np.argmax(array))
+            raise ParameterError(name, self.describe(), None,
+                                 f"class {large} has {int(array[large])} examples; n_k <= "
+                                 f"{self.max_size}")
         return array.astype(np.int64)
 
     def strategy(self) -> st.SearchStrategy[np.ndarray]:
@@ -572,6 +668,48 @@ def collapse_threshold(N: int, lambda_W: float, lambda_H: float, M: int) -> floa
     return b * factor
 
 
+def class_minimizers(sizes: Any, b: Any, depth: int, *, precision: int | None = None,
+                     always_root: bool = False) -> list:
+    """x_k minimizing g_k(x) = n_k/(x^M + 1) + b x over x >= 0, one per class (mpmath).
+
+    ``x_k`` is the largest stationary point (:func:`largest_root`) when ``g_k`` there is
+    below ``g_k(0) = n_k``, else 0 (the class collapses); ``always_root`` takes the root
+    whenever one exists (the paper read literally, a decoy).
+    """
+    roots = []
+    with mpmath.workdps(_working(precision)):
+        b, m = mpmath.mpf(b), mpmath.mpf(int(depth))
+        for size in sizes:
+            count = mpmath.mpf(int(size))
+            x = largest_root(b / count, int(depth), precision=precision)
+            if x is not None and not always_root and count / (x**m + 1) + b * x >= count:
+                x = None  # the stationary point is not below g(0) = n_k: collapse
+            roots.append(mpmath.mpf(0) if x is None else x)
+    return roots
+
+
+def _class_minimizers(sizes: Any, b: Any, depth: Any) -> np.ndarray:
+    """:func:`class_minimizers` at float64 (or, for mpmath ``b``, at the working precision)."""
+    if isinstance(b, (float, np.floating, int, np.integer)):
+        return np.array([float(x) for x in class_minimizers(sizes, float(b), int(depth))])
+    return np.array([+x for x in class_minimizers(sizes, b, int(depth),
+                                                  precision=mpmath.mp.dps)], dtype=object)
+
+
+#: x_k = argmin_{x >= 0} n_k/(x^M + 1) + b x, per class (the collapse rule included).
+reduced_minimizer = named_function("reduced_minimizer", _class_minimizers,
+                                   latex=r"x^{\star}", pretty="x*")
+_total = class_sum(n_k)
+_b = M * _total * (_total * lambda_W**M * lambda_H) ** (1 / M)
+_x = reduced_minimizer(n_k, _b, M)
+DEEP_STATEMENTS = {
+    "layer_singular_value": (_total * lambda_H * _x**M) ** (1 / (2 * M)),
+    "optimal_value": class_sum(n_k / (_x**M + 1) + _b * _x) / (2 * _total),
+    "classifier_gram": diagonal_matrix(_total * lambda_H * _x**M),
+    "class_mean_gram": diagonal_matrix(_x**M / (_total * lambda_H * (_x**M + 1) ** 2)),
+}
+
+
 def _deep(variant: str) -> Callable[[dict, int | None], Any]:
     """Per-class reduced problem g_k(x) = n_k/(x^M + 1) + b x, minimized over x >= 0."""
 
@@ -588,16 +726,10 @@ def _deep(variant: str) -> Callable[[dict, int | None], Any]:
                 b = total * (total * decay_w**m * decay_h) ** (1 / m)
             else:
                 b = m * total * (total * decay_w**m * decay_h) ** (1 / m)
-            roots, value = [], mpmath.mpf(0)
-            for size in sizes:
-                count = mpmath.mpf(size)
-                x = largest_root(b / count, depth, precision=precision)
-                if x is not None and variant != "largest_root_always" and (
-                        count / (x**m + 1) + b * x >= count):
-                    x = None  # the stationary point is not below g(0) = n_k: collapse
-                x = mpmath.mpf(0) if x is None else x
-                roots.append(x)
-                value += (count / (x**m + 1) + b * x) / (2 * total)
+            roots = class_minimizers(sizes, b, depth, precision=precision,
+                                     always_root=variant == "largest_root_always")
+            value = mpmath.fsum((size / (x**m + 1) + b * x) / (2 * total)
+                                for size, x in zip(sizes, roots, strict=True))
             if quantity == "optimal_value":
                 return _out(value, precision)
             layer = [(total * decay_h * x**m) ** (1 / (2 * m)) for x in roots]
@@ -664,7 +796,8 @@ deep_linear_imbalanced = Claim(
     parameters=(sizes_parameter, M_parameter, lambda_W_parameter, lambda_H_parameter,
                 _quantity(*DEEP_QUANTITIES, default="layer_singular_value")),
     quantity=s_k,
-    statement=deep_statement,
+    statement=DEEP_STATEMENTS["layer_singular_value"],
+    statements=DEEP_STATEMENTS,
     conventions=(
         "Objective: 1/(2N) ||W_M ... W_1 H - Y||_F^2 + lambda_W/2 sum_j ||W_j||_F^2 + "
         "lambda_H/2 ||H||_F^2, class k with n_k >= 1 examples, N = sum n_k, no bias; feature "
@@ -681,6 +814,8 @@ deep_linear_imbalanced = Claim(
         "n_k > N^2 lambda_W lambda_H, as in the paper. For M >= 2 the collapse edge is "
         "n_k = b M (M-1)^(1/M-1), above the size b/max(phi) where the root first appears: in "
         "between the largest root is only a local minimum (see collapse_threshold).",
+        "In the statements N = Σ_k n_k and x*(n_k, b, M) is the vector of the minimizers x_k "
+        "(collapse rule included); diag(v) is the diagonal matrix of v.",
         "quantity: 'layer_singular_value' (s_k, class order), 'optimal_value', "
         "'classifier_gram' (W W^T = diag(s_k^(2M)), W = W_M...W_1), 'class_mean_gram' "
         "(Hbar^T Hbar = diag(||hbar_k||^2)).",
