@@ -614,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at exit
         return code
     except TheorylabError as error:
-        print(f"theorylab: error: {elide(str(error), 290)}", file=sys.stderr)
+        print(f"theorylab: error: {elide(str(error), 280)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("theorylab: interrupted; results so far are in the evidence file", file=sys.stderr)

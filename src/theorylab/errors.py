@@ -50,7 +50,7 @@ class UnknownClaimError(TheorylabError, KeyError):
             close = difflib.get_close_matches(claim_id, known, n=3)
             if close:
                 hint = f"; did you mean {', '.join(close)}?"
-        super().__init__(f"no claim with id '{claim_id}'{hint}")
+        super().__init__(f"no claim with id '{elide(claim_id, 80)}'{hint}")
 
     def __str__(self) -> str:  # KeyError quotes its message otherwise
         return str(self.args[0])
