@@ -42,17 +42,38 @@ previous_pair = theory._sigma_pair(K(ell - 1))
 previous_slope = theory._derivative_pair(K(ell - 1))
 Theta = sympy.Function(r"\Theta")
 
+PDLT_GAUSSIAN = "Roberts, Yaida & Hanin 2022 (PDLT), §4.3 (infinite width: Gaussian layers)"
+activation = theory.activation
+inputs = (C_W, C_b, theory.x1_parameter.symbol, theory.x2_parameter.symbol)
+first_moment = sympy.Symbol("E_{W_1}", positive=True)  # E[W_ij^2] of the first layer
+n_0 = sympy.Symbol("n_0", positive=True, integer=True)
+gram = sympy.Symbol(r"G_{ab}")  # x_a . x_b / n_0
+first_layer = Eq(ell, 1)
+#: Bind the undefined Gaussian expectations and lower-layer kernels to the named functions
+#: the statements evaluate: the same recursion one layer down (induction on l).
+kernel_binding = {gram: theory.input_gram(*inputs[2:]),
+                  previous_pair: theory.sigma_pair(activation, theory._previous_kernel),
+                  previous_slope: theory.derivative_pair(activation, theory._previous_kernel),
+                  Theta(ell - 1): theory.ntk(activation, ell - 1, *inputs)}
+
 nngp_from_network = Derivation(
     claim=nngp_kernel.id,
     title="Kernel recursion from z_i = b_i + sum_j W_ij sigma_j",
     steps=(
-        Step.assume(Eq(K(ell), bias_moment + n * weight_moment * previous_pair),
+        Step.assume(Eq(K(ell), sympy.Piecewise(
+                        (bias_moment + n_0 * first_moment * gram, first_layer),
+                        (bias_moment + n * weight_moment * previous_pair, True))),
                     "E[z_i,a z_i,b] = E[b_i^2] + sum_j E[W_ij^2] <sigma_j,a sigma_j,b>: b, W "
-                    "independent, zero mean, independent of layer l-1 (infinite width: layer "
-                    "l-1 is Gaussian with kernel K^(l-1))"),
-        Step.substitute(Eq(K(ell), C_b + C_W * previous_pair),
-                        {bias_moment: C_b, weight_moment: C_W / n},
-                        "b_i ~ N(0, C_b), W_ij ~ N(0, C_W/n) (PDLT §4.3)"),
+                    "independent, zero mean, independent of layer l-1, which at infinite width "
+                    "is Gaussian with kernel K^(l-1); at l = 1 the inputs x_j,a x_j,b replace "
+                    "sigma", cite=PDLT_GAUSSIAN),
+        Step.substitute(Eq(K(ell), sympy.Piecewise((C_b + C_W * gram, first_layer),
+                                                   (C_b + C_W * previous_pair, True))),
+                        {bias_moment: C_b, weight_moment: C_W / n, first_moment: C_W / n_0},
+                        "b_i ~ N(0, C_b), W_ij ~ N(0, C_W/n_(l-1)) (PDLT §4.3)"),
+        Step.substitute(Eq(K(ell), theory.NNGP_STATEMENT), kernel_binding,
+                        "<sigma sigma> in closed form or by quadrature, at K^(l-1) given by the "
+                        "same recursion"),
     ),
 )
 
@@ -61,17 +82,29 @@ ntk_from_network = Derivation(
     claim=ntk_kernel.id,
     title="NTK forward equation from the chain rule through layer l",
     steps=(
-        Step.assume(Eq(Theta(ell), lambda_b + lambda_W * previous_pair
-                       + n * (C_W / n) * previous_slope * Theta(ell - 1)),
-                    "layer l's own parameters give lambda_b + lambda_W <sigma sigma>; the lower "
-                    "ones act through dz_i/dz_j = W_ij sigma'_j: sum_j E[W_ij^2] <sigma' sigma'> "
-                    "Theta^(l-1) (PDLT Ch. 8)"),
-        Step.equal(Eq(Theta(ell), lambda_b + lambda_W * previous_pair
-                      + C_W * previous_slope * Theta(ell - 1)), "n (C_W/n) = C_W"),
-        Step.substitute(Eq(Theta(ell), C_b + C_W * previous_pair
-                           + C_W * previous_slope * Theta(ell - 1)),
+        Step.assume(Eq(Theta(ell), sympy.Piecewise(
+                        (lambda_b + lambda_W * gram, first_layer),
+                        (lambda_b + lambda_W * previous_pair
+                         + n * weight_moment * previous_slope * Theta(ell - 1), True))),
+                    "layer l's own parameters give lambda_b + lambda_W <sigma sigma> (the inputs' "
+                    "Gram at l = 1); the lower ones act through dz_i/dz_j = W_ij sigma'_j: "
+                    "sum_j E[W_ij^2] <sigma' sigma'> Theta^(l-1) (PDLT Ch. 8)",
+                    cite="Roberts, Yaida & Hanin 2022 (PDLT), Ch. 8 (infinite-width NTK forward "
+                         "equation)"),
+        Step.substitute(Eq(Theta(ell), sympy.Piecewise(
+                            (lambda_b + lambda_W * gram, first_layer),
+                            (lambda_b + lambda_W * previous_pair
+                             + C_W * previous_slope * Theta(ell - 1), True))),
+                        {weight_moment: C_W / n}, "E[W_ij^2] = C_W/n: n (C_W/n) = C_W"),
+        Step.substitute(Eq(Theta(ell), sympy.Piecewise(
+                            (C_b + C_W * gram, first_layer),
+                            (C_b + C_W * previous_pair + C_W * previous_slope * Theta(ell - 1),
+                             True))),
                         {lambda_W: C_W, lambda_b: C_b},
                         "'ntk' parameterization: lambda_W = C_W, lambda_b = C_b"),
+        Step.substitute(Eq(Theta(ell), theory.NTK_STATEMENT), kernel_binding,
+                        "Gaussian expectations in closed form or by quadrature, at K^(l-1) and "
+                        "Theta^(l-1) given by the same recursions"),
     ),
 )
 
@@ -88,6 +121,12 @@ chi_parallel_from_recursion = Derivation(
                               C_W * Derivative(sigma_squared(Kq), Kq)), Kq,
                            "a perturbation dK of the input kernel grows by dK'/dK = chi_par "
                            "(PDLT §5.1)"),
+        Step.substitute(Eq(Derivative(next_kernel(Kq), Kq),
+                           criticality.statements["chi_parallel"]),
+                        {Derivative(sigma_squared(Kq), Kq):
+                         theory.sigma_squared_slope(activation, Kq)},
+                        "d<sigma^2>_K/dK in closed form, or as <sigma^2 (z^2 - K)>/(2K^2) by "
+                        "quadrature"),
     ),
 )
 
@@ -119,6 +158,9 @@ power_law_from_odd_activation = Derivation(
                         {flow(level): limit_value / level}, "write K^(l) = L/l"),
         Step.solve(Eq(limit_value, -sigma_1 / (6 * sigma_3)), limit_value,
                    "L = lim l K^(l) = -sigma_1/(6 sigma_3) = 1/(-a_1)"),
+        Step.substitute(Eq(limit_value, power_law_decay.statement),
+                        {sigma_1: theory.sigma_1(activation), sigma_3: theory.sigma_3(activation)},
+                        "the activation's Taylor coefficients (tanh: 1, -1/3)"),
     ),
     ranges={sigma_1: (0.5, 2.0), sigma_3: (-1.0, -0.1), small: (0.01, 0.5)},
 )
@@ -160,6 +202,10 @@ vertex_from_layer_factors = Derivation(
         Step.equal(Eq(moment_ratio(depth), (1 + _vertex_coefficient / width) ** (depth - 1)),
                    "a constant factor over l - 1 layers; its 1/n coefficient is the vertex "
                    "V/K^2 = (3A_4/A_2^2 - 1)(l - 1) (PDLT §5.5)"),
+        Step.substitute(Eq(moment_ratio(depth), four_point_vertex.statement),
+                        {second_moment: theory.slope_moment_2(activation),
+                         fourth_moment: theory.slope_moment_4(activation)},
+                        "A_k = (a_+^k + a_-^k)/2 of the activation's slopes"),
     ),
     ranges={second_moment: (0.3, 1.0), fourth_moment: (0.3, 1.0)},
 )
@@ -184,6 +230,10 @@ depth_scale_from_linear_map = Derivation(
                     "e^(-1/xi) is chi"),
         Step.solve(Eq(depth_scale_symbol, -1 / sympy.log(slope_at_fixed_point)),
                    depth_scale_symbol, "take logarithms (0 < chi < 1 in the ordered phase)"),
+        Step.substitute(Eq(depth_scale_symbol, depth_scales.statement),
+                        {slope_at_fixed_point: theory._variance_slope},
+                        "for q: chi = chi_par(q*) = C_W d<sigma^2>/dK at the root K* of "
+                        "K = C_b + C_W <sigma^2>_K"),
     ),
     ranges={slope_at_fixed_point: (0.1, 0.9)},
 )
@@ -191,19 +241,34 @@ depth_scale_from_linear_map = Derivation(
 # -- partial Jacobians: one factor chi_J per layer ------------------------------------------
 
 apjn_function = sympy.Function("J")
-layer_factor = sympy.Symbol(r"\chi_J^{l'}")  # as in the statement
+mu = sympy.Symbol("mu")
+weight_mean, weight_square = sympy.symbols("E_W E_{W^2}")
+slope_norm = sympy.Symbol("A^2", positive=True)  # |A u|^2/|u|^2 averaged: <s'^2>, or via LN
+previous_apjn = apjn_function(ell - 1)
 apjn_from_layer_factors = Derivation(
     claim=partial_jacobian.id,
-    title="J^(1,l) = prod chi_J: the chain rule with the layer's weights averaged out",
+    title="J^(1,l) = chi_J J^(1,l-1): the chain rule with the layer's weights averaged out",
     steps=(
-        Step.assume(Eq(apjn_function(ell), layer_factor * apjn_function(ell - 1)),
-                    "dz^(l)/dz^(1) = (mu + W A) dz^(l-1)/dz^(1), A = d sigma(source)/dz^(l-1); "
-                    "W independent of the rest, E[W^T W] = C_W I, cross term zero in mean: "
-                    "J^(1,l) = (mu^2 + C_W <|A|^2>) J^(1,l-1) at infinite width (Doshi et al. "
-                    "§2-3; A's norm is <s'^2>_K, or E_N(0,1)[s'^2]/K through LayerNorm)"),
-        Step.assume(Eq(apjn_function(ell), sympy.Product(layer_factor,
-                                                         (sympy.Symbol("l'"), 1, ell - 1))),
-                    "unroll to J^(1,1) = 1 (dz^(1)/dz^(1) = I)"),
+        Step.assume(Eq(apjn_function(ell), sympy.Piecewise(
+                        (1, Eq(ell, 1)),
+                        ((mu**2 + 2 * mu * weight_mean * slope_norm
+                          + n * weight_square * slope_norm) * previous_apjn, True))),
+                    "dz^(l)/dz^(1) = (mu + W A) dz^(l-1)/dz^(1), A = d sigma(source)/dz^(l-1), "
+                    "J^(1,1) = 1; W independent of the rest: (1/n) E|(mu + W A) u|^2 = (mu^2 + "
+                    "2 mu E[W] A + n E[W^2] |A|^2) |u|^2/n at infinite width",
+                    cite="Doshi, He & Gromov 2021, §2-3 (APJN recursion)"),
+        Step.substitute(Eq(apjn_function(ell), sympy.Piecewise(
+                            (1, Eq(ell, 1)), ((mu**2 + C_W * slope_norm) * previous_apjn, True))),
+                        {weight_mean: 0, weight_square: C_W / n},
+                        "W_ij ~ N(0, C_W/n): zero mean, n E[W^2] = C_W"),
+        Step.substitute(Eq(apjn_function(ell), partial_jacobian.statement),
+                        {mu**2 + C_W * slope_norm: theory.jacobian_factor(
+                            activation, ell - 1, *theory._jacobian_arguments),
+                         previous_apjn: theory.jacobian_norm(
+                            activation, ell - 1, *theory._jacobian_arguments)},
+                        "chi_J of each architecture: |A|^2 = <s'^2>_K, or E_N(0,1)[s'^2]/K^l "
+                        "through LayerNorm, mu = 0 without the residual; J^(1,l-1) by the same "
+                        "recursion"),
     ),
 )
 
