@@ -60,8 +60,8 @@ class Measurement:
                 and len(set(levels.tolist())) == levels.size):
             raise ValueError(f"resolutions must be finite, positive and distinct (or all "
                              f"zero), got {levels.tolist()}")
-        if not np.all(np.isfinite(levels)):
-            raise ValueError(f"resolutions must be finite, got {levels.tolist()}")
+        if not np.all(np.isfinite(levels)) or np.any(levels < 0):
+            raise ValueError(f"resolutions must be finite and >= 0, got {levels.tolist()}")
         if not (np.isfinite(self.rounding) and self.rounding >= 0):
             raise ValueError(f"rounding must be finite and >= 0, got {self.rounding}")
 

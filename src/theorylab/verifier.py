@@ -392,6 +392,13 @@ def _simulate(claim: Claim, points: list[ParameterPoint], seed: int, device: str
         if not isinstance(measurement, Measurement):
             return (f"simulation returned a {type(measurement).__name__} where a Measurement "
                     f"was expected")
+        # A deterministic result (a minimum, an exact computation) may come as one sample,
+        # but then it must declare its error bound; otherwise the ensemble asked for.
+        deterministic = measurement.ensemble == 1 and measurement.rounding > 0
+        if measurement.ensemble != ensemble and not deterministic:
+            return (f"simulation returned {measurement.ensemble} runs where {ensemble} were "
+                    f"asked for (a single deterministic sample must declare its error bound "
+                    f"as the Measurement's rounding)")
     levels = max(m.resolutions.size for m in measurements) if measurements else 0
     if levels > 1 and claim.systematic_error is None:
         raise ClaimDefinitionError(
@@ -438,7 +445,7 @@ def _compare(point: ParameterPoint, prediction: Any, estimate: Estimate | str,
         return PointResult(shown, Status.INCONCLUSIVE, prediction=predicted.tolist(),
                            reason=f"the {unusable[0]} is not finite (a sample overflowed "
                                   f"or diverged)")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = np.where(difference == 0, 0.0, difference / estimate.standard_error)
         ratio = np.where(difference == 0, 0.0, difference / tolerance)
     status = Status.PASS if bool(np.all(difference <= tolerance)) else Status.FAIL
