@@ -28,7 +28,7 @@ from theorylab.errors import TheorylabError, elide
 __all__ = ["CONNECT_TIMEOUT", "Task", "TaskError", "client", "run_checks", "worker_count"]
 
 #: Seconds to wait for an existing scheduler before giving up.
-CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 5.0
 #: Times a task may kill its worker before it is reported (Dask's allowed-failures).
 ALLOWED_FAILURES = 2
 _loaded: set[str] = set()  # modules a worker process has loaded
@@ -132,8 +132,12 @@ def _prepare_worker() -> None:
     """Pin torch's threads (once per worker process) and pick this worker's GPU."""
     if "torch-pinned" in _loaded:
         return
+    import warnings
+
     import torch
 
+    # hypothesis notices the verifier's seeding of `random` only off the main thread
+    warnings.filterwarnings("ignore", message="Do not use the `random` module")
     threads = int(os.environ.get("THEORYLAB_TORCH_THREADS", "0") or 0)
     if threads:
         torch.set_num_threads(threads)
