@@ -37,6 +37,11 @@ def _pyplot() -> Any:
     return plt
 
 
+def _plain(text: str) -> str:
+    """User text as a matplotlib label: dollars are text, never mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def _flat(value: Any) -> np.ndarray:
     if value is None:
         return np.array([np.nan])
@@ -139,8 +144,9 @@ def check_figure(claim: Claim, verdict: dict[str, Any], path: Path) -> bool:
         axis.plot([], [], "-", color="grey", label="theory (other parameters fixed)")
         axis.errorbar([], [], yerr=[], fmt="o", color="grey", mec="black", mew=0.5,
                       label="simulation ± tolerance")
-        axis.set_xlabel(f"{parameter.name}" + (f" ({parameter.description})"
-                                               if len(parameter.description) < 40 else ""))
+        axis.set_xlabel(_plain(f"{parameter.name}" + (f" ({parameter.description})"
+                                                      if len(parameter.description) < 40
+                                                      else "")))
         axis.set_ylabel("predicted quantity")
         axis.set_title("theory curve through each checked point", fontsize=10)
         axis.legend(fontsize=8, loc="best")
@@ -159,7 +165,7 @@ def check_figure(claim: Claim, verdict: dict[str, Any], path: Path) -> bool:
         decoy_ratio = [_signed_ratio(p) for p in decoy_points[:len(points)]]
         name = decoy.get("subject", "").split("~")[-1] or f"decoy {number + 1}"
         axis.plot(index[:len(decoy_ratio)], decoy_ratio, _DECOY_MARKERS[number % 9],
-                  mfc="none", ms=5, alpha=0.85, label=f"decoy {name}")
+                  mfc="none", ms=5, alpha=0.85, label=_plain(f"decoy {name}"[:60]))
     axis.set_yscale("symlog", linthresh=1.0)
     largest = np.nanmax(np.abs(np.asarray(axis.get_ylim())))
     decades = math.log10(max(largest, 10.0))
@@ -284,7 +290,7 @@ def convergence_figure(claim: Claim, verdict: dict[str, Any], path: Path) -> Con
     axis.set_xscale("log")
     axis.set_yscale("log")
     variable = claim.systematic_error.variable if claim.systematic_error else "resolution"
-    axis.set_xlabel(variable)
+    axis.set_xlabel(_plain(variable))
     axis.set_ylabel("|estimate(h) − prediction| / |prediction|")
     fitted = ("no point with bias above noise" if math.isnan(fit.slope)
               else f"fitted slope {fit.slope:.2f} (median of {fit.fitted})")

@@ -170,7 +170,8 @@ def dependency_svg(nodes: Sequence[GraphNode], uses: Mapping[str, Sequence[str]]
         tooltip = f"{node.id}: {node.title} ({node.status}" + (
             ", latest check failed" if node.refuted else "") + ")"
         drawn.append(
-            f'<a href="{html.escape(node.href)}" class="tl-node" data-claim="{node.id}">'
+            f'<a href="{html.escape(node.href)}" class="tl-node" '
+            f'data-claim="{html.escape(node.id)}">'
             f"<title>{html.escape(tooltip)}</title>"
             + _shape(node, x, y_node, stroke, fill)
             + _label(node.label, x, y_node, ink) + "</a>")

@@ -19,7 +19,8 @@ import sympy
 
 from theorylab.claim import Claim
 
-__all__ = ["tex", "text_to_tex", "latex_fragment", "bibtex", "STEP_VERBS"]
+__all__ = ["tex", "text_to_tex", "latex_fragment", "bibtex", "bib_entry", "safe_tex",
+           "derivation_summary", "step_label", "label", "STEP_VERBS"]
 
 # Names sympy prints well: a word, optionally with a subscript word (tau, u_0, N_l).
 _PLAIN_NAME = re.compile(r"^[A-Za-z]+\d*(_[A-Za-z0-9]+)?$")
@@ -38,14 +39,91 @@ def _written_name(name: str) -> str:
     return name.replace("->", r"\to ").replace("<-", r"\gets ")
 
 
+#: Control words a name or a prose formula may use; any other (``\input``,
+#: ``\write18``, ``\href``...) makes it text, never TeX.
+SAFE_COMMANDS = frozenset("""
+alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
+pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta
+Lambda Xi Pi Sigma Upsilon Phi Psi Omega mathrm mathbf mathcal mathbb mathsf mathit mathtt
+boldsymbol operatorname text textrm dot ddot hat bar tilde vec widehat widetilde overline
+underline to gets rightarrow leftarrow Rightarrow mapsto prime ell infty partial nabla langle
+rangle left right big Big bigg Bigg cdot cdots ldots dots times div pm mp sum prod int oint
+min max sup inf lim log ln exp det tr sin cos tan sinh cosh tanh arcsin arccos arctan star
+dagger top perp quad qquad frac dfrac tfrac sqrt mid vert Vert lvert rvert lVert rVert ast
+circ odot otimes oplus hbar emptyset leq le geq ge neq approx sim simeq propto equiv in
+notin subset subseteq cup cap forall exists lfloor rfloor lceil rceil binom choose
+""".split())
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.S)
+_TEX_ALLOWED = re.compile(r"^[A-Za-z0-9_{}^\\ ,.'()+\-=|*/<>:;!\[\]]*$")
+
+
+def safe_tex(latex: str) -> bool:
+    r"""True when ``latex`` is a formula that can only typeset.
+
+    Plain ASCII maths characters, balanced braces, and control words from
+    :data:`SAFE_COMMANDS` (or ``\,``, ``\;``, ``\!``, ``\|``, ``\{``, ``\}``);
+    no ``#``, ``%``, ``&``, ``$``, ``~``, backtick, quote, newline or control
+    character. Non-ASCII letters and symbols are allowed.
+    """
+    if not isinstance(latex, str) or len(latex) > 2000:
+        return False
+    ascii_part = "".join(c for c in latex if ord(c) < 128)
+    if any(unicodedata.category(c)[0] in "CZ" and c != " " for c in latex):
+        return False
+    if not _TEX_ALLOWED.match(ascii_part):
+        return False
+    for match in _COMMAND.finditer(latex):
+        word = match.group(1)
+        if word not in SAFE_COMMANDS and word not in {",", ";", "!", "|", "{", "}", " "}:
+            return False
+    depth = 0
+    for character in _COMMAND.sub("", latex):  # \{ and \} are not grouping
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _safe_name(name: str) -> str:
+    r"""A name as TeX: as written when :func:`safe_tex`, else its letters in ``\mathrm``."""
+    written = _written_name(name)
+    if safe_tex(written):
+        return written
+    letters = re.sub(r"[^A-Za-z0-9]", "", name)[:40]
+    return r"\mathrm{" + (letters or "?") + "}"
+
+
+def _sanitised(expression: Any) -> Any:
+    """The expression with every function or matrix whose name is not safe TeX renamed."""
+    replacements = {}
+    for applied in expression.atoms(sympy.core.function.AppliedUndef):
+        name = type(applied).__name__
+        if not _PLAIN_NAME.match(name) and not safe_tex(name):
+            replacements[applied] = sympy.Function(_safe_name(name))(*applied.args)
+    for matrix in expression.atoms(sympy.MatrixSymbol):
+        name = str(matrix.name)
+        if not _PLAIN_NAME.match(name) and not safe_tex(name):
+            replacements[matrix] = sympy.MatrixSymbol(_safe_name(name), *matrix.shape)
+    return expression.xreplace(replacements) if replacements else expression
+
+
 def tex(expression: Any) -> str:
-    """LaTeX of a sympy expression, keeping symbol names that are written as TeX."""
-    expression = sympy.sympify(expression)
+    r"""LaTeX of a sympy expression, keeping symbol names that are written as TeX.
+
+    Only sympy's printer writes the result: a name that is not safe TeX (see
+    :func:`safe_tex`) is printed as its letters, so a hostile name cannot run
+    ``\input`` or end a block.
+    """
+    expression = _sanitised(sympy.sympify(expression))
     names = {}
     for symbol in expression.atoms(sympy.Symbol):
-        if not _PLAIN_NAME.match(symbol.name) and not symbol.name.startswith("_"):
-            names[symbol] = _written_name(symbol.name)
-    return sympy.latex(expression, symbol_names=names) if names else sympy.latex(expression)
+        if _PLAIN_NAME.match(symbol.name):
+            continue
+        if symbol.name.startswith("_") and safe_tex(sympy.latex(symbol)):
+            continue  # sympy's own printing of a private name
+        names[symbol] = _safe_name(symbol.name)
+    latex = sympy.latex(expression, symbol_names=names) if names else sympy.latex(expression)
+    return latex.replace("\n", " ").replace("\r", " ")
 
 
 def equation_tex(claim: Claim) -> str:
@@ -56,7 +134,7 @@ def equation_tex(claim: Claim) -> str:
 # Characters special to LaTeX in running text, and the few non-ASCII ones the
 # catalogue's prose uses.
 _TEXT_ESCAPES = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_",
+    "\\": r"\textbackslash{}", "&": r"\&", "$": r"\$", "%": r"\%", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
 }
@@ -75,14 +153,17 @@ _TEXT_UNICODE = {"–": "--", "—": "---", "−": "-", "…": r"\ldots{}", "’
 
 
 def _escape(text: str) -> str:
+    """Text as LaTeX text: every special character escaped, line breaks as spaces."""
     out = []
-    for character in text:
+    for character in str(text):
         if character in _TEXT_ESCAPES:
             out.append(_TEXT_ESCAPES[character])
         elif character in _UNICODE:
             out.append(f"${_UNICODE[character]}$")
         elif character in _TEXT_UNICODE:
             out.append(_TEXT_UNICODE[character])
+        elif unicodedata.category(character)[0] in "CZ":
+            out.append(" ")  # newlines and control characters end comments and lines
         elif ord(character) < 128:
             out.append(character)
         else:
@@ -103,9 +184,18 @@ def split_math(text: str) -> list[tuple[bool, str]]:
 
 
 def text_to_tex(text: str) -> str:
-    """Prose as LaTeX: special characters escaped, ``$...$`` kept as math."""
-    return "".join(f"${piece}$" if is_math else _escape(piece)
-                   for is_math, piece in split_math(text))
+    """Prose as LaTeX: special characters escaped, safe ``$...$`` kept as math.
+
+    A formula that is not :func:`safe_tex` is escaped as text, dollars included.
+    """
+    return "".join(f"${piece}$" if is_math and safe_tex(piece)
+                   else _escape(f"${piece}$" if is_math else piece)
+                   for is_math, piece in split_math(str(text)))
+
+
+def label(text: str) -> str:
+    """A string usable as a LaTeX label or BibTeX key: letters, digits, ``.:_-``."""
+    return re.sub(r"[^A-Za-z0-9.:_-]", "", str(text))[:80] or "x"
 
 
 _ENVIRONMENTS = {"theorem": "Theorem", "lemma": "Lemma", "definition": "Definition",
@@ -133,11 +223,13 @@ def latex_fragment(claim: Claim, results: Sequence[Any] | None = None) -> str:
     environment = claim.kind if claim.kind in _ENVIRONMENTS else "theorem"
     style = "definition" if environment == "definition" else "plain"
     citation = claim.citation
-    label = "claim:" + claim.id
+    claim_label = "claim:" + label(claim.id)
+    shown_id = _escape(claim.id)
+    key = label(citation.key)
     lines = [
-        f"% {claim.id}: exported by `theorylab export {claim.id} --latex`.",
+        f"% {shown_id}: exported by `theorylab export {shown_id} --latex`.",
         "% Needs amsmath and amsthm (amsart loads both); the \\cite key is in "
-        f"`theorylab export {claim.id} --bib`.",
+        f"`theorylab export {shown_id} --bib`.",
         "\\makeatletter",
         f"\\@ifundefined{{{environment}}}{{\\theoremstyle{{{style}}}"
         f"\\newtheorem{{{environment}}}{{{_ENVIRONMENTS[environment]}}}"
@@ -146,8 +238,8 @@ def latex_fragment(claim: Claim, results: Sequence[Any] | None = None) -> str:
         "",
         # Braces around the optional argument: it holds a \cite[...] of its own.
         f"\\begin{{{environment}}}[{{{_escape(claim.title)}; "
-        f"\\cite[{_escape(citation.where)}]{{{citation.key}}}}}]",
-        f"\\label{{{label}}}",
+        f"\\cite[{_escape(citation.where)}]{{{key}}}}}]",
+        f"\\label{{{claim_label}}}",
     ]
     if claim.conventions:
         lines.append("Conventions:")
@@ -174,23 +266,65 @@ def latex_fragment(claim: Claim, results: Sequence[Any] | None = None) -> str:
     derivations = registry.derivations(claim.id)
     for index, derivation in enumerate(derivations):
         result = results[index] if results is not None and index < len(results) else None
-        status = f" ({result.status.value})" if result is not None else ""
-        lines += ["", f"\\begin{{proof}}[{_escape(derivation.title)}{_escape(status)}]",
+        status = f" ({derivation_summary(result)})" if result is not None else ""
+        lines += ["", f"\\begin{{proof}}[{{{_escape(derivation.title)}{_escape(status)}}}]",
                   "\\begin{enumerate}"]
         for number, step in enumerate(derivation.steps):
             checked = ""
             if result is not None and number < len(result.steps):
-                checked = f" \\emph{{[{_escape(result.steps[number].status.value)}]}}"
+                checked = f" \\emph{{[{_escape(step_label(result.steps[number]))}]}}"
             lines.append(f"  \\item {STEP_VERBS.get(step.relation, step.relation)}: "
                          f"{text_to_tex(step.reason)}{checked}")
             lines.append(f"  \\[ {tex(step.expression)} \\]")
         lines.append("\\end{enumerate}")
         lines.append(f"The last line is the statement of {_ENVIRONMENTS[environment]}~"
-                     f"\\ref{{{label}}}.")
+                     f"\\ref{{{claim_label}}}.")
         lines.append("\\end{proof}")
     if not derivations:
         lines += ["", "% No machine-checked derivation is registered for this claim."]
     return "\n".join(lines) + "\n"
+
+
+def derivation_summary(result: Any) -> str:
+    """What a derivation rests on, e.g. 'derived: 7 exact, 2 numeric, 1 cited; 3 premises'.
+
+    A derivation that assumes its conclusion, or only assumes, is "not derived".
+    """
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
+    return str(getattr(getattr(result, "status", None), "value", "not checked"))
+
+
+def step_label(step: Any) -> str:
+    """A checked step's status; a cited assumption reads 'cited: SOURCE (not checked)'."""
+    if getattr(step, "cited", ""):
+        return f"cited: {step.cited} (not checked)"
+    return str(getattr(step.status, "value", step.status))
+
+
+# In BibTeX every brace counts, escaped or not: braces become text commands.
+_BIB_ESCAPES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+
+
+def _bib_text(text: str) -> str:
+    return "".join(_BIB_ESCAPES.get(c, _escape(c)) for c in str(text))
+
+
+def bib_entry(citation: Any) -> str:
+    """One BibTeX entry for a :class:`~theorylab.claim.Citation`, every field escaped."""
+    fields = {
+        "author": " and ".join(_bib_text(author) for author in citation.authors),
+        "title": "{" + _bib_text(citation.title) + "}",
+        "year": _bib_text(citation.year),
+    }
+    if citation.venue:
+        fields["journal"] = _bib_text(citation.venue)
+    if citation.arxiv:
+        fields["eprint"] = _bib_text(citation.arxiv)
+        fields["archivePrefix"] = "arXiv"
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
+    return f"@article{{{label(citation.key)},\n{body}\n}}"
 
 
 def bibtex(claim: Claim) -> str:
@@ -207,5 +341,5 @@ def bibtex(claim: Claim) -> str:
             cited = registry.get(claim_id).citation
         except Exception:  # noqa: BLE001
             cited = claim.citation
-        seen.setdefault(cited.key, cited.bibtex())
+        seen.setdefault(label(cited.key), bib_entry(cited))
     return "\n\n".join(seen.values()) + "\n"
