@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                          help=f"per-claim time limit (default {DEFAULT_TIMEOUT:g}; 0: none, in "
                               f"this process); a check past it is INCONCLUSIVE 'timed out'")
         sub.add_argument("--json", action="store_true")
+        _engine_options(sub)
 
     check = commands.add_parser(
         "check", help="verify claims against simulation",
@@ -110,7 +111,85 @@ def _parser() -> argparse.ArgumentParser:
     formats.add_argument("--latex", action="store_true",
                          help="statement and derivation with amsthm environments")
     formats.add_argument("--bib", action="store_true", help="BibTeX of the cited papers")
+    calibrate = commands.add_parser(
+        "calibrate", help="measure false-FAIL rates and p-value calibration over many seeds",
+        description="Run seeds 0..N-1 of each claim on Dask (a local cluster by default), "
+        "skipping (claim, seed) pairs already in the evidence; write calibration.json and "
+        "calibration.html beside the evidence file.")
+    calibrate.add_argument("claims", nargs="*", metavar="ID")
+    calibrate.add_argument("--family")
+    _module_option(calibrate)
+    calibrate.add_argument("--seeds", type=int, required=True, help="seeds per claim (>= 1)")
+    calibrate.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    calibrate.add_argument("--report", metavar="DIR",
+                           help="folder of calibration.json/.html (default: beside the "
+                                "evidence file)")
+    _engine_options(calibrate)
     return parser
+
+
+def _engine_options(sub: argparse.ArgumentParser) -> None:
+    engine = sub.add_mutually_exclusive_group()
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run checks on an existing Dask scheduler (tcp://host:8786)")
+    engine.add_argument("--workers", type=int, metavar="K",
+                        help="run checks on a local Dask cluster of K worker processes")
+
+
+def _distributed_checks(args: argparse.Namespace, claims: Sequence[Any], device: str,
+                        evidence: Any, progress: Any) -> list[Any]:
+    """The checks of ``_run_checks`` as Dask tasks; the client records each verdict."""
+    from theorylab.distributed import Task, run_checks, worker_count
+
+    workers = None if args.workers is None else worker_count(args.workers)
+    tasks = [Task(claim.id, args.seed, args.budget, device) for claim in claims]
+    return run_checks(tasks, modules=args.module, scheduler=args.scheduler, workers=workers,
+                      evidence=evidence, timeout=args.timeout,
+                      progress=lambda line: progress.update(line, advance=1))
+
+
+def _command_calibrate(args: argparse.Namespace) -> int:
+    import math
+    from pathlib import Path
+
+    from theorylab.calibration import study, write_report, write_report_page
+    from theorylab.distributed import worker_count
+    from theorylab.verifier import resolve_device
+
+    if args.seeds < 1:
+        raise ParameterError("--seeds", "an integer >= 1", args.seeds)
+    workers = None if args.workers is None else worker_count(args.workers)
+    if not args.device.strip():
+        raise ParameterError("--device", "one of 'cpu', 'cuda', 'auto'", args.device)
+    device = resolve_device(args.device)
+    loaded = _load_modules(args.module)
+    claims = loaded if loaded and not args.claims and args.family is None else \
+        _selected(args.claims, args.family)
+    evidence = _evidence(args)
+    folder = Path(args.report) if args.report else evidence.path.parent
+    try:
+        result = study(claims, args.seeds, evidence=evidence, modules=args.module,
+                       scheduler=args.scheduler, workers=workers, device=device)
+    finally:  # what finished is reported, also after an error or Ctrl-C
+        from theorylab.calibration import report
+
+        partial = report(claims, evidence, args.seeds)
+        write_report(partial, folder / "calibration.json")
+        write_report_page(partial, folder)
+    print(f"{'claim':<42} {'checks':>6} {'FAIL':>5} {'bound':>7} {'INCONC':>6} "
+          f"{'decoys':>7} {'KS p':>8}  error model")
+    for claim_id, entry in result["claims"].items():
+        decoys = entry["decoys"].values()
+        rejected = min((d["rate"] for d in decoys), default=math.nan)
+        p = entry["p_values"]
+        ks = min(p.get("ks_p", 1.0), p.get("bounded_ks_p", 1.0))
+        print(f"{claim_id:<42} {entry['checks']:>6} {entry['fails']:>5} "
+              f"{entry['fail_upper']:>7.2g} {entry['inconclusive']:>6} {rejected:>7.2f} "
+              f"{ks:>8.2g}  {'ok' if entry['error_model_ok'] else 'WRONG (p-values)'}")
+    print(f"\nreport: {folder / 'calibration.json'} and {folder / 'calibration.html'}")
+    bad = any(e["fails"] or e["inconclusive"] or not e["error_model_ok"]
+              for e in result["claims"].values())
+    return EXIT_FAIL if bad else EXIT_OK
 
 
 def _module_option(sub: argparse.ArgumentParser) -> None:
@@ -460,6 +539,9 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
             proved[claim.id] = _prove([claim], evidence, say=lines.append)
             progress.update(f"proved {claim.id}", advance=1)
     verdicts = []
+    if args.scheduler is not None or args.workers is not None:  # in parallel on Dask
+        verdicts = _distributed_checks(args, claims, device, evidence, progress)
+        claims = ()
     for claim in claims:
         progress.update(f"checking {claim.id}")
         verdict = check_with_deadline(  # recorded at once: kept even if a later one crashes
@@ -596,7 +678,7 @@ def _command_export(args: argparse.Namespace) -> int:
 
 COMMANDS = {"list": _command_list, "show": _command_show, "predict": _command_predict,
             "prove": _command_prove, "check": _command_check, "verify": _command_verify,
-            "docs": _command_docs, "export": _command_export}
+            "docs": _command_docs, "export": _command_export, "calibrate": _command_calibrate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
