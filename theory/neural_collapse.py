@@ -433,11 +433,14 @@ ufm_ce_minimizer = Claim(
 
 # -- 3. MSE UFM (Zhou et al. 2022; Tirer & Bruna 2022) ------------------------------------
 
-shrinkage = sympy.Max(0, 1 - K * scale)
+# c = (1 - K sqrt(n lambda_W lambda_H))_+, as cases (sympy prints Max only as plain text)
+shrinkage = sympy.Piecewise((1 - K * scale, _nonzero), (0, True))
 _with_bias = bias_indicator(sympy.Symbol("bias"))
 _frame = I_K - _with_bias * J_K / K  # W Hbar / c: I bias-free, I - J/K with a free bias
 MSE_STATEMENTS = {
-    "optimal_value": (K - _with_bias) * ((1 - shrinkage) ** 2 / (2 * K) + scale * shrinkage),
+    # (rank) x [(1 - c)^2/(2K) + sqrt(n lambda_W lambda_H) c], c written out
+    "optimal_value": (K - _with_bias) * sympy.Piecewise((scale - K * scale**2 / 2, _nonzero),
+                                                        (1 / (2 * K), True)),
     "weight_norm_squared": repeated(shrinkage * sympy.sqrt(n * lambda_H / lambda_W)
                                     * (1 - _with_bias / K), K),
     "logit_matrix": shrinkage * _frame,
