@@ -227,13 +227,6 @@ _STATEMENTS_NOT_YET_BOUND = {
     "free_probability.s_transform_product",
     "free_probability.jacobian_spectrum",
     "free_probability.dynamical_isometry",
-    "rg_flow.nngp_kernel",
-    "rg_flow.ntk_kernel",
-    "rg_flow.criticality",
-    "rg_flow.depth_scales",
-    "rg_flow.power_law_decay",
-    "rg_flow.four_point_vertex",
-    "rg_flow.partial_jacobian",
 }
 
 
