@@ -65,6 +65,8 @@ def check_with_deadline(claim: Any, *, timeout: float | None, modules: Sequence[
         return check(claim, budget=budget, seed=seed, device=device, progress=progress,
                      record=record)
     method = method or ("spawn" if device == "cuda" else "fork")
+    if method == "fork":
+        import scipy.stats  # noqa: F401  (imported once here, not in every child: ~4 s each)
     context = multiprocessing.get_context(method)
     receiver, sender = context.Pipe(duplex=False)
     source = claim if method == "fork" else None
