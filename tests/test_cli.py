@@ -201,8 +201,9 @@ def test_a_simulation_that_never_returns_times_out(tmp_path, capsys, monkeypatch
         "sleepy = Claim(id='sleepy.mean', title='sleeps', citation=Citation(('A. B',), 2024, "
         "'T', 'eq. 1', arxiv='0000.00000'), parameters=(mean,), statement=mean.symbol, "
         "quantity=sympy.Symbol('m'), simulation=sleeps, budget=2, ensemble=8)\n")
-    code, out, _ = run(capsys, "check", "--module", str(module), "--timeout", "2", "--json")
+    code, out, err = run(capsys, "check", "--module", str(module), "--timeout", "2", "--json")
     (verdict,) = json.loads(out)
+    assert err.splitlines() == ["[1/1] sleepy.mean INCONCLUSIVE"]  # logs: a line per claim
     assert code == 1 and verdict["status"] == "INCONCLUSIVE"
     assert verdict["reason"] == "timed out after 2 s"
     recorded = [json.loads(line) for line in (tmp_path / "evidence.jsonl").read_text().splitlines()]
