@@ -46,8 +46,10 @@ from sympy import Eq, I, im, pi, sqrt
 from theorylab.theory.free_probability import (
     MP_CDF,
     MP_DENSITY,
+    active_fraction_function,
     dynamical_isometry,
     fuss_catalan,
+    gaussian_weights_function,
     jacobian_spectrum,
     lam,
     marchenko_pastur,
@@ -190,7 +192,8 @@ product_s_transform = Derivation(
     steps=(
         Step.assume(Eq(s_transform_product.quantity, S_A * S_B),
                     "A and B are independent and orthogonally invariant, hence asymptotically "
-                    "free; A^½BA^½ has the moments of AB; S_{μ⊠ν} = S_μ S_ν (Voiculescu 1987)"),
+                    "free; A^½BA^½ has the moments of AB; S_{μ⊠ν} = S_μ S_ν (Voiculescu 1987)",
+                    cite="Voiculescu 1987; Speicher 2009 (arXiv:0911.0087), Sec. 3"),
         Step.substitute(Eq(s_transform_product.quantity, s_transform_product.statement),
                         {S_A: 1 / (1 + lambda_a * w_product),
                          S_B: 1 / (sigma2 * (1 + lambda_b * w_product))},
@@ -243,7 +246,8 @@ fuss_catalan_by_lagrange = Derivation(
                                                                               * k_order)),
                     "m_k = (1/k)[w^(k−1)]((1 + w)/S(w))^k = (1/k)[w^(k−1)](1 + w)^((s+1)k) "
                     "(Lagrange inversion of M⁻¹(w) = (1 + w)/(w S(w)); binomial theorem) for "
-                    "σ² = 1; the law of σ^(2s)x has m_k scaled by σ^(2sk)"),
+                    "σ² = 1; the law of σ^(2s)x has m_k scaled by σ^(2sk)",
+                    cite="Haagerup & Möller 2012 (S(w) = (1 + w)^−s), Lagrange inversion"),
         Step.equal(Eq(moment_symbol, fuss_catalan.statement),
                    "binom(N, k − 1) = binom(N, k) k/(N − k + 1) with N = (s + 1)k"),
     ),
@@ -252,27 +256,44 @@ fuss_catalan_by_lagrange = Derivation(
 
 w = sympy.Symbol("w")
 depth_symbol = sympy.Symbol("L")  # as in the claims' statements
+activation, weights, q_star = (sympy.Symbol("activation"), sympy.Symbol("weights"),
+                               sympy.Symbol("q^*", positive=True))
+p_symbol, gaussian_symbol = sympy.Symbol("p"), sympy.Symbol("[Gaussian]")
+weight_variance_symbol = sympy.Symbol("sigma_w^2", positive=True)
 S_W, S_D, S_J = (sympy.Symbol("S_{WW^T}(w)"), sympy.Symbol("S_{D^2}(w)"),
                  sympy.Symbol("S_{JJ^T}(w)"))
 jacobian_s_transform_product = Derivation(
     claim=jacobian_spectrum.id,
     title="S_JJᵀ as the product of the layers' S-transforms",
-    ranges={S_W: (0.2, 2.0), S_D: (0.2, 2.0), S_J: (0.2, 2.0), depth_symbol: (1, 5)},
+    ranges={S_W: (0.2, 2.0), S_D: (0.2, 2.0), S_J: (0.2, 2.0), depth_symbol: (1, 5),
+            w: (0.0, 0.5), p_symbol: (0.2, 1.0), gaussian_symbol: (0.0, 1.0)},
     steps=(
         Step.assume(Eq(S_J, sympy.Product(S_W * S_D, (sympy.Symbol("l"), 1, depth_symbol))),
                     "JJᵀ = D_L W_L ⋯ D_1 W_1 W_1ᵀ D_1 ⋯ has, by cyclicity of the trace, the "
                     "moments of the product of the 2L positive elements W_lW_lᵀ and D_l², "
                     "asymptotically free (Pennington et al. 2017 Sec. 2; Collins & Hayase for "
-                    "Haar orthogonal W); S_{μ⊠ν} = S_μ S_ν"),
+                    "Haar orthogonal W); S_{μ⊠ν} = S_μ S_ν",
+                    cite="Pennington et al. 2017, eq. (12); Collins & Hayase 2023, Sec. 1.1"),
         Step.equal(Eq(S_J, (S_W * S_D) ** depth_symbol),
                    "every layer has the same S_WWᵀ and S_D² at the fixed point q*"),
-        Step.equal(Eq(S_J, jacobian_spectrum.statement),
+        Step.equal(Eq(S_J, S_W**depth_symbol * S_D**depth_symbol),
                    "expanded (S-transforms of positive elements are positive near 0)"),
+        Step.substitute(Eq(S_J, weight_variance_symbol ** (-depth_symbol)
+                           * (1 + w) ** (-gaussian_symbol * depth_symbol)
+                           * ((1 + w) / (p_symbol + w)) ** depth_symbol),
+                        {S_W: 1 / (weight_variance_symbol * (1 + w) ** gaussian_symbol),
+                         S_D: (1 + w) / (p_symbol + w)},
+                        "S_WWᵀ = σ_w^−2 (σ_w × Haar: a point mass) or σ_w^−2/(1 + w) "
+                        "(Gaussian: MP at ratio 1), i.e. σ_w^−2 (1 + w)^−g with g = 1 Gaussian, "
+                        "0 orthogonal; D² is Bernoulli(p): S_D² = (1 + w)/(p + w)"),
+        Step.substitute(Eq(S_J, jacobian_spectrum.statement),
+                        {p_symbol: active_fraction_function(activation, q_star),
+                         gaussian_symbol: gaussian_weights_function(weights)},
+                        "p = E φ'(√q* z)² at the fixed point q*: 1 (linear), 1/2 (ReLU), "
+                        "erf(1/√(2q*)) (hard-tanh); g = [Gaussian weights]"),
     ),
 )
 
-p_symbol, gaussian_symbol = sympy.Symbol("p"), sympy.Symbol("[Gaussian]")
-weight_variance_symbol = sympy.Symbol("sigma_w^2", positive=True)
 relative_variance_symbol = sympy.Symbol("sigma^2_{JJ^T}")
 S_NETWORK = (weight_variance_symbol ** (-depth_symbol) * (1 + w) ** (-gaussian_symbol
              * depth_symbol) * ((1 + w) / (p_symbol + w)) ** depth_symbol)
@@ -284,12 +305,18 @@ isometry_variance_from_s_transform = Derivation(
                     "σ²/m₁² = −S'(0)/S(0), since S(w) = 1/m₁ − (m₂ − m₁²)w/m₁³ + O(w²); "
                     "S_JJᵀ = S_WWᵀ^L S_D²^L with S_WWᵀ = σ_w^−2 (1 + w)^−g (g = 1 Gaussian, "
                     "0 orthogonal), S_D² = (1 + w)/(p + w) (D² Bernoulli(p)); at criticality "
-                    "m₁ = (σ_w² p)^L = 1, so σ²/m₁² is the variance"),
+                    "m₁ = (σ_w² p)^L = 1, so σ²/m₁² is the variance",
+                    cite="Pennington et al. 2017, eqs. (12) and (18)"),
         Step.equal(Eq(relative_variance_symbol, depth_symbol * ((gaussian_symbol - 1) / (1 + w)
                                                                  + 1 / (p_symbol + w))),
                    "the logarithmic derivative"),
-        Step.substitute(Eq(relative_variance_symbol, dynamical_isometry.statement), {w: 0},
-                        "at w = 0"),
+        Step.substitute(Eq(relative_variance_symbol, depth_symbol * (1 / p_symbol - 1
+                                                                     + gaussian_symbol)),
+                        {w: 0}, "at w = 0"),
+        Step.substitute(Eq(relative_variance_symbol, dynamical_isometry.statement),
+                        {p_symbol: active_fraction_function(activation, q_star),
+                         gaussian_symbol: gaussian_weights_function(weights)},
+                        "p = E φ'(√q* z)² at the fixed point q*; g = [Gaussian weights]"),
     ),
     ranges={p_symbol: (0.2, 1.0), gaussian_symbol: (0.0, 1.0), w: (0.0, 0.5)},
 )

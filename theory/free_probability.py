@@ -207,7 +207,13 @@ ratio_parameter = Parameter("ratio", Real(0, math.inf), "λ = p/n (rows over col
 variance_parameter = Parameter("variance", Real(0, math.inf, sample_lower=0.5, sample_upper=2.0),
                                "σ²: variance of the entries (MP) or of the off-diagonal "
                                "entries times n (GOE)", latex="sigma^2")
-k_parameter = Parameter("k", Integer(1, sample_upper=6), "moment order (quantity=moment)",
+#: Practical bound on moment orders: the exact sums take O(k) (MP, semicircle, Fuss–Catalan)
+#: to O(k²) (Wishart products) big-integer terms, and beyond it m_k leaves float64 at typical
+#: scales anyway (MP at λ = 4: 9^k; larger values that still overflow are refused by name).
+MAX_MOMENT_ORDER = 200
+k_parameter = Parameter("k", Integer(1, MAX_MOMENT_ORDER, sample_upper=6),
+                        f"moment order (quantity=moment), at most {MAX_MOMENT_ORDER}: the "
+                        "exact sums grow as k (k² for products) and m_k leaves float64 beyond",
                         default=None)
 x_parameter = Parameter("x", Real(0, math.inf), "point where density, cdf or transform is "
                         "evaluated", default=None)
@@ -218,6 +224,15 @@ upper_parameter = Parameter("upper", Real(0, math.inf), "upper end of the bin (x
                             "(quantity=mass)", default=None)
 real_upper_parameter = Parameter("upper", Real(-math.inf, math.inf), "upper end of the bin "
                                  "(x, upper] (quantity=mass)", default=None)
+
+w_parameter = Parameter("w", Real(0, math.inf, lower_open=False), "argument of the "
+                        "S-transform (quantity=s_transform); S(0) = 1/m₁", default=None)
+_w_symbol = sympy.Symbol("w")  # binds to the parameter w
+
+
+def _precision_of(*values: Any) -> int | None:
+    """The working digits when a named function is evaluated in mpmath, else None."""
+    return mpmath.mp.dps if any(isinstance(v, mpmath.mpf) for v in values) else None
 
 
 def _quantity(*options: str, default: Any = None) -> Parameter:
@@ -239,7 +254,14 @@ def _hook(table: dict[str, Callable[[dict[str, Any], int | None], Any]]) -> Call
     def evaluate(values: dict[str, Any], precision: int | None) -> Any:
         function = table[values["quantity"]]
         if precision is None:
-            return float(function(values, None))
+            try:
+                result = float(function(values, None))
+            except OverflowError:  # an exact integer (binomial) beyond float64
+                result = math.inf
+            if not math.isfinite(result) and values["quantity"] == "moment":
+                raise ParameterError("k", "an order whose moment fits in float64 (at most "
+                                     "1.8e308); ask with precision for mpmath", values["k"])
+            return result
         with mpmath.workdps(precision + 10):
             result = function(values, precision + 10)
         with mpmath.workdps(precision):
@@ -447,7 +469,12 @@ mp_cdf = Claim(
                 Parameter("x", Real(-math.inf, math.inf), "where the CDF is evaluated")),
     quantity=sympy.Symbol("F(x)"),
     statement=MP_CDF,
-    conventions=COMMON + (MP_CONVENTION, "F(x) = μ((−∞, x]) includes the atom at 0."),
+    # The arctan form holds on the support; the checked number extends it: 0 below 0, the
+    # atom up to the lower edge, 1 past the upper one (x is real here).
+    statements={"cdf": _mp_cdf_everywhere(sympy.Symbol("x", real=True))},
+    conventions=COMMON + (MP_CONVENTION, "F(x) = μ((−∞, x]) includes the atom at 0; the "
+                          "arctan form holds on the support (a, b), F = 0 below 0, "
+                          "(1 − 1/λ)₊ on [0, a] and 1 from b on."),
     simulation="theorylab.numerics.free_probability:mp_cdf",
     systematic_error=BULK,
     sample=lambda: _mp_points(quantities=("cdf",)),
@@ -654,7 +681,11 @@ def _fuss_catalan_angle_float(x: Any, s: int) -> Any:
     return float(phi) if np.ndim(x) == 0 else phi
 
 
-s_parameter = Parameter("s", Integer(1, sample_upper=3), "number of Gaussian factors")
+#: Practical bound on the number of factors: density, mass and edge stay fast (< 0.4 s)
+#: and accurate at s = 50 (the angle map and the S-transform power (1 + w)^−s).
+MAX_FACTORS = 100
+s_parameter = Parameter("s", Integer(1, MAX_FACTORS, sample_upper=3),
+                        f"number of Gaussian factors (at most {MAX_FACTORS})")
 
 
 def _fc_table(*, depth_offset: int = 0, scale: Any = None) -> dict[str, Callable]:
@@ -806,9 +837,16 @@ def _product_table(variant: str = "true") -> dict[str, Callable]:
         x = _needs(v, "x", "a real number in (0, inf)")
         return law(v).density(x, precision=p)
 
+    def s_transform(v: dict[str, Any], p: int | None) -> Any:
+        w = _m(_needs(v, "w", "a real number in [0, inf)"), p)
+        variance = _m(v.get("variance") or 1.0, p)
+        if variant == "true":
+            return 1 / (variance * (1 + v["ratio_a"] * w) * (1 + v["ratio_b"] * w))
+        return 1 / (variance * (1 + (v["ratio_a"] + v["ratio_b"]) * w))
+
     return {"moment": moment, "density": density,
             "mass": lambda v, p: _law_mass(law(v), v, p),
-            "edge": lambda v, p: law(v).edge(p)}
+            "edge": lambda v, p: law(v).edge(p), "s_transform": s_transform}
 
 
 #: Ratios sampled at the default budget: up to 1 (with λ > 1 the traces fluctuate
@@ -849,6 +887,43 @@ def _bulk_point(law: free.STransform, fraction: float) -> float:
     return float(low + fraction * (high - low))
 
 
+def _product_of(ratio_a: Any, ratio_b: Any, variance: Any) -> free.STransform:
+    return _product_law({"ratio_a": float(ratio_a), "ratio_b": float(ratio_b),
+                         "variance": float(variance)})
+
+
+# Named functions of the product's law (tracked root of S_A S_B, theorylab.free).
+product_density_function = named_function(
+    "wishart_product_density", lambda ratio_a, ratio_b, variance, x: _product_of(
+        ratio_a, ratio_b, variance).density(x, precision=_precision_of(x)),
+    latex=r"\rho_{A^{1/2}BA^{1/2}}", pretty="ρ_AB")
+product_mass_function = named_function(
+    "wishart_product_mass", lambda ratio_a, ratio_b, variance, x, upper: _law_mass(
+        _product_of(ratio_a, ratio_b, variance), {"quantity": "mass", "x": x, "upper": upper},
+        _precision_of(x, upper)), latex=r"\mu_{A^{1/2}BA^{1/2}}", pretty="μ_AB")
+product_edge_function = named_function(
+    "wishart_product_edge", lambda ratio_a, ratio_b, variance: _product_of(
+        ratio_a, ratio_b, variance).edge(_precision_of(ratio_a, ratio_b, variance)),
+    latex=r"\lambda_{\max}", pretty="λ_max")
+_lambda_a, _lambda_b = sympy.Symbol("lambda_A", positive=True), sympy.Symbol("lambda_B",
+                                                                              positive=True)
+_i_symbol, _l_symbol = (sympy.Symbol("i", integer=True, nonnegative=True),
+                        sympy.Symbol("l", integer=True, nonnegative=True))
+PRODUCT_STATEMENTS = {
+    "s_transform": 1 / (sigma2 * (1 + _lambda_a * _w_symbol) * (1 + _lambda_b * _w_symbol)),
+    # (1/k)[w^(k−1)]((1 + w)(1 + λ_A w)(1 + λ_B w))^k σ^(2k) (lemma product_moments_from_lagrange)
+    "moment": sigma2**_k_symbol / _k_symbol * sympy.Sum(sympy.Sum(
+        sympy.binomial(_k_symbol, _k_symbol - 1 - _i_symbol - _l_symbol)
+        * sympy.binomial(_k_symbol, _i_symbol) * sympy.binomial(_k_symbol, _l_symbol)
+        * _lambda_a**_i_symbol * _lambda_b**_l_symbol, (_l_symbol, 0, _k_symbol - 1 - _i_symbol)),
+        (_i_symbol, 0, _k_symbol - 1)),
+    "density": product_density_function(_lambda_a, _lambda_b, sigma2, x_symbol),
+    "mass": product_mass_function(_lambda_a, _lambda_b, sigma2, x_symbol, _upper_symbol),
+    "edge": product_edge_function(_lambda_a, _lambda_b, sigma2),
+}
+#: Practical bound on the product's moment order: Lagrange inversion in mpmath takes 4 s at
+#: k = 100 (O(k²) terms).
+MAX_PRODUCT_MOMENT_ORDER = 100
 ratio_a_parameter = Parameter("ratio_a", Real(0, math.inf), "λ_A = p/n_A of A = XXᵀ/n_A",
                               latex="lambda_A")
 ratio_b_parameter = Parameter("ratio_b", Real(0, math.inf), "λ_B = p/n_B of B = YYᵀ/n_B",
@@ -861,15 +936,21 @@ s_transform_product = Claim(
     parameters=(ratio_a_parameter, ratio_b_parameter,
                 Parameter("variance", Real(0, math.inf), "σ² of the entries of Y (B = YYᵀ/n_B)",
                           latex="sigma^2", default=1.0),
-                _quantity("moment", "density", "mass", "edge"), k_parameter, x_parameter,
-                upper_parameter),
+                _quantity("s_transform", "moment", "density", "mass", "edge"),
+                replace(k_parameter, domain=Integer(1, MAX_PRODUCT_MOMENT_ORDER, sample_upper=6),
+                        description=f"moment order (quantity=moment), at most "
+                        f"{MAX_PRODUCT_MOMENT_ORDER}: Lagrange inversion takes O(k²) terms"),
+                x_parameter, upper_parameter, w_parameter),
     quantity=sympy.Symbol("S_{A^{1/2}BA^{1/2}}(w)"),
-    statement=1 / (sigma2 * (1 + sympy.Symbol("lambda_A", positive=True) * sympy.Symbol("w"))
-                   * (1 + sympy.Symbol("lambda_B", positive=True) * sympy.Symbol("w"))),
+    statement=PRODUCT_STATEMENTS["s_transform"],
+    statements=PRODUCT_STATEMENTS,
     conventions=COMMON + (
         "A = XXᵀ/n_A, B = YYᵀ/n_B, both p×p; X has unit-variance entries, Y variance σ²; "
         "λ_A = p/n_A, λ_B = p/n_B; the p eigenvalues of A^½BA^½; "
         "S = 1/(σ²(1 + λ_A w)(1 + λ_B w)).",
+        "s_transform: S(w) at the parameter w ≥ 0 (predicted; checked through the moments and "
+        "bin masses it implies); density, mass and edge: ρ_AB, μ_AB ((x, upper]) and λ_max "
+        "of the law with this S-transform.",
         "Moments by Lagrange inversion m_k = (1/k)[w^(k−1)]((1 + w)/S(w))^k; the density by "
         "tracking the root of (1 + M)/(M S(M)) = z with M ~ m₁/z from Im z = ∞ to 0.",
     ),
@@ -949,16 +1030,86 @@ def _jacobian_table(variant: str = "true") -> dict[str, Callable]:
             values["depth"] += 1
         return jacobian_law(values, v["weight_variance"], variant)
 
+    def s_transform(v: dict[str, Any], p: int | None) -> Any:
+        depth = v["depth"] + (1 if variant == "depth_off_by_one" else 0)
+        gaussian = 1 if v["weights"] == "gaussian" or variant == "orthogonal_as_gaussian" else 0
+        return jacobian_s_transform(_m(v["weight_variance"], p), active_fraction(
+            v["activation"], v["preactivation_variance"], p), gaussian, depth,
+            _m(_needs(v, "w", "a real number in [0, inf)"), p))
+
     return {"mean": mean, "relative_variance": spread, "density": density,
             "mass": lambda v, p: _law_mass(law(v), v, p),
-            "edge": lambda v, p: law(v).edge(p)}
+            "edge": lambda v, p: law(v).edge(p), "s_transform": s_transform}
 
+
+def jacobian_s_transform(weight_variance: Any, p: Any, gaussian: int, depth: int, w: Any) -> Any:
+    """``σ_w^{−2L} (1 + w)^{−gL} ((1 + w)/(p + w))^L``: ``S_{WWᵀ}^L S_{D²}^L``."""
+    return weight_variance ** (-depth) * (1 + w) ** (-gaussian * depth) \
+        * ((1 + w) / (p + w)) ** depth
+
+
+def _network(activation: Any, weights: Any, depth: Any, weight_variance: Any,
+             q: Any) -> dict[str, Any]:
+    return {"activation": str(activation), "weights": str(weights), "depth": int(depth),
+            "weight_variance": weight_variance, "preactivation_variance": q}
+
+
+# Named functions of the Jacobian claims (the statements' non-elementary pieces), bound to
+# the implementations above: p and [Gaussian] of the S-transform, and the law's density,
+# bin mass and edge from the tracked root of S_JJᵀ (theorylab.free).
+active_fraction_function = named_function(
+    "active_fraction", lambda activation, q: active_fraction(str(activation), q,
+                                                            _precision_of(q)),
+    latex="p", pretty="p")
+gaussian_weights_function = named_function(
+    "gaussian_weights", lambda weights: 1 if str(weights) == "gaussian" else 0,
+    latex=r"[\mathrm{Gaussian}]", pretty="[Gaussian]")
+jacobian_density_function = named_function(
+    "jacobian_density", lambda activation, weights, depth, weight_variance, q, x: jacobian_law(
+        _network(activation, weights, depth, weight_variance, q), weight_variance).density(
+        x, precision=_precision_of(x)), latex=r"\rho_{JJ^T}", pretty="ρ_JJᵀ")
+jacobian_mass_function = named_function(
+    "jacobian_mass", lambda activation, weights, depth, weight_variance, q, x, upper: _law_mass(
+        jacobian_law(_network(activation, weights, depth, weight_variance, q),
+                     weight_variance), {"quantity": "mass", "x": x, "upper": upper},
+        _precision_of(x, upper)), latex=r"\mu_{JJ^T}", pretty="μ_JJᵀ")
+jacobian_edge_function = named_function(
+    "jacobian_edge", lambda activation, weights, depth, weight_variance, q: jacobian_law(
+        _network(activation, weights, depth, weight_variance, q), weight_variance).edge(
+        _precision_of(weight_variance)), latex=r"\lambda_{\max}", pretty="λ_max")
+
+_activation, _weights, _depth_symbol = (sympy.Symbol("activation"), sympy.Symbol("weights"),
+                                        sympy.Symbol("L"))
+_weight_variance, _q_symbol = (sympy.Symbol("sigma_w^2", positive=True),
+                               sympy.Symbol("q^*", positive=True))
+_p = active_fraction_function(_activation, _q_symbol)
+_gaussian = gaussian_weights_function(_weights)
+_network_arguments = (_activation, _weights, _depth_symbol, _weight_variance, _q_symbol)
+#: S_{JJᵀ}(w) = S_{WWᵀ}(w)^L S_{D²}(w)^L with S_{WWᵀ} = σ_w^{−2}(1 + w)^{−[Gaussian]} and
+#: S_{D²} = (1 + w)/(p + w), evaluated at the parameter w.
+JACOBIAN_S_TRANSFORM = (_weight_variance ** (-_depth_symbol)
+                        * (1 + _w_symbol) ** (-_gaussian * _depth_symbol)
+                        * ((1 + _w_symbol) / (_p + _w_symbol)) ** _depth_symbol)
+#: σ²_{JJᵀ}/m₁² = −S'(0)/S(0) of S_{JJᵀ}.
+JACOBIAN_RELATIVE_VARIANCE = _depth_symbol * (1 / _p - 1 + _gaussian)
+JACOBIAN_STATEMENTS = {
+    "s_transform": JACOBIAN_S_TRANSFORM,
+    "mean": (_weight_variance * _p) ** _depth_symbol,
+    "relative_variance": JACOBIAN_RELATIVE_VARIANCE,
+    "density": jacobian_density_function(*_network_arguments, x_symbol),
+    "mass": jacobian_mass_function(*_network_arguments, x_symbol, _upper_symbol),
+    "edge": jacobian_edge_function(*_network_arguments),
+}
 
 activation_parameter = Parameter("activation", Choice(ACTIVATIONS), "φ: linear, relu or "
                                  "hard_tanh")
 weights_parameter = Parameter("weights", Choice(WEIGHTS), "orthogonal (σ_w × Haar) or "
                               "gaussian (N(0, σ_w²/n)) weights")
-depth_parameter = Parameter("depth", Integer(1, sample_upper=4), "L: number of layers")
+#: Practical bound on the depth: the S-transform power and the root tracking stay fast and
+#: accurate (density, mass and edge in < 0.3 s at L = 100).
+MAX_DEPTH = 100
+depth_parameter = Parameter("depth", Integer(1, MAX_DEPTH, sample_upper=4),
+                            f"L: number of layers (at most {MAX_DEPTH})", latex="L")
 
 #: Deepest sampled network per weight ensemble. Orthogonal networks are in their 1/n regime
 #: from n = 32 on at every depth to 4 (n × relative bias of the spread constant within its
@@ -1029,11 +1180,11 @@ jacobian_spectrum = Claim(
     citation=PENNINGTON,
     parameters=(activation_parameter, weights_parameter, depth_parameter,
                 weight_variance_parameter, q_parameter,
-                _quantity("mean", "relative_variance", "density", "mass", "edge"), x_parameter,
-                upper_parameter),
+                _quantity("s_transform", "mean", "relative_variance", "density", "mass",
+                          "edge"), x_parameter, upper_parameter, w_parameter),
     quantity=sympy.Symbol("S_{JJ^T}(w)"),
-    statement=sympy.Symbol("S_{WW^T}(w)") ** sympy.Symbol("L")
-    * sympy.Symbol("S_{D^2}(w)") ** sympy.Symbol("L"),
+    statement=JACOBIAN_S_TRANSFORM,
+    statements=JACOBIAN_STATEMENTS,
     conventions=COMMON + (
         "h_l = W_l φ(h_{l−1}) + b_l, width n, at the fixed point q* of the pre-activation "
         "variance (σ_b² = q* − σ_w² E φ(√q* z)² ≥ 0); J = Π_l D_l W_l, D_l = diag φ'(h_l).",
@@ -1041,6 +1192,9 @@ jacobian_spectrum = Claim(
         "D² is Bernoulli(p), S_{D²} = (1 + w)/(p + w), p = 1 (linear), 1/2 (ReLU), "
         "erf(1/√(2q*)) (hard-tanh).",
         "m₁ = χ^L with χ = σ_w² p; relative variance σ²/m₁² = L(1/p − 1 + [Gaussian]).",
+        "s_transform: S_{JJᵀ}(w) at the parameter w ≥ 0 (predicted; checked through the "
+        "mean, spread and bin masses it implies); density, mass and edge: ρ_JJᵀ, μ_JJᵀ "
+        "((x, upper]) and λ_max of the law with this S-transform (theorylab.free).",
         "Asymptotic freeness of the D_l and W_l: Collins & Hayase (arXiv:2103.13466) for Haar "
         "orthogonal weights.",
         "Checked on sampled networks at depths L ≤ 4 (orthogonal weights) and L = 1 "
@@ -1083,11 +1237,10 @@ dynamical_isometry = Claim(
                      "by the Depth First Learning curriculum on the paper, 2020, not read in "
                      "the paper's own text; table numbers unchecked); asymptotic freeness for "
                      "orthogonal weights: Collins & Hayase (arXiv:2103.13466), Sec. 1.1"),
-    parameters=(activation_parameter, weights_parameter,
-                Parameter("depth", Integer(1, sample_upper=4), "L: number of layers"),
+    parameters=(activation_parameter, weights_parameter, depth_parameter,
                 q_parameter, _quantity("variance", default="variance")),
     quantity=sympy.Symbol("sigma^2_{JJ^T}"),
-    statement=sympy.Symbol("L") * (1 / sympy.Symbol("p") - 1 + sympy.Symbol("[Gaussian]")),
+    statement=JACOBIAN_RELATIVE_VARIANCE,
     conventions=COMMON + (
         "Criticality χ = σ_w² p = 1, so σ_w² = 1/p and m₁ = 1; p = 1 (linear), 1/2 (ReLU), "
         "erf(1/√(2q*)) (hard-tanh).",
@@ -1105,8 +1258,6 @@ dynamical_isometry = Claim(
     simulation="theorylab.numerics.free_probability:dynamical_isometry",
     systematic_error=BULK,
     sample=_isometry_points,
-    evaluate=_hook({"variance": lambda v, p: relative_variance(
-        v["activation"], v["weights"], v["depth"], v["preactivation_variance"], p)}),
     uses=(),
     decoys=(
         Decoy("depth_not_doubled", "variance L(1/p − 1): L in place of 2L for Gaussian ReLU",
