@@ -51,13 +51,13 @@ def upper_bound(failures: int, trials: int, confidence: float = _CONFIDENCE) -> 
 
 def study(claims: Sequence[Any], seeds: int, *, evidence: Any, modules: Sequence[str] = (),
           scheduler: str | None = None, workers: int | None = None, device: str = "cpu",
-          timeout: float | None = None, progress: Callable[[str], None] | None = None
-          ) -> dict[str, Any]:
+          timeout: float | None = None, progress: Callable[[str], None] | None = None,
+          engine: Any = None) -> dict[str, Any]:
     """Run the missing (claim, seed) checks for seeds ``0 .. seeds-1``; return the report.
 
     Every finished verdict is in ``evidence`` even when the run is interrupted or a
     task fails (:class:`~theorylab.distributed.TaskError` is raised after the
-    others finished).
+    others finished). ``engine``: an existing Dask client (default: start one).
     """
     from theorylab.distributed import Task, run_checks
     from theorylab.errors import ParameterError
@@ -71,7 +71,7 @@ def study(claims: Sequence[Any], seeds: int, *, evidence: Any, modules: Sequence
                   if seed not in done]
     if tasks:
         run_checks(tasks, modules=modules, scheduler=scheduler, workers=workers,
-                   evidence=evidence, timeout=timeout, progress=progress)
+                   evidence=evidence, timeout=timeout, progress=progress, engine=engine)
     return report(claims, evidence, seeds)
 
 
