@@ -26,6 +26,7 @@ from theorylab.theory.continual import (
     SquaredDistance,
     SquaredNorm,
     T,
+    TaskTable,
     along,
     cycle_d,
     cycle_k,
@@ -37,6 +38,7 @@ from theorylab.theory.continual import (
     expected_generalization_underparameterized,
     expected_model_error,
     expected_model_error_underparameterized,
+    gram_parameter,
     i,
     k,
     model_error_over,
@@ -59,7 +61,11 @@ __all__ = ["model_error_by_induction", "forgetting_from_model_error",
            "generalization_underparameterized_from_model_error",
            "two_task_forgetting_by_projections", "cyclic_bound_from_paper"]
 
+gram = gram_parameter.symbol  # G: the Gram matrix of the ground truths
 M = sympy.Function("M")  # M(t, i) = E||w_t - w_i^*||^2
+table = sympy.Symbol(r"\mathcal{M}")  # the checked T x T matrix of M(t, i)
+_TABLE = ("the checked quantity is the T x T matrix of M(t, i): row t (after task t), "
+          "column i (ground truth of task i)")
 F = sympy.Symbol("F_T")
 G = sympy.Symbol("G_T")
 trace = sympy.Symbol(r"\mathbb{E}\,\mathrm{tr}(X X^T)^{-1}", positive=True)
@@ -79,10 +85,10 @@ model_error_by_induction = Derivation(
     claim=expected_model_error.id,
     title="The model-error recursion of one task, solved by induction over t",
     steps=(
-        Step.assume(Eq(M(t, i), r * M(t - 1, i) + (1 - r) * SquaredDistance(t, i)
+        Step.assume(Eq(M(t, i), r * M(t - 1, i) + (1 - r) * SquaredDistance(gram, t, i)
                        + n * sigma**2 / (p - n - 1)), ONE_TASK),
         Step.substitute(Eq(M(t, i), r * model_error_over(t - 1, i, index=j)
-                           + (1 - r) * SquaredDistance(t, i) + n * sigma**2 / (p - n - 1)),
+                           + (1 - r) * SquaredDistance(gram, t, i) + n * sigma**2 / (p - n - 1)),
                         {M(t - 1, i): model_error_over(t - 1, i, index=j)},
                         "induction hypothesis at t - 1 (base case t = 0: w_0 = 0 gives "
                         "M(0, i) = ||w_i^*||^2, the closed form at t = 0)"),
@@ -90,6 +96,10 @@ model_error_by_induction = Derivation(
                    "the closed form at t: the k = t term of the sum is (1 - r) D(t, i), the "
                    "rest is r times the sum at t - 1, and p sigma^2/(p - n - 1)"
                    "(1 - r^t) - r (1 - r^(t-1)) p sigma^2/(p - n - 1) = n sigma^2/(p - n - 1)"),
+        Step.assume(Eq(table, TaskTable(M(t, i), t, i, T)), _TABLE),
+        Step.substitute(Eq(table, TaskTable(model_error_over(t, i), t, i, T)),
+                        {M(t, i): model_error_over(t, i)},
+                        "every entry is the closed form solved above, for t, i = 1..T"),
     ),
     ranges=OVER_RANGES,
 )
@@ -108,9 +118,9 @@ forgetting_from_model_error = Derivation(
                         {M(T, i): model_error_over(T, i), M(i, i): model_error_over(i, i)},
                         "continual.expected_model_error at (T, i) and at (i, i)"),
         Step.equal(Eq(F, sympy.Sum(
-            (r**T - r**i) * SquaredNorm(i)
-            + (1 - r) * sympy.Sum(r ** (T - k) * SquaredDistance(k, i), (k, 1, T))
-            - (1 - r) * sympy.Sum(r ** (i - k) * SquaredDistance(k, i), (k, 1, i))
+            (r**T - r**i) * SquaredNorm(gram, i)
+            + (1 - r) * sympy.Sum(r ** (T - k) * SquaredDistance(gram, k, i), (k, 1, T))
+            - (1 - r) * sympy.Sum(r ** (i - k) * SquaredDistance(gram, k, i), (k, 1, i))
             + p * sigma**2 / (p - n - 1) * (r**i - r**T), (i, 1, T - 1)) / (T - 1)),
             "grouped as in Lin et al.'s expected forgetting: the decay of the start "
             "(r^T - r^i)||w_i^*||^2, the task-distance sums at T and at i, and the noise "
@@ -128,8 +138,8 @@ generalization_from_model_error = Derivation(
                         {M(T, i): model_error_over(T, i)},
                         "continual.expected_model_error at (T, i)"),
         Step.equal(Eq(G, sympy.Sum(
-            r**T * SquaredNorm(i)
-            + (1 - r) * sympy.Sum(r ** (T - k) * SquaredDistance(k, i), (k, 1, T)),
+            r**T * SquaredNorm(gram, i)
+            + (1 - r) * sympy.Sum(r ** (T - k) * SquaredDistance(gram, k, i), (k, 1, T)),
             (i, 1, T)) / T + p * sigma**2 / (p - n - 1) * (1 - r**T)),
             "grouped as in Lin et al.'s expected generalization error: the noise term "
             "p sigma^2/(p - n - 1) (1 - r^T) does not depend on i, T of them divided by T"),
@@ -141,11 +151,15 @@ model_error_underparameterized_one_task = Derivation(
     claim=expected_model_error_underparameterized.id,
     title="Least squares forgets the start: the model error of one task",
     steps=(
-        Step.assume(Eq(M(t, i), SquaredDistance(t, i) + sigma**2 * trace),
+        Step.assume(Eq(M(t, i), SquaredDistance(gram, t, i) + sigma**2 * trace),
                     "w_t = (X_t X_t^T)^{-1} X_t y_t = w_t^* + (X_t X_t^T)^{-1} X_t z_t whatever "
                     "w_{t-1}; E z = 0 and E||(X X^T)^{-1} X z||^2 = sigma^2 E tr (X X^T)^{-1}"),
         Step.substitute(Eq(M(t, i), model_error_under(t, i)), {trace: p / (n - p - 1)},
                         "E (X X^T)^{-1} = I_p/(n - p - 1): inverse Wishart mean, n >= p + 2"),
+        Step.assume(Eq(table, TaskTable(M(t, i), t, i, T)), _TABLE),
+        Step.substitute(Eq(table, TaskTable(model_error_under(t, i), t, i, T)),
+                        {M(t, i): model_error_under(t, i)},
+                        "every entry is the model error of one task above, for t, i = 1..T"),
     ),
     ranges=UNDER_RANGES,
 )
@@ -318,7 +332,8 @@ cyclic_bound_from_paper = Derivation(
                     "R^2 ||(I - P_m) e||^2 (X_m P_m = 0), and a residual of task m at w_k is at "
                     "most the path to its next visit, whose squared length is at most T times "
                     "the drop of ||w - w^*||^2 over a cycle (Pythagoras, Cauchy-Schwarz), which "
-                    "gives the T^2"),
+                    "gives the T^2",
+                    cite="Evron et al. 2022, cyclic orderings (Sec. 5, numbers unchecked)"),
         Step.substitute(sympy.Min(cycle_T**2 / sympy.sqrt(cycle_k),
                                   cycle_T**2 * cycle_d / cycle_k),
                         {data_scale: 1, solution_norm: 1},

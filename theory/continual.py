@@ -35,10 +35,12 @@ import numpy as np
 import sympy
 from hypothesis import assume
 from hypothesis import strategies as st
+from sympy.printing.pretty.stringpict import prettyForm
 
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Integer, Matrix, Real
 from theorylab.errors import ParameterError
+from theorylab.functions import named_function
 from theorylab.strategies import gram_matrices
 
 LIN = Citation(
@@ -100,10 +102,14 @@ UNDER = COMMON + (
 
 # -- parameters ------------------------------------------------------------------------
 
-p_parameter = Parameter("p", Integer(1), "number of features (model dimension)")
-n_parameter = Parameter("n", Integer(1), "number of samples per task")
-tasks_parameter = Parameter("T", Integer(1), "number of tasks, visited once each in order")
-tasks_two_or_more = Parameter("T", Integer(2), "number of tasks (forgetting needs T >= 2)")
+p_parameter = Parameter("p", Integer(1, 10_000), "number of features (model dimension); at most "
+                        "10^4: the simulation draws p x n Gaussian features per task and member")
+n_parameter = Parameter("n", Integer(1, 10_000), "number of samples per task; at most 10^4: the "
+                        "simulation draws p x n Gaussian features per task and member")
+tasks_parameter = Parameter("T", Integer(1, 100), "number of tasks, visited once each in order; "
+                            "at most 100: the closed forms sum over T^3 task triples")
+tasks_two_or_more = Parameter("T", Integer(2, 100), "number of tasks (forgetting needs T >= 2); "
+                              "at most 100: the closed forms sum over T^3 task triples")
 sigma_parameter = Parameter("sigma", Real(0, math.inf, lower_open=False),
                             "standard deviation of the label noise", latex="sigma")
 
@@ -151,7 +157,7 @@ UNDERPARAMETERIZED = Constraint(
     "p <= n - 2 (underparameterized; at p = n - 1, n, n + 1 the noise term diverges)",
     lambda v: v["p"] <= v["n"] - 2, ("p", "n"))
 
-# -- display symbols -------------------------------------------------------------------
+# -- task-indexed quantities ------------------------------------------------------------
 
 
 def _generic_value(*arguments: int) -> Any:
@@ -166,54 +172,140 @@ def _generic_value(*arguments: int) -> Any:
         return mpmath.mpf("0.2") + 2 * mpmath.frac(mpmath.sin(seed) * 43758)
 
 
-class SquaredNorm(sympy.Function):
-    """``||w_i^*||^2``, the squared norm of task ``i``'s ground truth."""
-
-    nargs = 1
-    is_real = True
-    is_nonnegative = True
-
-    def _eval_evalf(self, precision: int) -> Any:
-        (index,) = self.args
-        if index.is_Integer:
-            return sympy.Float(_generic_value(int(index)), precision)
-        return None
-
-    def _latex(self, printer: Any) -> str:
-        return rf"\left\|w^*_{{{printer._print(self.args[0])}}}\right\|^2"
-
-    def _sympystr(self, printer: Any) -> str:
-        return f"||w*_{printer._print(self.args[0])}||^2"
+def squared_norm_value(gram: Any, task: Any) -> float:
+    """``||w_task^*||^2 = gram[task, task]`` (1-based task index)."""
+    index = int(task) - 1
+    return float(np.asarray(gram, dtype=np.float64)[index, index])
 
 
-class SquaredDistance(sympy.Function):
-    """``||w_k^* - w_i^*||^2``; zero when ``k = i``, symmetric in its arguments."""
+def squared_distance_value(gram: Any, first: Any, second: Any) -> float:
+    """``||w_first^* - w_second^*||^2 = G_ff + G_ss - 2 G_fs`` (1-based task indices)."""
+    matrix = np.asarray(gram, dtype=np.float64)
+    one, two = int(first) - 1, int(second) - 1
+    return float(matrix[one, one] + matrix[two, two] - 2 * matrix[one, two])
+
+
+def _indices_are_integers(indices: tuple[Any, ...]) -> bool:
+    return all(index.is_Integer for index in indices)
+
+
+class SquaredNorm(named_function("SquaredNorm", squared_norm_value)):
+    """``||w_i^*||^2`` as ``SquaredNorm(G, i)``: the squared norm of task ``i``'s ground truth.
+
+    Evaluates through the Gram matrix ``G``; shown as the paper writes it. In
+    derivations (``G`` a symbol) it is an arbitrary function of the task index.
+    """
 
     nargs = 2
     is_real = True
     is_nonnegative = True
 
+    def _eval_evalf(self, precision: int) -> Any:
+        _, index = self.args
+        if _indices_are_integers((index,)):
+            return sympy.Float(_generic_value(int(index)), precision)
+        return None
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        text = rf"\left\|w^*_{{{printer._print(self.args[1])}}}\right\|^2"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+    def _pretty(self, printer: Any) -> Any:
+        return prettyForm(f"‖w*_{printer._print(self.args[1])}‖²")
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"||w*_{printer._print(self.args[1])}||^2"
+
+
+class SquaredDistance(named_function("SquaredDistance", squared_distance_value)):
+    """``||w_k^* - w_i^*||^2`` as ``SquaredDistance(G, k, i)``; zero when ``k = i``."""
+
+    nargs = 3
+    is_real = True
+    is_nonnegative = True
+
     @classmethod
-    def eval(cls, first: Any, second: Any) -> Any:
+    def eval(cls, gram: Any, first: Any, second: Any) -> Any:
         """Zero on the diagonal."""
         if first == second:
             return sympy.Integer(0)
         return None
 
     def _eval_evalf(self, precision: int) -> Any:
-        first, second = self.args
-        if first.is_Integer and second.is_Integer:
+        _, first, second = self.args
+        if _indices_are_integers((first, second)):
             low, high = sorted((int(first), int(second)))
             return sympy.Float(_generic_value(low, high, 1), precision)
         return None
 
-    def _latex(self, printer: Any) -> str:
-        first, second = (printer._print(a) for a in self.args)
-        return rf"\left\|w^*_{{{first}}} - w^*_{{{second}}}\right\|^2"
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        first, second = (printer._print(a) for a in self.args[1:])
+        text = rf"\left\|w^*_{{{first}}} - w^*_{{{second}}}\right\|^2"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+    def _pretty(self, printer: Any) -> Any:
+        first, second = (printer._print(a) for a in self.args[1:])
+        return prettyForm(f"‖w*_{first} - w*_{second}‖²")
 
     def _sympystr(self, printer: Any) -> str:
-        first, second = (printer._print(a) for a in self.args)
+        first, second = (printer._print(a) for a in self.args[1:])
         return f"||w*_{first} - w*_{second}||^2"
+
+
+class TaskTable(sympy.Function):
+    """``[entry]_{t, i = 1..T}``: the T x T matrix of ``entry`` over row ``t``, column ``i``.
+
+    ``TaskTable(entry, t, i, T)`` binds ``t`` and ``i`` (like a sum's index), so a
+    matrix-valued quantity of symbolic size is one evaluable statement.
+    """
+
+    nargs = 4
+
+    @property
+    def free_symbols(self) -> set[sympy.Basic]:
+        """The entry's symbols less the two indices, and those of the size."""
+        entry, row, column, count = self.args
+        return (entry.free_symbols - {row, column}) | count.free_symbols
+
+    def _table_code(self, printer: Any, constructor: str) -> str:
+        entry, row, column, count = (printer._print(a) for a in self.args)
+        rows = f"range(1, {count} + 1)"
+        return (f"{printer._module_format(constructor)}([[{entry} for {column} in {rows}] "
+                f"for {row} in {rows}])")
+
+    def _numpycode(self, printer: Any) -> str:
+        return self._table_code(printer, "numpy.array")
+
+    def _mpmathcode(self, printer: Any) -> str:
+        return self._table_code(printer, "mpmath.matrix")
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        entry, row, column, count = (printer._print(a) for a in self.args)
+        return rf"\left[{entry}\right]_{{{row}, {column} = 1}}^{{{count}}}"
+
+    def _pretty(self, printer: Any) -> Any:
+        entry, row, column, count = self.args
+        form = prettyForm(*printer._print(entry).parens("[", "]"))
+        return prettyForm(*form.right(f" for {row}, {column} = 1..{count}"))
+
+    def _sympystr(self, printer: Any) -> str:
+        entry, row, column, count = (printer._print(a) for a in self.args)
+        return f"[{entry}]_({row}, {column} = 1..{count})"
+
+
+class ComponentVector(sympy.ImmutableDenseMatrix):
+    """A column of components that evaluates to a 1-D array, as the simulation measures."""
+
+    def _numpycode(self, printer: Any) -> str:
+        entries = ", ".join(printer._print(entry) for entry in self)
+        return f"{printer._module_format('numpy.array')}([{entries}])"
+
+    def _mpmathcode(self, printer: Any) -> str:
+        entries = ", ".join(printer._print(entry) for entry in self)
+        return f"{printer._module_format('mpmath.matrix')}([{entries}])"
+
+
+G = gram_parameter.symbol
 
 
 t = sympy.Symbol("t", integer=True, positive=True)
@@ -228,8 +320,8 @@ def model_error_over(step: Any, task: Any, *, rate: Any = r, noise: Any = noise_
                      mixing: Any = None, index: sympy.Symbol = k) -> Any:
     """E||w_step - w_task^*||^2, overparameterized (claim 1), as a sympy expression."""
     mixing = 1 - rate if mixing is None else mixing
-    return (rate**step * SquaredNorm(task)
-            + mixing * sympy.Sum(rate ** (step - index) * SquaredDistance(index, task),
+    return (rate**step * SquaredNorm(G, task)
+            + mixing * sympy.Sum(rate ** (step - index) * SquaredDistance(G, index, task),
                                  (index, 1, step))
             + noise * (1 - rate**step))
 
@@ -398,7 +490,25 @@ OVER_DECOYS = (
     ("missing_one_minus_r", "the factor (1 - r) in front of the task-distance sum dropped"),
 )
 
-model_error_symbol = sympy.Symbol(r"\mathbb{E}\left\|w_t - w^*_i\right\|^2")
+class ExpectedModelError(sympy.Function):
+    """``E||w_t - w_i^*||^2``: the name of the checked quantity (never evaluated)."""
+
+    nargs = 2
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        step, task = (printer._print(a) for a in self.args)
+        return rf"\mathbb{{E}}\left\|w_{{{step}}} - w^*_{{{task}}}\right\|^2"
+
+    def _pretty(self, printer: Any) -> Any:
+        step, task = (printer._print(a) for a in self.args)
+        return prettyForm(f"E‖w_{step} - w*_{task}‖²")
+
+    def _sympystr(self, printer: Any) -> str:
+        step, task = (printer._print(a) for a in self.args)
+        return f"E||w_{step} - w*_{task}||^2"
+
+
+model_error_symbol = TaskTable(ExpectedModelError(t, i), t, i, T)
 
 expected_model_error = Claim(
     id="continual.expected_model_error",
@@ -406,7 +516,7 @@ expected_model_error = Claim(
     citation=LIN_MODEL_ERROR,
     parameters=(p_parameter, n_parameter, tasks_parameter, sigma_parameter, gram_parameter),
     quantity=model_error_symbol,
-    statement=model_error_over(t, i),
+    statement=TaskTable(model_error_over(t, i), t, i, T),
     conventions=OVER + (
         "The quantity is the T x T matrix of E||w_t - w_i^*||^2, row t = 1..T (after task t), "
         "column i = 1..T (ground truth of task i).",
@@ -473,7 +583,7 @@ expected_generalization = Claim(
 
 def model_error_under(step: Any, task: Any) -> Any:
     """E||w_step - w_task^*||^2, underparameterized, as a sympy expression."""
-    return SquaredDistance(step, task) + noise_under
+    return SquaredDistance(G, step, task) + noise_under
 
 
 expected_model_error_underparameterized = Claim(
@@ -482,7 +592,7 @@ expected_model_error_underparameterized = Claim(
     citation=LIN_UNDER,
     parameters=(p_parameter, n_parameter, tasks_parameter, sigma_parameter, gram_parameter),
     quantity=model_error_symbol,
-    statement=model_error_under(t, i),
+    statement=TaskTable(model_error_under(t, i), t, i, T),
     conventions=UNDER + ("The quantity is the T x T matrix of E||w_t - w_i^*||^2, row t, "
                          "column i.",),
     simulation="theorylab.numerics.continual:model_errors",
@@ -509,7 +619,7 @@ expected_forgetting_underparameterized = Claim(
     citation=LIN_UNDER,
     parameters=(p_parameter, n_parameter, tasks_two_or_more, sigma_parameter, gram_parameter),
     quantity=sympy.Symbol(r"\mathbb{E}[F_T]"),
-    statement=sympy.Sum(SquaredDistance(T2, i), (i, 1, T2 - 1)) / (T2 - 1),
+    statement=sympy.Sum(SquaredDistance(G, T2, i), (i, 1, T2 - 1)) / (T2 - 1),
     conventions=UNDER + ("F_T = 1/(T-1) sum_{i<T} [L_i(w_T) - L_i(w_i)]; the noise terms "
                          "cancel.",),
     simulation="theorylab.numerics.continual:forgetting",
@@ -536,7 +646,7 @@ expected_generalization_underparameterized = Claim(
     citation=LIN_UNDER,
     parameters=(p_parameter, n_parameter, tasks_parameter, sigma_parameter, gram_parameter),
     quantity=sympy.Symbol(r"\mathbb{E}[G_T]"),
-    statement=sympy.Sum(SquaredDistance(T, i), (i, 1, T)) / T + noise_under,
+    statement=sympy.Sum(SquaredDistance(G, T, i), (i, 1, T)) / T + noise_under,
     conventions=UNDER + ("G_T = 1/T sum_{i<=T} L_i(w_T).",),
     simulation="theorylab.numerics.continual:generalization",
     systematic_error=MONTE_CARLO,
@@ -562,7 +672,9 @@ expected_generalization_underparameterized = Claim(
 theta_parameter = Parameter("theta", Real(0, math.pi / 2, upper_open=False),
                             "angle between the two tasks' normals (and solution lines)",
                             latex="theta")
-visits_parameter = Parameter("k", Integer(1), "iterations (task visits) 1, 2, 1, 2, ...")
+visits_parameter = Parameter("k", Integer(1, 10_000), "iterations (task visits) 1, 2, 1, 2, ...; "
+                             "at most 10^4: the simulation projects k times at each of ~50 "
+                             "angles of its search for the supremum")
 along_parameter = Parameter("w_along", Real(), "component of w^* along task 1's solution "
                             "line (orthogonal to its normal x_1)", latex=r"w^*_{\parallel}")
 normal_parameter = Parameter("w_normal", Real(), "component of w^* along task 1's unit normal "
@@ -609,8 +721,8 @@ two_task_forgetting = Claim(
     title="Forgetting of two rank-one tasks at angle theta in cyclic order, and its supremum",
     citation=EVRON,
     parameters=(theta_parameter, visits_parameter, along_parameter, normal_parameter),
-    quantity=sympy.Matrix([sympy.Symbol("F(k)"), sympy.Symbol(r"\sup_\theta F(k)")]),
-    statement=sympy.Matrix([
+    quantity=sympy.ImmutableMatrix([sympy.Symbol("F(k)"), sympy.Symbol(r"\sup_{\theta} F(k)")]),
+    statement=ComponentVector([
         sympy.floor(visits / 2) / visits * sympy.sin(theta) ** 2
         * sympy.cos(theta) ** (2 * (visits - 1)) * along**2,
         sympy.floor(visits / 2) / visits * (1 - 1 / visits) ** (visits - 1) / visits * along**2,
@@ -647,9 +759,12 @@ two_task_forgetting = Claim(
 
 # -- 6. cyclic forgetting bound (Evron et al.) ---------------------------------------------------
 
-cyclic_tasks_parameter = Parameter("T", Integer(2), "number of tasks, visited cyclically")
-dimension_parameter = Parameter("d", Integer(1), "dimension of the weights")
-iterations_parameter = Parameter("k", Integer(1), "iterations (task visits)")
+cyclic_tasks_parameter = Parameter("T", Integer(2, 1000), "number of tasks, visited cyclically; "
+                                   "at most 1000 (each is pseudo-inverted)")
+dimension_parameter = Parameter("d", Integer(1, 1000), "dimension of the weights; at most 1000 "
+                                "(each member draws a Haar rotation of R^d)")
+iterations_parameter = Parameter("k", Integer(1, 100_000), "iterations (task visits); at most "
+                                 "10^5: the simulation projects k times, one after another")
 collection_parameter = Parameter(
     "tasks", Matrix(ndim=3), "the data matrices X_1..X_T stacked, shape T x rows x d "
     "(zero rows lower a task's rank)", latex="X")
