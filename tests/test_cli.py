@@ -159,6 +159,9 @@ SAXE = ["deep_linear.saxe_mode_strength"]
     (["list", "--module", ""], "--module"),
     (["list", "--module", ".."], "--module"),
     (["list", "--module", "x" * 5000], "--module"),
+    (["list", "--module", "x" * 300 + ".py"], "--module"),
+    (["--evidence", "x" * 300, "list"], "--evidence"),
+    (["check", "x" * 300, "--budget", "1"], "x" * 10),
 ])
 def test_hostile_input_is_one_short_line(capsys, argv, named):
     code, out, err = run(capsys, *argv)

@@ -78,13 +78,15 @@ NUMBERS = st.sampled_from([
 NAMES = st.sampled_from(["s", "u0", "tau", "t", "mean", "N", "k", "W", "x", "", "s=s", "é"])
 ASSIGNMENTS = st.lists(st.builds(lambda n, v: f"{n}={v}", NAMES, NUMBERS), max_size=5) | \
     st.lists(st.sampled_from(["s", "=1", "s==1", "s=1", "s=1"]), max_size=3)
-IDS = st.sampled_from([SAXE, "fuzz.fast", "no.such.claim", "", "x" * 1000, "deep_linear",
+IDS = st.sampled_from([SAXE, "fuzz.fast", "no.such.claim", "", "x" * 1000, "x" * 300,
+                       "deep_linear",
                        "../../etc/passwd", "deep_linear.saxe_mode_strenght", "é", "-"])
 FAMILIES = st.sampled_from(["no_such_family", "", "x" * 500, "../..", "é", "--json"])
 
 
 def _modules(root: Path) -> st.SearchStrategy[str]:
-    return st.sampled_from(["", ".", "..", "x" * 5000, "no_such_module_xyz", "theorylab.cli",
+    return st.sampled_from(["", ".", "..", "x" * 5000, "x" * 300, "x" * 300 + ".py",
+                            "no_such_module_xyz", "theorylab.cli",
                             str(root / "broken_syntax.py"), str(root / "missing.py"),
                             str(root / "folder"), str(root / "fast_claims.py")])
 
@@ -93,6 +95,7 @@ def _evidence(root: Path) -> st.SearchStrategy[list[str]]:
     return st.sampled_from([[], [], ["--evidence", str(root / "evidence.jsonl")],
                             ["--evidence", str(root / "folder")], ["--evidence", "/dev/zero"],
                             ["--evidence", str(root / "binary.jsonl")], ["--evidence", ""],
+                            ["--evidence", "x" * 300],
                             ["--evidence", "/"]])
 
 
@@ -110,7 +113,7 @@ def _argv(root: Path) -> st.SearchStrategy[list[str]]:
 
     def run(command: str, ids: st.SearchStrategy) -> st.SearchStrategy[list[str]]:
         fast_target = st.sampled_from([["fuzz.fast", "--module", str(root / "fast_claims.py")],
-                                       [SAXE]])
+                                       [SAXE], ["x" * 300], ["x" * 300 + ".py"], ["no.such"]])
         return st.tuples(
             _evidence(root), st.just([command]), fast_target if command == "check" else
             st.just(["--module", str(root / "fast_claims.py")]),

@@ -211,8 +211,6 @@ def _load_modules(modules: Sequence[str]) -> list[Any]:
 
 def _targets(targets: Sequence[str], family: str | None) -> list[Any]:
     """Claims named by ids, .py files or module names (check's positional targets)."""
-    from pathlib import Path
-
     from theorylab import registry
     from theorylab.errors import UnknownClaimError
 
@@ -220,7 +218,7 @@ def _targets(targets: Sequence[str], family: str | None) -> list[Any]:
         return registry.claims(family)
     selected: list[Any] = []
     for target in targets:
-        if target.endswith(".py") or Path(target).is_file():
+        if target.endswith(".py") or _is_file(target):
             selected.extend(registry.load(target))
             continue
         try:
@@ -231,6 +229,15 @@ def _targets(targets: Sequence[str], family: str | None) -> list[Any]:
                 raise unknown from None
         selected.extend(registry.load(target))
     return selected
+
+
+def _is_file(name: str) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(name).is_file()
+    except OSError:  # a name too long for the file system is not a file
+        return False
 
 
 def _importable(name: str) -> bool:
@@ -707,6 +714,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return EXIT_OK
+    except OSError as error:  # a path that cannot be read or written
+        where = f": {elide(str(error.filename), 80)}" if error.filename else ""
+        print(f"theorylab: error: {error.strerror or type(error).__name__}{where}",
+              file=sys.stderr)
+        return EXIT_USAGE
     except (RecursionError, MemoryError, OverflowError) as error:  # bad input beyond a bound
         if os.environ.get("THEORYLAB_DEBUG"):
             raise

@@ -155,8 +155,13 @@ def _import(source: str) -> ModuleType:
     if len(source) > 1000:
         raise TheorylabError(f"--module path is too long ({len(source)} characters)")
     path = Path(source)
-    if source.endswith(".py") or path.is_file():
-        if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as error:  # a name too long for the file system, say
+        shown = source if len(source) <= 80 else source[:77] + "..."
+        raise TheorylabError(f"--module {shown!r} cannot be read: {error.strerror}") from None
+    if source.endswith(".py") or is_file:
+        if not is_file:
             raise TheorylabError(f"no such file: {source}")
         name = "theorylab_user_" + "".join(c if c.isalnum() else "_" for c in path.stem)
         spec = importlib.util.spec_from_file_location(name, path.resolve())
