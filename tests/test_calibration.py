@@ -1,7 +1,8 @@
 """True catalogue claims must FAIL no more often than the configured alpha.
 
 The fast test runs the cheap claims over many seeds; the slow one (``-m slow``)
-runs every claim. ``benchmarks/calibration.py`` prints the same numbers.
+runs every claim. ``theorylab calibrate`` (benchmarks/calibration.py) measures the
+same rates at scale on Dask, with p-value calibration.
 """
 
 from __future__ import annotations
