@@ -236,3 +236,42 @@ def test_docs_out_that_cannot_be_written_fails_at_once(tmp_path, capsys, monkeyp
                         lambda *a, **k: pytest.fail("built before checking the folder"))
     code, _, err = _run(capsys, "docs", "--family", "deep_linear", "--out", str(out))
     assert code == 2 and "'out'" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_calibration_page_is_linked_and_bad_evidence_lines_are_skipped(tmp_path):
+    from theorylab.docs import build_site
+    from theorylab.evidence import Evidence
+
+    evidence = tmp_path / "evidence.jsonl"
+    evidence.write_text('[1]\n42\nnull\n{"kind": ["x"], "claim": 1}\n', encoding="utf-8")
+    (tmp_path / "calibration.json").write_text(json.dumps({}), encoding="utf-8")
+    result = build_site(tmp_path / "site", claims=[registry.get("deep_linear.saxe_mode_strength")],
+                        evidence=Evidence(evidence))
+    index = result.index.read_text(encoding="utf-8")
+    link = re.search(r'<a href="(calibration/[^"]+)">Calibration report</a>', html.unescape(index))
+    assert link and (result.out / link.group(1)).is_file()
+    assert "Not yet verified" in result.pages[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("latex, safe", [
+    (r"\sigma_w^2 \|x\|^2 / d", True),
+    (r"\dot{W}_e", True),
+    (r"w^*_{\parallel}", True),
+    (r"\frac{s e^{2 s t / \tau}}{1 + u_0}", True),
+    (r"\input{/etc/passwd}", False),
+    (r"\write18{ls}", False),
+    (r"^^5cinput{/etc/passwd}", False),  # TeX's ^^ notation for a backslash
+    (r"\mathrm{a}}\begin{x}", False),
+    ("x\n```{eval-rst}", False),
+    (r"a # b", False),
+    (r"a % b", False),
+    (r"\catcode`\@=11", False),
+])
+def test_safe_tex_lets_through_only_formulas(latex, safe):
+    from theorylab.docs.tex import safe_tex, text_to_tex
+
+    assert safe_tex(latex) is safe
+    if not safe:  # as prose math, it is escaped as text
+        escaped = text_to_tex(f"see ${latex}$")
+        assert not re.search(r"\\(input|write18|catcode|begin)\b", escaped), escaped
+        assert "^^" not in escaped and "$" not in escaped.replace("\\$", "")

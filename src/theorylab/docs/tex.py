@@ -51,7 +51,8 @@ rangle left right big Big bigg Bigg cdot cdots ldots dots times div pm mp sum pr
 min max sup inf lim log ln exp det tr sin cos tan sinh cosh tanh arcsin arccos arctan star
 dagger top perp quad qquad frac dfrac tfrac sqrt mid vert Vert lvert rvert lVert rVert ast
 circ odot otimes oplus hbar emptyset leq le geq ge neq approx sim simeq propto equiv in
-notin subset subseteq cup cap forall exists lfloor rfloor lceil rceil binom choose
+notin subset subseteq cup cap forall exists lfloor rfloor lceil rceil binom choose parallel
+bot wedge vee setminus mathfrak liminf limsup varkappa colon ll gg lesssim gtrsim
 """.split())
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.S)
 _TEX_ALLOWED = re.compile(r"^[A-Za-z0-9_{}^\\ ,.'()+\-=|*/<>:;!\[\]]*$")
@@ -62,11 +63,11 @@ def safe_tex(latex: str) -> bool:
 
     Plain ASCII maths characters, balanced braces, and control words from
     :data:`SAFE_COMMANDS` (or ``\,``, ``\;``, ``\!``, ``\|``, ``\{``, ``\}``);
-    no ``#``, ``%``, ``&``, ``$``, ``~``, backtick, quote, newline or control
-    character. Non-ASCII letters and symbols are allowed.
+    no ``#``, ``%``, ``&``, ``$``, ``~``, ``^^``, backtick, quote, newline or
+    control character. Non-ASCII letters and symbols are allowed.
     """
-    if not isinstance(latex, str) or len(latex) > 2000:
-        return False
+    if not isinstance(latex, str) or len(latex) > 2000 or "^^" in latex:
+        return False  # ^^5c is TeX's way of writing a backslash
     ascii_part = "".join(c for c in latex if ord(c) < 128)
     if any(unicodedata.category(c)[0] in "CZ" and c != " " for c in latex):
         return False
