@@ -223,14 +223,20 @@ def test_docs_out_that_cannot_be_written_fails_at_once(tmp_path, capsys, monkeyp
         locked.mkdir()
         locked.chmod(0o555)
         out = locked / "site"
-        probe = locked / "probe"
-        try:
+    from theorylab.docs import site as site_module
+
+    if kind == "read_only":
+        probe = out.parent / "probe"
+        try:  # root writes anywhere: stand in for the read-only file system
             probe.mkdir()
             probe.rmdir()
-            pytest.skip("running as root: a read-only folder is still writable")
+
+            def refuse(*_arguments, **_options):
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr(site_module.tempfile, "mkdtemp", refuse)
         except OSError:
             pass
-    from theorylab.docs import site as site_module
 
     monkeypatch.setattr(site_module, "_sphinx_build",
                         lambda *a, **k: pytest.fail("built before checking the folder"))
