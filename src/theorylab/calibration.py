@@ -64,11 +64,10 @@ def study(claims: Sequence[Any], seeds: int, *, evidence: Any, modules: Sequence
 
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ParameterError("--seeds", "an integer >= 1", seeds)
-    tasks = []
-    for claim in claims:
-        done = {v["seed"] for v in evidence.verdicts(claim)}
-        tasks += [Task(claim.id, seed, None, device) for seed in range(seeds)
-                  if seed not in done]
+    done = {claim.id: {v["seed"] for v in evidence.verdicts(claim)} for claim in claims}
+    # seed-major, so that an interrupted study has as many seeds of every claim
+    tasks = [Task(claim.id, seed, None, device) for seed in range(seeds) for claim in claims
+             if seed not in done[claim.id]]
     if tasks:
         run_checks(tasks, modules=modules, scheduler=scheduler, workers=workers,
                    evidence=evidence, timeout=timeout, progress=progress, engine=engine)
