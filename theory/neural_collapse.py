@@ -24,6 +24,11 @@ solution shrinks the singular values of the (centred) label matrix by
 ``K sqrt(n lambda_W lambda_H)``. The deep linear imbalanced head (Dang et al.
 2023) reduces to one scalar problem per class; where its stationary point is
 only a local minimum, the class collapses (see :data:`deep_linear_imbalanced`).
+
+Every quantity has its own statement (``statements``), the number the verifier
+compares: matrices and vectors are built from the named functions ``I_K``,
+``J_K``, ``repeat``, ``diag`` and ``Σ_k``, the bias switch is ``1_bias`` and the
+per-class minimizer of the deep head is ``x*`` (bound to :func:`class_minimizers`).
 """
 
 from __future__ import annotations
