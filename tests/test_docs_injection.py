@@ -79,8 +79,6 @@ def hostile(tmp_path_factory):
         site = folder / "site"
         code = main(["docs", "--module", HOSTILE, "--out", str(site)])
         assert code == 0
-        latex_code = main(["export", "hostile.claim", "--module", HOSTILE, "--latex"])
-        assert latex_code == 0
         yield {"site": site, "secret": secret, "claim": claim, "base": base}
     finally:
         patch.undo()
