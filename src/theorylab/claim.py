@@ -215,18 +215,8 @@ ParameterPoint = dict[str, Any]
 # "statement not yet compared"; each claim leaves this set once its statement evaluates
 # and agrees (the battery's strict xfail enforces that).
 _STATEMENTS_NOT_YET_BOUND = {
-    "continual.expected_model_error",
-    "continual.expected_forgetting",
-    "continual.expected_generalization",
-    "continual.expected_model_error_underparameterized",
-    "continual.expected_forgetting_underparameterized",
-    "continual.expected_generalization_underparameterized",
-    "continual.two_task_forgetting",
     "deep_linear.end_to_end_dynamics",
     "deep_linear.singular_value_dynamics",
-    "free_probability.s_transform_product",
-    "free_probability.jacobian_spectrum",
-    "free_probability.dynamical_isometry",
 }
 
 
