@@ -64,7 +64,7 @@ def client(scheduler: str | None = None, workers: int | None = None,
            device: str = "cpu") -> Iterator[Any]:
     """A Dask client: connected to ``scheduler``, or to a new LocalCluster of ``workers``.
 
-    The LocalCluster (worker processes, one thread each, no dashboard) is closed
+    The LocalCluster (worker processes, one thread each, its HTTP server on a free port) is closed
     on exit, Ctrl-C included. With ``device='cuda'`` each local worker is given
     one GPU (``CUDA_VISIBLE_DEVICES``) while GPUs last.
 
@@ -97,7 +97,7 @@ def client(scheduler: str | None = None, workers: int | None = None,
             return
         count = worker_count(workers)
         cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR,
+                               dashboard_address=":0", silence_logs=logging.ERROR,
                                env=_worker_environment(device, count))
         try:
             local = Client(cluster, set_as_default=False)
