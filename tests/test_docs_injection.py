@@ -182,6 +182,7 @@ def test_latex_and_bibtex_escape_every_field(hostile, capsys):
                              text), re.findall(r".{40}\\(?:input|write18).{20}", text)[:3]
         assert hostile["secret"] not in text
         assert "<script" not in text
+        assert "^^" not in text  # TeX would read ^^5c as a backslash
     # Special characters escaped; no comment can be opened by user text.
     assert r"\#" in latex and r"\%" in latex and r"\&" in latex and r"\_" in latex
     assert all(not line.lstrip().startswith("%") or line.startswith("% ")

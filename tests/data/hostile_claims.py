@@ -18,7 +18,8 @@ SCRIPT = "<script>alert(1)</script>"
 IMAGE = '"><img src=x onerror=alert(1)>'
 DIRECTIVES = (f"\n```\n```{{eval-rst}}\n.. raw:: html\n\n   {SCRIPT}\n\n.. include:: {SENTINEL}\n"
               "```\n:::{raw} html\n<script>alert(2)</script>\n:::\n")
-TEX = rf"\input{{{SENTINEL}}} \write18{{touch /tmp/pwned}} # % & _ {{ }} ~ ^ \ $\input{{x}}$"
+TEX = (rf"\input{{{SENTINEL}}} \write18{{touch /tmp/pwned}} # % & _ {{ }} ~ ^ \ "
+       rf"$\input{{x}}$ ^^5cinput{{{SENTINEL}}}")
 MYST = "{{ title }} {eval-rst}`.. include:: x` [click](javascript:alert(3)) <!-- `"
 
 
@@ -46,7 +47,7 @@ def doubled(points, *, seed, device, ensemble):
 
 
 base = Claim(
-    id=f"hostile.base{SCRIPT}{IMAGE}\n```{{eval-rst}}",
+    id=f"hostile.base{SCRIPT}{IMAGE}\n```{{eval-rst}}^^5cinput{{{SENTINEL}}}",
     title=hostile("base title"), citation=CITATION, parameters=(scale,),
     statement=2 * SCALE, quantity=sympy.Symbol(hostile("base quantity")),
     simulation=doubled, ensemble=8, budget=3, kind=hostile("kind"),

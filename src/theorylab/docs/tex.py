@@ -225,7 +225,7 @@ def latex_fragment(claim: Claim, results: Sequence[Any] | None = None) -> str:
     style = "definition" if environment == "definition" else "plain"
     citation = claim.citation
     claim_label = "claim:" + label(claim.id)
-    shown_id = _escape(claim.id)
+    shown_id = _comment(claim.id)
     key = label(citation.key)
     lines = [
         f"% {shown_id}: exported by `theorylab export {shown_id} --latex`.",
@@ -309,7 +309,15 @@ _BIB_ESCAPES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 
 
 def _bib_text(text: str) -> str:
-    return "".join(_BIB_ESCAPES.get(c, _escape(c)) for c in str(text))
+    """A BibTeX field: LaTeX-escaped, braces as text, accented letters kept."""
+    return "".join(_BIB_ESCAPES.get(c) or (c if ord(c) > 127 and unicodedata.category(c)[0]
+                                           in "LM" else _escape(c)) for c in str(text))
+
+
+def _comment(text: str) -> str:
+    """Text inside a ``%`` comment: on one line (a line break would end it), no ``^^``."""
+    return "".join(" " if unicodedata.category(c)[0] in "CZ" else c
+                   for c in str(text)).replace("^^", "^ ^")
 
 
 def bib_entry(citation: Any) -> str:
