@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import importlib
 import io
@@ -683,7 +684,7 @@ def _calibration_page(evidence_path: Path, source: Path, warnings: list[str]) ->
 
 def _remove_leftovers(out: Path) -> None:
     """Remove what an interrupted swap left beside ``out`` (old sites, stale builds)."""
-    for leftover in out.parent.glob(f".{out.name}.theorylab-*"):
+    for leftover in out.parent.glob(f".{glob.escape(out.name)}.theorylab-*"):
         stale = time.time() - leftover.stat().st_mtime > 3600
         if leftover.is_dir() and ("-old-" in leftover.name or stale):
             shutil.rmtree(leftover, ignore_errors=True)
