@@ -115,6 +115,9 @@ def test_serial_and_distributed_verdicts_are_identical(engine, module_path, tmp_
                        record=False)
         assert _without_time(serial) == _without_time(verdict)
     assert len(evidence.entries()) == len(tasks)  # recorded by the client
+    # the same cluster reached by its address, as --scheduler does for a remote one
+    remote = run_checks(tasks, modules=[module_path], scheduler=engine.scheduler.address)
+    assert [_without_time(v) for v in remote] == [_without_time(v) for v in distributed]
 
 
 def test_interrupted_study_resumes_without_repeating(engine, module_path, tmp_path):
