@@ -945,7 +945,7 @@ def _layer_factor(activation: str, layer: Any, C_W: Any, C_b: Any, mu: Any,
 
 # Parameters bind by name; the mpmath path passes mpf arguments, read by _digits.
 input_gram = named_function("input_gram", _pair_inputs_gram,
-                            latex=r"\frac{x_a \cdot x_b}{n_0}", pretty="(x·x/n₀)")
+                            latex=r"\tfrac{1}{n_0}\operatorname{Gram}", pretty="Gram/n₀")
 sigma_pair = named_function("sigma_pair", _pair, latex=r"\langle\sigma\sigma\rangle",
                             pretty="⟨σσ⟩")
 derivative_pair = named_function("derivative_pair", _slope_pair,
