@@ -520,14 +520,12 @@ class _Progress:
             self.bar.stop()
 
 
-def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool) -> int:
-    from theorylab import registry
-    from theorylab.isolation import check_with_deadline
-    from theorylab.verifier import Status, resolve_device
+def _run_options(args: argparse.Namespace) -> str:
+    """Validate check's and verify's options before any work; returns the device."""
+    from theorylab.verifier import resolve_device
 
     if not args.device.strip():
         raise ParameterError("--device", "one of 'cpu', 'cuda', 'auto'", args.device)
-    device = resolve_device(args.device)
     if args.budget is not None and not 1 <= args.budget <= MAX_BUDGET:
         raise ParameterError("--budget", f"an integer in [1, {MAX_BUDGET}]", args.budget)
     if not 0 <= args.seed < 2**32:
@@ -535,6 +533,15 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
     if not 0 <= args.timeout <= MAX_TIMEOUT:  # NaN fails too
         raise ParameterError("--timeout", f"seconds in [0, {MAX_TIMEOUT:g}] (0: no limit)",
                              args.timeout)
+    return resolve_device(args.device)
+
+
+def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool) -> int:
+    from theorylab import registry
+    from theorylab.isolation import check_with_deadline
+    from theorylab.verifier import Status
+
+    device = _run_options(args)
     evidence = _evidence(args)
     started = time.perf_counter()
     progress = _Progress(len(claims) * (2 if prove else 1))
@@ -619,6 +626,7 @@ def _percent(value: float) -> str:
 
 
 def _command_check(args: argparse.Namespace) -> int:
+    _run_options(args)
     loaded = _load_modules(args.module)
     if loaded and not args.claims and args.family is None:
         return _run_checks(args, loaded, prove=False)
@@ -626,6 +634,7 @@ def _command_check(args: argparse.Namespace) -> int:
 
 
 def _command_verify(args: argparse.Namespace) -> int:
+    _run_options(args)
     loaded = _load_modules(args.module)
     claims = loaded if loaded and args.family is None else _selected((), args.family)
     report = None if args.no_report else _site_dir(args, args.report)  # checked before the run
