@@ -500,8 +500,10 @@ class _Progress:
 
             columns = (bars.BarColumn(), bars.MofNCompleteColumn(), bars.TimeElapsedColumn(),
                        bars.TextColumn("{task.description}"))
+            # no refresh thread: checks fork child processes, and a thread holding a lock
+            # at the fork would leave the child waiting on it
             self.bar = bars.Progress(*columns, console=rich.console.Console(file=sys.stderr),
-                                     transient=True)
+                                     transient=True, auto_refresh=False)
             self.task = self.bar.add_task("", total=total)
             self.bar.start()
 
@@ -510,6 +512,7 @@ class _Progress:
         self.done += advance
         if self.bar is not None:
             self.bar.update(self.task, advance=advance, description=message[:80])
+            self.bar.refresh()
         elif advance:
             sys.stderr.write(f"[{self.done}/{self.total}] {message}\n")
             sys.stderr.flush()
