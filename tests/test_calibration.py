@@ -86,3 +86,16 @@ def test_report_flags_a_wrong_error_model(tmp_path, error_scale, flagged):
     page = write_report_page(result, tmp_path).read_text()
     assert ("far from uniform" in page) is flagged
     assert "<script>" not in page and "<b>x" not in page and "<i>d" not in page
+
+
+def test_report_page_escapes_a_hostile_report_file(tmp_path):
+    from theorylab.calibration import write_report_page
+
+    evil = "<script>alert(1)</script>"
+    entry = {"checks": evil, "fails": evil, "fail_upper": evil, "inconclusive": evil,
+             "inconclusive_upper": evil, "decoys": {evil: {"rejected": evil, "checks": evil}},
+             "resolution": {"median": evil}, "p_values": {"ks_p": evil, "exact": evil},
+             "title": evil, "error_model_ok": False}
+    report = {"alpha": evil, "claims": {evil: entry}, "families": {evil: entry}}
+    page = write_report_page(report, tmp_path).read_text()
+    assert "<script" not in page

@@ -271,15 +271,16 @@ def _rows(entry: dict[str, Any]) -> list[tuple[str, str]]:
     resolution = entry.get("resolution", {})
     return [
         ("checks", _number(entry["checks"])),
-        ("false FAIL", f"{entry['fails']} (95% upper bound {_number(entry['fail_upper'])})"),
-        ("INCONCLUSIVE", f"{entry['inconclusive']} (95% upper bound "
+        ("false FAIL", f"{_number(entry['fails'])} (95% upper bound "
+                       f"{_number(entry['fail_upper'])})"),
+        ("INCONCLUSIVE", f"{_number(entry['inconclusive'])} (95% upper bound "
                          f"{_number(entry['inconclusive_upper'])})"),
         ("decoys rejected", decoys),
         ("achieved resolution", f"median {_number(resolution.get('median'))}, range "
                                 f"{_number(resolution.get('min'))} to "
                                 f"{_number(resolution.get('max'))}"),
-        ("p-values", f"{p.get('exact', 0)} exact (KS p {_number(p.get('ks_p'))}), "
-                     f"{p.get('bounded', 0)} with a bias bound or one-sided "
+        ("p-values", f"{_number(p.get('exact', 0))} exact (KS p {_number(p.get('ks_p'))}), "
+                     f"{_number(p.get('bounded', 0))} with a bias bound or one-sided "
                      f"(one-sided KS p {_number(p.get('bounded_ks_p'))})"),
     ]
 
@@ -313,13 +314,16 @@ def write_report_page(result: dict[str, Any], folder: str | Path) -> Path:
     for family, entry in sorted(result.get("families", {}).items()):
         p = entry.get("p_values", {})
         parts.append(
-            f"<tr><td>{escape(family)}</td><td>{entry['checks']}</td>"
-            f"<td>{entry['fails']} ({escape(_number(entry['fail_upper']))})</td>"
-            f"<td>{entry['inconclusive']} ({escape(_number(entry['inconclusive_upper']))})"
+            f"<tr><td>{escape(str(family))}</td><td>{escape(_number(entry['checks']))}</td>"
+            f"<td>{escape(_number(entry['fails']))} "
+            f"({escape(_number(entry['fail_upper']))})</td>"
+            f"<td>{escape(_number(entry['inconclusive']))} "
+            f"({escape(_number(entry['inconclusive_upper']))})"
             f"</td><td>{escape(_number(p.get('ks_p')))}</td>"
             f"<td>{escape(_number(p.get('bounded_ks_p')))}</td></tr>")
     parts.append("</table>")
     for claim_id, entry in sorted(result.get("claims", {}).items()):
+        claim_id = str(claim_id)
         parts.append(f"<h2 id='{escape(claim_id, quote=True)}'>{escape(claim_id)}</h2>"
                      f"<p>{escape(str(entry.get('title', '')))}</p>")
         if not entry.get("error_model_ok", True):
