@@ -30,8 +30,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KS_WARNING", "report", "study", "write_report", "write_report_page"]
+__all__ = ["KS_WARNING", "MAX_SEEDS", "report", "study", "write_report", "write_report_page"]
 
+#: The most seeds per claim of one study.
+MAX_SEEDS = 100_000
 #: A KS p-value below this flags a claim's error model as wrong.
 KS_WARNING = 1e-3
 _CONFIDENCE = 0.95
@@ -62,8 +64,8 @@ def study(claims: Sequence[Any], seeds: int, *, evidence: Any, modules: Sequence
     from theorylab.distributed import Task, run_checks
     from theorylab.errors import ParameterError
 
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ParameterError("--seeds", "an integer >= 1", seeds)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ParameterError("--seeds", f"an integer in [1, {MAX_SEEDS}]", seeds)
     done = {claim.id: {v["seed"] for v in evidence.verdicts(claim)} for claim in claims}
     # seed-major, so that an interrupted study has as many seeds of every claim
     tasks = [Task(claim.id, seed, None, device) for seed in range(seeds) for claim in claims

@@ -152,12 +152,12 @@ def _command_calibrate(args: argparse.Namespace) -> int:
     import math
     from pathlib import Path
 
-    from theorylab.calibration import study, write_report, write_report_page
+    from theorylab.calibration import MAX_SEEDS, study, write_report, write_report_page
     from theorylab.distributed import worker_count
     from theorylab.verifier import resolve_device
 
-    if args.seeds < 1:
-        raise ParameterError("--seeds", "an integer >= 1", args.seeds)
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise ParameterError("--seeds", f"an integer in [1, {MAX_SEEDS}]", args.seeds)
     workers = None if args.workers is None else worker_count(args.workers)
     if not args.device.strip():
         raise ParameterError("--device", "one of 'cpu', 'cuda', 'auto'", args.device)

@@ -49,13 +49,15 @@ class TaskError(TheorylabError):
 
 
 def worker_count(workers: int | None) -> int:
-    """``workers``, or one per core; refuses a count below 1."""
+    """``workers``, or one per core; refuses a count below 1 or above 4 per core."""
     from theorylab.errors import ParameterError
 
+    cores = max(os.cpu_count() or 1, 1)
     if workers is None:
-        return max(os.cpu_count() or 1, 1)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ParameterError("--workers", "an integer >= 1", workers)
+        return cores
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 4 * cores:
+        raise ParameterError("--workers", f"an integer in [1, {4 * cores}] (4 per core)",
+                             workers)
     return workers
 
 
