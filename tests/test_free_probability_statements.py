@@ -91,6 +91,9 @@ def test_statements_reproduce_the_predictions_at_every_pinned_point():
     (theory.s_transform_product, {"ratio_a": 0.5, "ratio_b": 2.0, "variance": 1.2,
                                   "quantity": "moment", "k": 5}),
     (theory.mp_cdf, {"ratio": 3.0, "variance": 0.8, "x": 1.7}),
+    (theory.mp_cdf, {"ratio": 1.0, "variance": 0.8, "x": 1.7}),  # |1 − λ| = 0: atan2, no 1/0
+    (theory.marchenko_pastur, {"ratio": 1.0, "variance": 1.0, "quantity": "mass", "x": 1.0,
+                               "upper": 2.0}),
 ], ids=lambda item: item.name if hasattr(item, "name") else "")
 def test_statements_evaluate_in_mpmath(claim, point):
     values = claim.validate(point)

@@ -30,7 +30,19 @@ variable is evaluated); arguments a quantity does not use may be left out:
 ``edge``              upper edge of the support, the n → ∞ limit of ``λ_max``
 ``atom``              mass of the atom at 0
 ``r_transform``       ``R(x)`` (needs ``x``)
+``s_transform``       ``S(w)`` at the parameter ``w ≥ 0`` (needs ``w``; Wishart
+                      products and Jacobians: the statement shown and derived)
 ====================  =========================================================
+
+Every quantity's statement is the number ``predict`` returns and the verifier
+compares: closed forms where there are (Narayana, Catalan, Fuss–Catalan and
+product moments, the MP and semicircle CDFs, χ^L, L(1/p − 1 + [Gaussian])), named
+functions (:func:`theorylab.functions.named_function`) bound to the implementations
+below where there are not (densities, bin masses and edges from the tracked root of
+an S-transform, ``p(activation, q*)``). Integer arguments are bounded: ``k ≤ 200``
+(``k ≤ 100`` for Wishart products, whose Lagrange inversion takes O(k²) terms),
+``s ≤ 100``, ``L ≤ 100``; a moment beyond float64 (1.8e308) is refused by name
+(``predict`` with a precision returns it in mpmath).
 
 Example: ``theorylab predict free_probability.fuss_catalan s=2 quantity=moment k=4``
 prints 55.
@@ -162,8 +174,15 @@ _upper_symbol = sympy.Symbol("upper", real=True)
 def _mp_cdf_everywhere(at: Any) -> Any:
     """The MP CDF at ``at``: 0 below 0, the atom up to the lower edge, 1 past the upper."""
     y = at / sigma2
+    root, gap = sympy.sqrt((_b1 - y) * (y - _a1)), sympy.Abs(1 - lam)
+    # MP_CDF with atan(u/v) written atan2(u, v) (v > 0 on the support): at λ = 1 the second
+    # term is 0·(π/2 + π/2), not 0·atan(1/0), so mpmath evaluates it too.
+    inside = sympy.Max(0, 1 - 1 / lam) + (
+        root + (1 + lam) * (sympy.atan2(2 * y - _a1 - _b1, 2 * root) + sympy.pi / 2)
+        - gap * (sympy.atan2((_a1 + _b1) * y - 2 * _a1 * _b1, 2 * gap * root) + sympy.pi / 2)
+    ) / (2 * sympy.pi * lam)
     return sympy.Piecewise((0, at < 0), (sympy.Max(0, 1 - 1 / lam), y <= _a1),
-                           (1, y >= _b1), (MP_CDF.subs(x_symbol, at), True))
+                           (1, y >= _b1), (inside, True))
 
 
 MP_STATEMENTS = {
