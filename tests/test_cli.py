@@ -95,12 +95,16 @@ def test_check_json_and_exit_code(capsys):
 def test_verify_exits_1_when_a_decoy_survives(capsys, monkeypatch):
     import dataclasses
 
+    import sympy
+
     from theorylab import registry
+    from theorylab.claim import Decoy
 
     claim = registry.get("deep_linear.singular_value_dynamics")
-    # A "decoy" identical to the claim cannot be rejected: verify must say so and exit 1.
+    # A decoy 1e-12 away from the claim cannot be rejected: verify must say so and exit 1.
     weak = dataclasses.replace(claim, decoys=claim.decoys + (
-        dataclasses.replace(claim.decoys[0], name="identical", evaluate=claim.evaluate),))
+        Decoy("nearly_identical", "the statement times 1 + 1e-12",
+              statement=claim.statement * (1 + sympy.Rational(1, 10**12))),))
     monkeypatch.setattr(registry, "claims", lambda family=None: [weak])
     monkeypatch.setattr(registry, "get", lambda claim_id: weak)
     code, out, _ = run(capsys, "verify", "--family", "deep_linear", "--budget", "3",
