@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -24,7 +25,10 @@ from hypothesis import strategies as st
 
 from theorylab.cli import main
 
-SECONDS_PER_CALL = 10.0  # generous under load; a hang is minutes
+# CPU seconds a call may use (this process and its children): a few, whatever the load of
+# the machine; wall-clock seconds only catch hangs, generously, as other work shares the cores
+CPU_SECONDS_PER_CALL = 5.0
+WALL_SECONDS_PER_CALL = 60.0
 SAXE = "deep_linear.saxe_mode_strength"
 
 FAST_CLAIM = '''
@@ -143,22 +147,31 @@ def _argv(root: Path) -> st.SearchStrategy[list[str]]:
     return commands.map(lambda parts: [token for part in parts for token in part])
 
 
-def _run(argv: list[str]) -> tuple[int, str, str, float]:
+def _cpu_seconds() -> float:
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _run(argv: list[str]) -> tuple[int, str, str, tuple[float, float]]:
     out, err = io.StringIO(), io.StringIO()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
-    return code, out.getvalue(), err.getvalue(), time.perf_counter() - started
+    seconds = (time.perf_counter() - started, _cpu_seconds() - cpu)
+    return code, out.getvalue(), err.getvalue(), seconds
 
 
-def _assert_clean(argv: list[str], code: int, out: str, err: str, seconds: float) -> None:
+def _assert_clean(argv: list[str], code: int, out: str, err: str,
+                  seconds: tuple[float, float]) -> None:
     shown = [a if len(a) < 60 else a[:57] + "..." for a in argv]
     assert code in (0, 1, 2), (shown, code, err[-500:])
     assert "Traceback" not in err and "Traceback" not in out, (shown, err[-2000:])
     for line in err.splitlines():
         if "error" in line:
             assert len(line) <= 300, (shown, line[:400])
-    assert seconds < SECONDS_PER_CALL, (shown, seconds)
+    wall, cpu = seconds
+    assert cpu < CPU_SECONDS_PER_CALL and wall < WALL_SECONDS_PER_CALL, (shown, wall, cpu)
     if code == 2:
         assert err.count("theorylab: error") == 1, (shown, err[-500:])
 
