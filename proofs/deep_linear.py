@@ -20,6 +20,8 @@ registry, and checked by the tests.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy
 from sympy import Derivative, Eq, Integer, atanh, log, sqrt
 from theorylab.theory import deep_linear as dl_theory
@@ -99,6 +101,8 @@ saxe_mode_strength_from_layers = Derivation(
                         {a(t): sqrt(U(t))}, "u = a^2 with a > 0: tau u' = 2u(s - u) (Saxe Sec. 1)"),
         Step.solve_ode(Eq(U(t), s * growth / (growth - 1 + s / u0)), U(t), t, (0, u0),
                        "logistic equation solved with u(0) = u0 (Saxe eq. 12)"),
+        Step.equal(Eq(U(t), saxe_mode_strength.statement),
+                   "numerator and denominator times u0 e^(-2st/tau): finite for every t"),
     ),
     ranges=RANGES,
 )
@@ -176,8 +180,12 @@ unequal_time_from_layers = Derivation(
         Step.equal(Eq(T, unequal_log_form),
                    "artanh x = ln((1+x)/(1-x))/2 and (1+x)/(1-x) = N(u)^2/(4c^2(s-u)^2), "
                    "N(u) = q sqrt(c^2+4u^2) + 4su + c^2"),
-        Step.substitute(Eq(T, unequal_layer_time.statement), {c: a0**2 - b0**2, u0: a0 * b0},
+        Step.substitute(Eq(T, unequal_log_form.subs({c: a0**2 - b0**2, u0: a0 * b0})),
+                        {c: a0**2 - b0**2, u0: a0 * b0},
                         "initial strengths: c = a0^2 - b0^2, u0 = a0 b0"),
+        Step.equal(Eq(T, unequal_layer_time.statement),
+                   "sqrt((a0^2 - b0^2)^2 + 4 a0^2 b0^2) = a0^2 + b0^2; the log of the "
+                   "quotient as a difference of logs"),
     ),
     ranges=RANGES,
 )
@@ -213,6 +221,10 @@ deep_time_from_layers = Derivation(
 
 # -- consistency: special cases reduce to eq. 11 (not registered) ---------------------
 
+EQ_11 = tau / (2 * s) * log(uf * (s - u0) / (u0 * (s - uf)))  # as Saxe et al. print it
+# Numeric evidence only: sympy does not split logs of factors (s - u) of unseen sign.
+LOG_OF_QUOTIENT = "the statement's difference of logs is the log of the quotient"
+
 REDUCTIONS: tuple[Derivation, ...] = (
     Derivation(
         claim=saxe_learning_time.id,
@@ -220,8 +232,12 @@ REDUCTIONS: tuple[Derivation, ...] = (
         steps=(
             Step.assume(Eq(T, unequal_layer_time.statement),
                         "learning time with unequal layers (deep_linear.unequal_layer_time)"),
-            Step.limit(Eq(T, saxe_learning_time.statement.subs(u0, a0**2)), b0, a0,
+            Step.equal(Eq(T, tau / dl_theory.q
+                          * log(dl_theory._unequal_log_argument(uf, a0 * b0))),
+                       LOG_OF_QUOTIENT + "; a0^2 + b0^2 = sqrt(c^2 + 4 a0^2 b0^2)"),
+            Step.limit(Eq(T, EQ_11.subs(u0, a0**2)), b0, a0,
                        "balanced limit c = a0^2 - b0^2 -> 0"),
+            Step.equal(Eq(T, saxe_learning_time.statement.subs(u0, a0**2)), LOG_OF_QUOTIENT),
             Step.substitute(Eq(T, saxe_learning_time.statement), {a0: sqrt(u0)},
                             "u0 = a0^2 (Saxe eq. 11)"),
         ),
@@ -244,6 +260,28 @@ REDUCTIONS: tuple[Derivation, ...] = (
 
 
 # -- Arora, Cohen & Hazan 2018, Thm 1: end-to-end dynamics ----------------------------
+
+
+class GramPower(sympy.Function):
+    """Display-level ``[W_e W_e^T]^p`` (side='left') or ``[W_e^T W_e]^p`` (side='right').
+
+    Non-commutative, so derivations keep the order of matrix products.
+    """
+
+    is_commutative = False
+
+    def _latex(self, printer: Any) -> str:
+        side, power = self.args
+        gram = r"W_e W_e^{T}" if side == LEFT else r"W_e^{T} W_e"
+        return rf"\left[{gram}\right]^{{{printer._print(power)}}}"
+
+    def _sympystr(self, printer: Any) -> str:
+        side, power = self.args
+        gram = "W_e W_e^T" if side == LEFT else "W_e^T W_e"
+        return f"[{gram}]^({printer._print(power)})"
+
+
+LEFT, RIGHT = sympy.Symbol("left"), sympy.Symbol("right")
 # Non-commutative placeholders for the partial products of a generic layer j:
 # above(j) = W_N ... W_{j+1}, below(j) = W_{j-1} ... W_1 (empty products are I).
 _nc = {"commutative": False}
@@ -253,8 +291,8 @@ _layer, _layer_rate = sympy.Function("W", **_nc), sympy.Function(r"\dot{W}", **_
 _rate_e = sympy.Symbol(r"\dot{W}_e", **_nc)
 _j, _N, _decay = dl_theory.j, dl_theory.N, dl_theory.weight_decay_symbol
 _W_e, _G = dl_theory.W_e_symbol, dl_theory.gradient_symbol
-_left = dl_theory.GramPower(dl_theory.LEFT, (_N - _j) / _N)
-_right = dl_theory.GramPower(dl_theory.RIGHT, (_j - 1) / _N)
+_left = GramPower(LEFT, (_N - _j) / _N)
+_right = GramPower(RIGHT, (_j - 1) / _N)
 
 end_to_end_from_layers = Derivation(
     claim="deep_linear.end_to_end_dynamics",
@@ -289,11 +327,18 @@ end_to_end_from_layers = Derivation(
             Eq(_rate_e, -_decay * _N * _W_e - sympy.Sum(_left * _G * _right, (_j, 1, _N))),
             "the weight-decay term does not depend on j: N copies",
         ),
+        Step.substitute(
+            Eq(_rate_e, dl_theory.end_to_end_statement),
+            {_left * _G * _right: dl_theory.gram_sandwich(_W_e, _G, (_N - _j) / _N,
+                                                          (_j - 1) / _N)},
+            "name the j-th product: gram_sandwich(W_e, grad L, p, q) = "
+            "[W_e W_e^T]^p grad L [W_e^T W_e]^q, evaluated by eigendecomposition",
+        ),
     ),
 )
 
 # -- Arora, Cohen, Hu & Luo 2019, Thm 3: singular values ------------------------------
-_sigma = dl_theory.sigma_r
+_sigma = sympy.Symbol("sigma_r")  # no sign assumption: (sigma^2)^p stays as stated
 _projection = sympy.Symbol(r"\langle \nabla \ell(W), u_r v_r^T \rangle")
 _rate_sigma = sympy.Symbol(r"\dot{\sigma}_r")
 
@@ -307,10 +352,16 @@ singular_values_from_end_to_end = Derivation(
             "sigma_r' = u_r^T W_e' v_r (distinct singular values); u_r^T [W W^T]^p = "
             "sigma_r^(2p) u_r^T and [W^T W]^p v_r = sigma_r^(2p) v_r in the "
             "end-to-end dynamics with lambda = 0",
+            cite="Arora et al. 2019, proof of Thm 3",
         ),
         Step.equal(
             Eq(_rate_sigma, -_N * (_sigma**2) ** (1 - 1 / _N) * _projection),
             "the exponents add to (N - 1)/N for every j: N equal terms",
+        ),
+        Step.substitute(
+            Eq(_rate_sigma, dl_theory.singular_value_dynamics.statement),
+            {_sigma: dl_theory.sigma_of_W, _projection: dl_theory.projection_of_W},
+            "sigma_r = sigma_r(W) and u_r, v_r the r-th singular vectors of W",
         ),
     ),
     ranges={_sigma: (0.3, 3.0)},

@@ -28,9 +28,9 @@ EXPECTED_COUNTS = {
 }
 
 # The only steps allowed to rest on numeric evidence (sympy cannot decide them):
-# (a^2 + b^2) = sqrt((a^2 - b^2)^2 + 4a^2b^2), and artanh -> log.
+# (a^2 + b^2) = sqrt((a^2 - b^2)^2 + 4a^2b^2), artanh -> log, and splitting the log.
 ALLOWED_NUMERIC = {
-    ("deep_linear.unequal_layer_time", proofs.unequal_time_from_layers.title): {6, 11},
+    ("deep_linear.unequal_layer_time", proofs.unequal_time_from_layers.title): {6, 11, 13},
 }
 
 
@@ -107,7 +107,11 @@ def test_special_cases_reduce_to_eq_11(derivation):
     result = _check(derivation)
     print(_table(result))
     assert result.ok, _table(result)
-    assert result.status is StepStatus.EXACT
+    assert result.conclusion is StepStatus.EXACT, _table(result)
+    # Only joining or splitting the statements' logs is numeric: sympy does not split logs
+    # of factors (s - u0, s - uf) whose sign it cannot see.
+    numeric = [step.reason for step in result.steps if step.status is StepStatus.NUMERIC]
+    assert all(reason.startswith(proofs.LOG_OF_QUOTIENT) for reason in numeric), _table(result)
 
 
 # -- broken derivations are caught ------------------------------------------------

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Integer, Matrix, Real
+from theorylab.functions import named_function
 
 SAXE = Citation(
     authors=("Andrew M. Saxe", "James L. McClelland", "Surya Ganguli"),
@@ -122,6 +123,8 @@ def _mode_points(draw: st.DrawFn, *, final: bool = False,
 # -- 1. two-layer mode strength (eq. 12) -----------------------------------------
 
 growth = sympy.exp(2 * s * t / tau)
+# eq. 12 divided through by exp(2st/tau): no overflow at large t, no inf/inf.
+mode_strength_statement = s * u0 / (u0 + (s - u0) * sympy.exp(-2 * s * t / tau))
 
 saxe_mode_strength = Claim(
     id="deep_linear.saxe_mode_strength",
@@ -129,9 +132,11 @@ saxe_mode_strength = Claim(
     citation=SAXE,
     parameters=(s_parameter, u0_parameter, tau_parameter, t_parameter),
     quantity=sympy.Function("u")(t),
-    statement=s * growth / (growth - 1 + s / u0),
+    statement=mode_strength_statement,
     conventions=COMMON + (
         "Two-layer network (N_l = 3), decoupled balanced initialisation a = b, so u = a^2.",
+        "Eq. 12, s e^(2st/tau)/(e^(2st/tau) - 1 + s/u0), is written divided through by "
+        "e^(2st/tau) so that it stays finite for every t.",
     ),
     simulation="theorylab.numerics.deep_linear:saxe_mode_strength",
     systematic_error=STEP_SIZE,
@@ -156,8 +161,13 @@ saxe_learning_time = Claim(
     citation=replace(SAXE, **{"where": "eq. 11"}),
     parameters=(s_parameter, u0_parameter, uf_parameter, tau_parameter),
     quantity=sympy.Symbol("t(u_0 -> u_f)"),
-    statement=tau / (2 * s) * sympy.log(uf * (s - u0) / (u0 * (s - uf))),
-    conventions=COMMON + ("Two-layer network, decoupled balanced initialisation a = b.",),
+    # Eq. 11's single log split in two, so that a tiny u0 or s - uf cannot overflow it.
+    statement=tau / (2 * s) * (sympy.log(uf / (s - uf)) - sympy.log(u0 / (s - u0))),
+    conventions=COMMON + (
+        "Two-layer network, decoupled balanced initialisation a = b.",
+        "Eq. 11, tau/(2s) ln(uf(s - u0)/(u0(s - uf))), is written as a difference of two "
+        "logs, which no in-domain u0, uf overflows.",
+    ),
     simulation="theorylab.numerics.deep_linear:saxe_learning_time",
     systematic_error=TIME_STEP_SIZE,
     constraints=(U0_BELOW_S, UF_BETWEEN),
@@ -192,6 +202,16 @@ def _unequal_log_argument(final: Any, start: Any) -> Any:
     return numerator(final) * (s - start) / (numerator(start) * (s - final))
 
 
+def _unequal_log_term(strength: Any, layer_sum: Any) -> Any:
+    """ln(N(u)/(s - u)) with N(u) = q (a^2 + b^2) + 4su + c^2 and a^2 + b^2 = layer_sum."""
+    return sympy.log((q * layer_sum + 4 * s * strength + c_squared) / (s - strength))
+
+
+# The log of eq. 11's quotient split in two, and a0^2 + b0^2 in place of its equal
+# sqrt(c^2 + 4 a0^2 b0^2), whose square underflows for a0 b0 < 1e-154.
+unequal_statement = tau / q * (_unequal_log_term(uf, sympy.sqrt(c_squared + 4 * uf**2))
+                               - _unequal_log_term(a0 * b0, a0**2 + b0**2))
+
 UNEQUAL_START = Constraint("a0*b0 < uf < s", lambda p: p["a0"] * p["b0"] < p["uf"] < p["s"],
                            ("uf", "a0", "b0", "s"))
 
@@ -215,13 +235,15 @@ unequal_layer_time = Claim(
                                   "theorylab.proofs.deep_linear"}),
     parameters=(s_parameter, a0_parameter, b0_parameter, uf_parameter, tau_parameter),
     quantity=sympy.Symbol("t(a_0 b_0 -> u_f)"),
-    statement=tau / q * sympy.log(_unequal_log_argument(uf, a0 * b0)),
+    statement=unequal_statement,
     conventions=COMMON + (
         "Two-layer network, decoupled initialisation with strengths a0 (W21) and b0 (W32); "
         "c = a^2 - b^2 is conserved and u = ab, u0 = a0 b0.",
         "Equivalently tau/q [artanh(x(uf)) - artanh(x(u0))] with q = sqrt(c^2 + 4 s^2) and "
         "x(u) = (4su + c^2)/(q sqrt(c^2 + 4u^2)); the log form stays finite at c = 0, where "
         "it reduces to eq. 11.",
+        "The layer sum a^2 + b^2 = sqrt(c^2 + 4u^2) is written a0^2 + b0^2 at the start, and "
+        "the two ends' logs are kept apart, so tiny a0, b0 neither underflow nor overflow.",
     ),
     simulation="theorylab.numerics.deep_linear:unequal_layer_time",
     systematic_error=TIME_STEP_SIZE,
@@ -247,8 +269,10 @@ unequal_layer_time = Claim(
 
 # -- 4. deep networks (eq. 15) -------------------------------------------------------
 
-layers_parameter = Parameter("N_l", Integer(2, sample_upper=6),
-                             "layers of neurons (N_l - 1 weight matrices)", latex="N_l")
+layers_parameter = Parameter("N_l", Integer(2, 100, sample_upper=6),
+                             "layers of neurons (N_l - 1 weight matrices); at most 100: the "
+                             "simulation trains every layer through a plateau that grows "
+                             "with depth", latex="N_l")
 N_l = layers_parameter.symbol
 matrices = N_l - 1
 
@@ -312,8 +336,10 @@ deep_mode_dynamics = Claim(
 
 # -- 5 & 6. Arora et al.: end-to-end and singular-value dynamics --------------------
 
-depth_parameter = Parameter("N", Integer(1, sample_upper=4),
-                            "weight matrices (Arora's depth N = N_l - 1)")
+depth_parameter = Parameter("N", Integer(1, 100, sample_upper=4),
+                            "weight matrices (Arora's depth N = N_l - 1); at most 100: the "
+                            "statement sums N terms of matrix powers and the simulation "
+                            "trains N layers")
 decay_parameter = Parameter("weight_decay", Real(0, math.inf, lower_open=False),
                             "weight decay coefficient lambda", latex="lambda")
 matrix_parameter = Parameter("W", Matrix(ndim=2), "end-to-end matrix W_e = W_N ... W_1",
@@ -343,42 +369,15 @@ def _psd_power(matrix: Any, exponent: float, precision: int | None) -> Any:
     return vectors * diagonal * vectors.T
 
 
-def _end_to_end(variant: str) -> Any:
-    def compute(depth: int, decay: Any, matrix: Any, gradient: Any, precision: int | None) -> Any:
-        transpose = matrix.T
-        left, right = _product(matrix, transpose, None, precision), _product(
-            transpose, matrix, None, precision)
-        if variant == "swapped_gram":
-            left, right = right, left
-        total = 0 * gradient
-        for j in range(1, depth + 1):
-            outer, inner = (j - 1) / depth, (depth - j) / depth
-            if variant == "shifted_exponents":
-                outer, inner = j / depth, (depth - j) / depth
-            total = total + _product(_psd_power(left, outer, precision), gradient,
-                                     _psd_power(right, inner, precision), precision)
-        if variant == "plain_gradient":
-            total = depth * gradient
-        factor = 1 if variant == "decay_without_N" else depth
-        return -decay * factor * matrix - total
-
-    def evaluate(params: dict[str, Any], precision: int | None) -> Any:
-        depth, decay = params["N"], params["weight_decay"]
-        matrix, gradient = params["W"], params["gradient"]
-        if precision is None:
-            return np.asarray(compute(depth, decay, matrix, gradient, None), dtype=np.float64)
-        with mpmath.workdps(precision):
-            return compute(depth, mpmath.mpf(decay), mpmath.matrix(matrix.tolist()),
-                           mpmath.matrix(gradient.tolist()), precision)
-
-    return evaluate
-
-
-def _product(first: Any, second: Any, third: Any, precision: int | None) -> Any:
-    """``first @ second @ third`` for numpy arrays or mpmath matrices (third may be None)."""
-    if precision:
-        return first * second if third is None else first * second * third
-    return first @ second if third is None else first @ second @ third
+def _swapped_gram(params: dict[str, Any], precision: int | None) -> Any:
+    """Decoy: W^T W left of the gradient and W W^T right of it (square W only)."""
+    depth, decay = params["N"], params["weight_decay"]
+    matrix, gradient = params["W"], params["gradient"]
+    left, right = matrix.T @ matrix, matrix @ matrix.T
+    total = sum(_psd_power(left, (term - 1) / depth, None) @ gradient
+                @ _psd_power(right, (depth - term) / depth, None)
+                for term in range(1, depth + 1))
+    return -decay * depth * matrix - total
 
 
 @st.composite
@@ -409,32 +408,109 @@ def _arora_points(*, decay: bool, distinct: bool) -> st.SearchStrategy[dict[str,
                      _matrices(distinct=distinct))
 
 
-class GramPower(sympy.Function):
-    """Display-level ``[W_e W_e^T]^p`` (side='left') or ``[W_e^T W_e]^p`` (side='right').
+def _precise() -> bool:
+    """Whether the statement is being evaluated with mpmath (``predict(precision=...)``).
 
-    Non-commutative, so derivations keep the order of matrix products.
+    The matrix parameters arrive as float64 arrays either way; only mpmath's working
+    precision tells the two evaluations apart.
     """
+    return mpmath.mp.prec > 53
 
-    is_commutative = False
 
-    def _latex(self, printer: Any) -> str:
-        side, power = self.args
-        gram = r"W_e W_e^{T}" if side == sympy.Symbol("left") else r"W_e^{T} W_e"
-        return rf"\left[{gram}\right]^{{{printer._print(power)}}}"
+def _objects(values: Any) -> np.ndarray:
+    """An mpmath matrix (or list) as a numpy array of mpmath numbers."""
+    rows = values.tolist() if hasattr(values, "tolist") else values
+    return np.array(rows, dtype=object)
 
-    def _sympystr(self, printer: Any) -> str:
-        side, power = self.args
-        gram = "W_e W_e^T" if side == sympy.Symbol("left") else "W_e^T W_e"
-        return f"[{gram}]^({printer._print(power)})"
 
+def gram_sandwich_value(matrix: Any, gradient: Any, left_power: Any, right_power: Any) -> Any:
+    """``[W W^T]^left_power G [W^T W]^right_power`` (PSD powers by eigendecomposition)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    gradient = np.asarray(gradient, dtype=np.float64)
+    if not _precise():
+        return (_psd_power(matrix @ matrix.T, float(left_power), None) @ gradient
+                @ _psd_power(matrix.T @ matrix, float(right_power), None))
+    weights, grad = mpmath.matrix(matrix.tolist()), mpmath.matrix(gradient.tolist())
+    digits = mpmath.mp.dps
+    return _objects(_psd_power(weights * weights.T, float(left_power), digits) * grad
+                    * _psd_power(weights.T * weights, float(right_power), digits))
+
+
+def _sandwich_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
+    matrix, gradient, left_power, right_power = (printer._print(a) for a in self.args)
+    text = (rf"\left[{matrix} {matrix}^{{T}}\right]^{{{left_power}}} {gradient} "
+            rf"\left[{matrix}^{{T}} {matrix}\right]^{{{right_power}}}")
+    return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+def _sandwich_pretty(self: sympy.Function, printer: Any) -> Any:
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    matrix, gradient, left_power, right_power = (sympy.sstr(a) for a in self.args)
+    return prettyForm(f"[{matrix} {matrix}ᵀ]^({left_power}) {gradient} "
+                      f"[{matrix}ᵀ {matrix}]^({right_power})")
+
+
+#: ``[W W^T]^p G [W^T W]^q``: one term of the end-to-end dynamics, a matrix.
+gram_sandwich = named_function("gram_sandwich", gram_sandwich_value)
+gram_sandwich._latex = _sandwich_latex
+gram_sandwich._pretty = _sandwich_pretty
+
+
+def singular_values_of(matrix: Any) -> Any:
+    """The singular values of ``matrix``, descending (a vector)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if not _precise():
+        return np.linalg.svd(matrix, compute_uv=False)
+    _, values, _ = mpmath.svd_r(mpmath.matrix(matrix.tolist()))
+    return _objects([values[r] for r in range(min(matrix.shape))])
+
+
+def singular_projections_of(matrix: Any, gradient: Any) -> Any:
+    """``<G, u_r v_r^T> = u_r^T G v_r`` for the singular vectors of ``matrix`` (a vector)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    gradient = np.asarray(gradient, dtype=np.float64)
+    if not _precise():
+        left, _, right_t = np.linalg.svd(matrix, full_matrices=False)
+        return np.einsum("ir,ij,rj->r", left, gradient, right_t)
+    left, _, right_t = mpmath.svd_r(mpmath.matrix(matrix.tolist()))
+    grad = mpmath.matrix(gradient.tolist())
+    return _objects([(left[:, r].T * grad * right_t[r, :].T)[0]
+                     for r in range(min(matrix.shape))])
+
+
+def _sigma_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
+    text = rf"\sigma_r\left({printer._print(self.args[0])}\right)"
+    return text if exp is None else rf"{text}^{{{exp}}}"
+
+
+def _projection_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
+    matrix, gradient = (printer._print(a) for a in self.args)
+    text = rf"\left\langle {gradient}, u_r v_r^{{T}} \right\rangle_{{{matrix}}}"
+    return text if exp is None else rf"{text}^{{{exp}}}"
+
+
+#: sigma_r(W), r = 1, 2, ...: the singular values of W in descending order.
+singular_value = named_function("singular_value", singular_values_of, pretty="σᵣ")
+singular_value._latex = _sigma_latex
+#: <grad, u_r v_r^T>_W: the gradient projected on the r-th singular pair of W.
+singular_projection = named_function("singular_projection", singular_projections_of,
+                                     pretty="⟨∇L, uᵣvᵣᵀ⟩")
+singular_projection._latex = _projection_latex
 
 j = sympy.Symbol("j", integer=True, positive=True)
 weight_decay_symbol = decay_parameter.symbol
-W_e_symbol = sympy.Symbol("W_e", commutative=False)
-gradient_symbol = sympy.Symbol(r"\nabla L", commutative=False)
-LEFT, RIGHT = sympy.Symbol("left"), sympy.Symbol("right")
-end_to_end_statement = -weight_decay_symbol * N * W_e_symbol - sympy.Sum(
-    GramPower(LEFT, (N - j) / N) * gradient_symbol * GramPower(RIGHT, (j - 1) / N), (j, 1, N))
+W_e_symbol = sympy.Symbol("W_e", commutative=False)  # binds to W (its LaTeX name)
+gradient_symbol = sympy.Symbol(r"\nabla L", commutative=False)  # binds to gradient
+
+
+def _end_to_end_sum(left_power: Any, right_power: Any) -> Any:
+    return sympy.Sum(gram_sandwich(W_e_symbol, gradient_symbol, left_power, right_power),
+                     (j, 1, N))
+
+
+end_to_end_statement = (-weight_decay_symbol * N * W_e_symbol
+                        - _end_to_end_sum((N - j) / N, (j - 1) / N))
 
 end_to_end_dynamics = Claim(
     id="deep_linear.end_to_end_dynamics",
@@ -458,82 +534,51 @@ end_to_end_dynamics = Claim(
         "The one-step finite difference (W_e(lr) - W_e(0))/lr is a polynomial in lr with "
         "constant term dW_e/dt; three learning rates remove its O(lr) and O(lr^2) terms.",
     ),
-    evaluate=_end_to_end("true"),
     sample=lambda: _arora_points(decay=True, distinct=False),
     decoys=(
         Decoy("decay_without_N", "weight decay -lambda W_e, missing the factor N",
-              evaluate=_end_to_end("decay_without_N")),
+              -weight_decay_symbol * W_e_symbol - _end_to_end_sum((N - j) / N, (j - 1) / N)),
         Decoy("shifted_exponents", "exponents j/N and (N-j)/N (off by one)",
-              evaluate=_end_to_end("shifted_exponents")),
+              -weight_decay_symbol * N * W_e_symbol - _end_to_end_sum(j / N, (N - j) / N)),
         Decoy("plain_gradient", "-N grad L: ignoring the Gram-matrix preconditioning",
-              evaluate=_end_to_end("plain_gradient")),
+              -weight_decay_symbol * N * W_e_symbol - N * gradient_symbol),
+        # Only defined for square W (W^T W and W W^T swap sizes), so kept as a variant.
         Decoy("swapped_gram", "W^T W on the left of the gradient and W W^T on the right",
-              evaluate=_end_to_end("swapped_gram")),
+              evaluate=_swapped_gram),
     ),
     ensemble=4,
     resolution=1e-3,
 )
 
+W_symbol = sympy.Symbol("W")  # binds to W by name: Arora et al. 2019 write W
+projection_symbol = sympy.Symbol(r"\nabla L")  # binds to gradient (its LaTeX name)
+sigma_of_W = singular_value(W_symbol)
+projection_of_W = singular_projection(W_symbol, projection_symbol)
 
-def _singular(variant: str) -> Any:
-    def evaluate(params: dict[str, Any], precision: int | None) -> Any:
-        depth = params["N"]
-        matrix, gradient = params["W"], params["gradient"]
-        if precision:
-            with mpmath.workdps(precision):
-                left, values, right_t = mpmath.svd_r(mpmath.matrix(matrix.tolist()))
-                grad = mpmath.matrix(gradient.tolist())
-                rank = min(matrix.shape)
-                out = []
-                for r in range(rank):
-                    projection = (left[:, r].T * grad * right_t[r, :].T)[0]
-                    out.append(_rate(variant, depth, values[r], projection))
-                return out
-        left, values, right_t = np.linalg.svd(matrix, full_matrices=False)
-        projection = np.einsum("ir,ij,rj->r", left, gradient, right_t)
-        return np.array([_rate(variant, depth, v, p) for v, p in zip(values, projection,
-                                                                     strict=True)])
-
-    return evaluate
-
-
-def _rate(variant: str, depth: int, value: Any, projection: Any) -> Any:
-    squared = value * value
-    if variant == "missing_N":
-        return -(squared ** (1 - 1 / depth)) * projection
-    if variant == "inverted_exponent":
-        return -depth * squared ** (1 / depth) * projection
-    if variant == "depth_off_by_one":
-        return -(depth + 1) * squared ** (1 - 1 / (depth + 1)) * projection
-    return -depth * squared ** (1 - 1 / depth) * projection
-
-
-sigma_r = sympy.Symbol("sigma_r", positive=True)
 singular_value_dynamics = Claim(
     id="deep_linear.singular_value_dynamics",
     title="Singular-value dynamics of a balanced deep matrix factorization",
     citation=ARORA_2019,
     parameters=(depth_parameter, matrix_parameter, gradient_parameter),
     quantity=sympy.Symbol(r"\dot{\sigma}_r"),
-    statement=-N * (sigma_r**2) ** (1 - 1 / N)
-    * sympy.Symbol(r"\langle \nabla \ell(W), u_r v_r^T \rangle"),
+    statement=-N * (sigma_of_W**2) ** (1 - 1 / N) * projection_of_W,
     conventions=(
         "W = W_N ... W_1, balanced initialisation, gradient flow on the loss l(W) with no "
-        "weight decay; time is steps x learning rate.",
+        "weight decay; time is steps x learning rate; nabla L is the gradient of l at W.",
         "u_r, v_r are the r-th singular vectors of W; singular values in descending order and "
-        "distinct (where they are analytic in time).",
+        "distinct (where they are analytic in time); the quantity is the vector over r.",
     ),
     simulation="theorylab.numerics.deep_linear:singular_value_velocity",
     systematic_error=end_to_end_dynamics.systematic_error,
-    evaluate=_singular("true"),
     sample=lambda: _arora_points(decay=False, distinct=True),
     uses=("deep_linear.end_to_end_dynamics",),
     decoys=(
-        Decoy("missing_N", "without the factor N", evaluate=_singular("missing_N")),
+        Decoy("missing_N", "without the factor N",
+              -((sigma_of_W**2) ** (1 - 1 / N)) * projection_of_W),
         Decoy("inverted_exponent", "(sigma_r^2)^(1/N) in place of (sigma_r^2)^(1-1/N)",
-              evaluate=_singular("inverted_exponent")),
+              -N * (sigma_of_W**2) ** (1 / N) * projection_of_W),
         Decoy("depth_off_by_one", "N + 1 in place of N (counting layers of neurons)",
-              evaluate=_singular("depth_off_by_one")),
+              -(N + 1) * (sigma_of_W**2) ** (1 - 1 / (N + 1)) * projection_of_W),
     ),
     ensemble=4,
     resolution=1e-3,
