@@ -138,3 +138,15 @@ def test_a_sampler_that_leaves_the_domain_is_a_one_line_error():
     claim = _claim(one_level, sample=lambda: st.fixed_dictionaries({"a": st.just(9.0)}))
     with pytest.raises(ClaimDefinitionError, match="sampler drew a point outside"):
         draw_points(claim, 2, seed=0)
+
+
+def test_predict_without_a_hook_uses_the_quantitys_statement():
+    from theorylab.domains import Choice
+
+    a = sympy.Symbol("a")
+    claim = _claim(one_level, parameters=(
+        Parameter("a", Real(0, 4, sample_lower=0.5, sample_upper=2.0)),
+        Parameter("quantity", Choice(("value", "square")))),
+        statement=a, statements={"value": a, "square": a**2})
+    assert claim.predict(a=3.0, quantity="square") == 9.0
+    assert claim.predict(a=3.0, quantity="value") == 3.0

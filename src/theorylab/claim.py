@@ -509,7 +509,7 @@ class Claim:
 
         """
         values = self.validate(params)
-        return self._evaluate(self.statement, self.evaluate, values, precision)
+        return self._evaluate(self.statement_for(values), self.evaluate, values, precision)
 
     def statement_for(self, values: Mapping[str, Any]) -> Any:
         """The statement of the quantity at this point (``statements[quantity]``)."""
