@@ -203,8 +203,9 @@ class _Display:
         running = min(left, self.slots)
         line = (f"[{self.done}/{self.total}] done, {running} running, {self.failed} failed, "
                 f"ETA {_duration(eta)}: {message}")
-        if self.say is not None:
-            self.say(line)
+        if self.say is not None:  # the caller counts: the rest only
+            self.say(f"{message} ({running} running, {self.failed} failed, "
+                     f"ETA {_duration(eta)})")
         elif self.tty:
             sys.stderr.write("\r\033[K" + line[:160])
             sys.stderr.flush()
