@@ -94,16 +94,7 @@ def test_derivations_derive(claim):
         assert result.derives, result.summary()
 
 
-def _bound(claim):
-    from theorylab.claim import _STATEMENTS_NOT_YET_BOUND
-
-    if claim.id in _STATEMENTS_NOT_YET_BOUND:
-        return pytest.param(claim, id=claim.id, marks=pytest.mark.xfail(
-            strict=True, reason=f"{claim.id}: statement not yet bound (issue 13)"))
-    return pytest.param(claim, id=claim.id)
-
-
-@pytest.mark.parametrize("claim", [_bound(claim) for claim in CLAIMS])
+@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
 def test_statement_is_the_checked_number(claim):
     """What show displays is what is compared: the statement evaluates at every point
     (every symbol a parameter, named functions bound) and the hook reproduces it."""

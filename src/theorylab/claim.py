@@ -210,16 +210,6 @@ class SystematicError:
 
 ParameterPoint = dict[str, Any]
 
-# Catalogue claims whose statements still name symbols that are not parameters, or differ
-# from their evaluate hooks (issue 13's migration in progress): their verdicts say
-# "statement not yet compared"; each claim leaves this set once its statement evaluates
-# and agrees (the battery's strict xfail enforces that).
-_STATEMENTS_NOT_YET_BOUND = {
-    "deep_linear.end_to_end_dynamics",
-    "deep_linear.singular_value_dynamics",
-}
-
-
 @dataclass(frozen=True, eq=False)
 class Claim:
     """One closed-form result.
@@ -293,8 +283,6 @@ class Claim:
             frame = sys._getframe(2)
             object.__setattr__(self, "_module", frame.f_globals.get("__name__", ""))
         problems = self.definition_problems()
-        if self.id in _STATEMENTS_NOT_YET_BOUND:
-            problems = [p for p in problems if "which is not a parameter" not in p]
         if problems:
             raise ClaimDefinitionError(f"claim {self.id!r}: {problems[0]}")
 

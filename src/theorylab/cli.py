@@ -588,8 +588,6 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
         state = registry.status(claim, evidence)
         rests_on = registry.derivation_summary(claim, evidence)
         smoke = " (smoke check: status unchanged)" if verdict.smoke else ""
-        if not verdict.statement_checked:
-            smoke += " [statement not yet compared with its hook]"
         print(f"{verdict.claim:<40} {verdict.status.value:<12} "
               f"{rejected}/{len(verdict.decoys):<5} {ratio} "
               f"{_percent(verdict.relative_resolution()):>8} {_percent(claim.resolution):>6} "

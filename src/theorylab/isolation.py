@@ -119,15 +119,14 @@ def check_with_deadline(claim: Any, *, timeout: float | None, modules: Sequence[
 def timed_out_verdict(claim: Any, reason: str, *, budget: int | None, seed: int, device: str,
                       wall_time: float) -> Any:
     """An INCONCLUSIVE verdict with ``reason`` and no points (nothing was measured)."""
-    from theorylab.verifier import DEFAULT_ALPHA, Status, Verdict, statement_is_bound
+    from theorylab.verifier import DEFAULT_ALPHA, Status, Verdict
 
     budget = claim.budget if budget is None else budget
     return Verdict(
         claim=claim.id, subject=claim.id, status=Status.INCONCLUSIVE, points=[], seed=seed,
         device=device, budget=budget, ensemble=claim.ensemble, alpha=DEFAULT_ALPHA,
         critical_value=math.nan, wall_time=wall_time, fingerprint=claim.fingerprint(),
-        reason=reason, required_resolution=claim.resolution, smoke=budget < claim.budget,
-        statement_checked=statement_is_bound(claim))
+        reason=reason, required_resolution=claim.resolution, smoke=budget < claim.budget)
 
 
 def _defining_module(claim: Any) -> list[str]:
