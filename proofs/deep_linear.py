@@ -212,9 +212,14 @@ deep_time_from_layers = Derivation(
                         INVERSE_REASON),
         Step.solve(Eq(dt_du, tau / (D * u ** (2 - 2 / D) * (s - u))), dt_du,
                    "separate variables"),
-        Step.integrate(Eq(T, deep_mode_dynamics.statement), u,
+        Step.integrate(Eq(T, dl_theory.deep_integral), u,
                        "learning time: integrate dt/du from u0 to uf (quadrature of eq. 15)",
                        lower=u0, upper=uf),
+        Step.substitute(Eq(T, deep_mode_dynamics.statement),
+                        {dl_theory.deep_integral.atoms(sympy.Integral).pop():
+                         dl_theory.mode_time_integral(s, u0, uf, N_l)},
+                        "name the integral: mode_time_integral(s, u0, uf, N_l), evaluated by "
+                        "tanh-sinh quadrature"),
     ),
     ranges=RANGES,
 )

@@ -9,6 +9,7 @@ bound (a decoy that raised there, swapped_gram at a non-square W, records the er
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import mpmath
@@ -74,11 +75,31 @@ def test_statements_are_the_predictions_at_every_pinned_point():
         assert _relative_gap(record["prediction"], stated) <= 1e-10, record
 
 
-def test_only_the_quadrature_keeps_a_hook():
-    # scipy's quad (what lambdify makes of the Integral) stops at ~1e-8; the hook integrates
-    # the same statement with mpmath to full precision.
-    assert [claim.id for claim in CLAIMS if claim.evaluate is not None] == [
-        "deep_linear.deep_mode_dynamics"]
+def test_no_claim_keeps_a_hook():
+    # predict evaluates the statement itself; the quadrature is a named function.
+    assert [claim.id for claim in CLAIMS if claim.evaluate is not None] == []
+
+
+@pytest.mark.parametrize("point", [
+    {"N_l": 100, "s": 1, "u0": 1e-8, "uf": 0.999, "tau": 1},
+    {"N_l": 6, "s": 3, "u0": 1e-12, "uf": 2.9999, "tau": 1},
+])
+def test_the_quadrature_holds_where_the_integrand_spans_many_decades(point):
+    # scipy's quad, what lambdify makes of a sympy Integral, returns 0.12 at the first point.
+    fast = theory.deep_mode_dynamics.predict(**point)
+    precise = theory.deep_mode_dynamics.predict(precision=40, **point)
+    assert fast == pytest.approx(float(precise), rel=1e-13)
+    exponent = 1 - 2 / (point["N_l"] - 1)  # the u0^-exponent plateau dominates
+    leading = point["tau"] * point["u0"] ** -exponent / (exponent * (point["N_l"] - 1)
+                                                          * point["s"])
+    assert fast == pytest.approx(leading, rel=0.05)
+
+
+def test_one_weight_matrix_at_a_tiny_start():
+    # N_l = 2: tau u' = s - u, so t = tau ln((s - u0)/(s - uf)).
+    end = 1 - 1e-12
+    value = theory.deep_mode_dynamics.predict(N_l=2, s=1, u0=1e-300, uf=end, tau=1)
+    assert value == pytest.approx(math.log(1 / (1 - end)), rel=1e-14)
 
 
 def test_statements_read_as_the_papers_write_them():

@@ -297,7 +297,44 @@ def _quadrature(statement_for: Any) -> Any:
     return evaluate
 
 
-deep_statement = _deep_time(N_l, 2 - 2 / matrices, 1 / matrices)
+def _precise() -> bool:
+    """Whether the statement is being evaluated with mpmath (``predict(precision=...)``).
+
+    The matrix parameters arrive as float64 arrays either way; only mpmath's working
+    precision tells the two evaluations apart.
+    """
+    return mpmath.mp.prec > 53
+
+
+def mode_time_integral_value(strength: Any, start: Any, end: Any, layers: Any) -> Any:
+    """The integral of du / (u^(2 - 2/(N_l - 1)) (s - u)) from ``start`` to ``end``.
+
+    mpmath's tanh-sinh rule on log-spaced pieces (the integrand spans many decades when
+    ``start`` is tiny), 5 digits beyond float64, or beyond mpmath's working precision.
+    """
+    precise = _precise()
+    with mpmath.workdps((mpmath.mp.dps if precise else 15) + 10):
+        exponent = 2 - mpmath.mpf(2) / (int(layers) - 1)
+        target, lower, upper = (mpmath.mpf(value) for value in (strength, start, end))
+        pieces = max(1, int(mpmath.ceil(mpmath.log10(upper / lower))))
+        breaks = [lower * (upper / lower) ** (mpmath.mpf(k) / pieces) for k in range(pieces)]
+        value = mpmath.quad(lambda v: 1 / (v**exponent * (target - v)), [*breaks, upper])
+    return +value if precise else float(value)
+
+
+def _integral_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
+    strength, start, end, layers = self.args
+    integral = sympy.Integral(1 / (u ** (2 - 2 / (layers - 1)) * (strength - u)), (u, start, end))
+    text = printer._print(integral)
+    return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+#: The learning-time quadrature of eq. 15, printed as the integral it is.
+mode_time_integral = named_function("mode_time_integral", mode_time_integral_value)
+mode_time_integral._latex = _integral_latex
+
+deep_integral = _deep_time(N_l, 2 - 2 / matrices, 1 / matrices)  # the derivation's last form
+deep_statement = tau / matrices * mode_time_integral(s, u0, uf, N_l)
 
 deep_mode_dynamics = Claim(
     id="deep_linear.deep_mode_dynamics",
@@ -320,7 +357,6 @@ deep_mode_dynamics = Claim(
     sample=lambda: _mode_points(final=True, smallest_start=1e-2).flatmap(
         lambda point: st.integers(2, 6).map(lambda layers: {"N_l": layers, **point})
     ),
-    evaluate=_quadrature(deep_statement),
     uses=("deep_linear.saxe_learning_time",),
     decoys=(
         Decoy("depth_off_by_one", "N_l where N_l - 1 belongs (counting weight matrices as "
@@ -406,15 +442,6 @@ def _arora_points(*, decay: bool, distinct: bool) -> st.SearchStrategy[dict[str,
 
     return st.builds(build, st.integers(1, 4), st.floats(0.0, 0.5),
                      _matrices(distinct=distinct))
-
-
-def _precise() -> bool:
-    """Whether the statement is being evaluated with mpmath (``predict(precision=...)``).
-
-    The matrix parameters arrive as float64 arrays either way; only mpmath's working
-    precision tells the two evaluations apart.
-    """
-    return mpmath.mp.prec > 53
 
 
 def _objects(values: Any) -> np.ndarray:
