@@ -322,16 +322,20 @@ def mode_time_integral_value(strength: Any, start: Any, end: Any, layers: Any) -
     return +value if precise else float(value)
 
 
-def _integral_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
+def _as_integral(self: sympy.Function) -> sympy.Integral:
     strength, start, end, layers = self.args
-    integral = sympy.Integral(1 / (u ** (2 - 2 / (layers - 1)) * (strength - u)), (u, start, end))
-    text = printer._print(integral)
+    return sympy.Integral(1 / (u ** (2 - 2 / (layers - 1)) * (strength - u)), (u, start, end))
+
+
+def _integral_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
+    text = printer._print(_as_integral(self))
     return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
 
 #: The learning-time quadrature of eq. 15, printed as the integral it is.
 mode_time_integral = named_function("mode_time_integral", mode_time_integral_value)
 mode_time_integral._latex = _integral_latex
+mode_time_integral._pretty = lambda self, printer: printer._print(_as_integral(self))
 
 deep_integral = _deep_time(N_l, 2 - 2 / matrices, 1 / matrices)  # the derivation's last form
 deep_statement = tau / matrices * mode_time_integral(s, u0, uf, N_l)
