@@ -170,3 +170,13 @@ def test_a_deterministic_quantity_has_no_order_to_contradict():
     samples[1] += 1e-17
     fit = observed_order(Measurement(samples=samples, resolutions=steps), critical=4.0)
     assert not fit.identifiable
+
+
+def test_a_pre_asymptotic_coarse_level_does_not_fake_a_low_order():
+    """saxe_learning_time, seed 22: differences 7.9e-7, 6.8e-7, 4.1e-7 (ratios 1.17, 1.66,
+    climbing to 2) are a first-order bias; the order comes from the finest levels."""
+    steps = np.array([0.00244213, 0.00122107, 0.00061053, 0.00030527])
+    means = np.array([0.4639152, 0.46391599, 0.46391667, 0.46391708])
+    fit = observed_order(Measurement(samples=np.repeat(means[:, None], 8, axis=1),
+                                     resolutions=steps), critical=8.0)
+    assert fit.identifiable and 0.5 < float(fit.observed) < 1.0

@@ -164,8 +164,10 @@ class OrderFit:
     """The convergence order of the level means, observed (diffrax-style order test).
 
     ``observed`` is the slope of ``log|m(h_k) - m(h_{k+1})|`` against ``log h_k``
-    over consecutive levels (for a bias ``c h^p`` and geometric levels it is
-    exactly ``p``), per component of the quantity; ``standard_error`` is its
+    over the three finest levels (for a bias ``c h^p`` and geometric levels it is
+    exactly ``p``; the coarser levels are the most pre-asymptotic, and a
+    deterministic first-order bias whose ratios climb 1.17, 1.66, ... towards 2
+    must not read as order 0.5), per component of the quantity; ``standard_error`` is its
     jackknife standard error over ensemble members. ``identifiable`` marks the
     components whose every level difference exceeds ``critical`` standard errors and
     a floating-point floor, and keeps one sign: elsewhere noise, rounding or a
@@ -194,7 +196,7 @@ def observed_order(measurement: Measurement, critical: float) -> OrderFit | None
     if (resolutions.size < 3 or not np.all(resolutions > 0)
             or not np.all(np.isfinite(measurement.samples))):
         return None
-    order = np.argsort(-resolutions)  # coarse to fine
+    order = np.argsort(-resolutions)[-3:]  # the three finest levels, coarse to fine
     h = resolutions[order]
     samples = measurement.samples[order].reshape(h.size, measurement.ensemble, -1)
     n = measurement.ensemble
