@@ -144,6 +144,10 @@ def _child(sender: Any, claim: Any, claim_id: str, modules: list[str], budget: i
     from theorylab import registry
     from theorylab.verifier import _one_line, check
 
+    if claim is not None:  # forked: the parent's OpenMP pool does not survive a fork
+        import torch
+
+        torch.set_num_threads(1)
     try:
         if claim is None:
             for module in dict.fromkeys(modules):
