@@ -24,7 +24,10 @@ from theorylab.verifier import statement_disagreement
 CLAIMS = (rg_flow.nngp_kernel, rg_flow.ntk_kernel, rg_flow.criticality, rg_flow.depth_scales,
           rg_flow.power_law_decay, rg_flow.four_point_vertex, rg_flow.partial_jacobian)
 RECORDS = json.loads((Path(__file__).parent / "data" / "rg_flow_predictions.json").read_text())
-PINNED = 1e-12  # relative to the largest entry: rounding only, no change of method
+# Relative to the largest entry. Gauss-Hermite sums (tanh, gelu, ...) reorder with the
+# BLAS thread count and load: 2.7e-12 was seen under load, so pins hold to 1e-10, well
+# inside the 1e-9 float64-vs-mpmath agreement the battery requires.
+PINNED = 1e-10
 
 
 def _point(record: dict) -> dict:
