@@ -128,8 +128,8 @@ def test_observed_order_matches_the_true_order(order):
     rng = np.random.default_rng(order)
     samples = 1 + 0.7 * steps[:, None] ** order + 1e-9 * rng.standard_normal((5, 16))
     fit = observed_order(Measurement(samples=samples, resolutions=steps), critical=4.0)
-    differences = np.abs(np.diff(samples.mean(axis=1)))
-    slope = stats.linregress(np.log(steps[:-1]), np.log(differences)).slope
+    differences = np.abs(np.diff(samples.mean(axis=1)))[-2:]  # the three finest levels
+    slope = stats.linregress(np.log(steps[-3:-1]), np.log(differences)).slope
     assert fit.identifiable and abs(float(fit.observed) - order) < 1e-3
     assert abs(float(fit.observed) - slope) < 1e-9
 
