@@ -204,13 +204,14 @@ def report(claims: Sequence[Any], evidence: Any, seeds: int | None = None) -> di
             "families": pooled}
 
 
-def _strict(value: Any) -> Any:
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by null (strict JSON has no NaN)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _strict(entry) for key, entry in value.items()}
+        return {key: strict_json(entry) for key, entry in value.items()}
     if isinstance(value, list):
-        return [_strict(entry) for entry in value]
+        return [strict_json(entry) for entry in value]
     return value
 
 
@@ -218,7 +219,7 @@ def write_report(result: dict[str, Any], path: str | Path) -> Path:
     """Write the report as strict JSON (non-finite numbers as null)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_strict(result), indent=1, allow_nan=False) + "\n",
+    path.write_text(json.dumps(strict_json(result), indent=1, allow_nan=False) + "\n",
                     encoding="utf-8")
     return path
 

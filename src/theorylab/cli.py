@@ -570,7 +570,9 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
     failed = any(v.status is not Status.PASS for v in verdicts) or any(
         not v.decoys_rejected for v in verdicts) or not all(proved.values())
     if args.json:
-        print(json.dumps(_strict([v.to_dict() for v in verdicts]), allow_nan=False))
+        from theorylab.calibration import strict_json
+
+        print(json.dumps(strict_json([v.to_dict() for v in verdicts]), allow_nan=False))
         return EXIT_FAIL if failed else EXIT_OK
     for line in lines:
         if "FAILED" in line or "failed" in line or "NOT DERIVED" in line or "cited" in line \
@@ -603,19 +605,6 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
           f"{len(verdicts)} claims, seed {args.seed}, device {device}, "
           f"{time.perf_counter() - started:.1f}s; evidence in {evidence.path}")
     return EXIT_FAIL if failed else EXIT_OK
-
-
-def _strict(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by null (strict JSON has no NaN)."""
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _strict(entry) for key, entry in value.items()}
-    if isinstance(value, list):
-        return [_strict(entry) for entry in value]
-    return value
 
 
 def _percent(value: float) -> str:

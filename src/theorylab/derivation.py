@@ -233,20 +233,25 @@ class DerivationResult:
 
     def summary(self) -> str:
         """E.g. 'derived: 7 exact, 2 numeric, 1 cited; 3 premises'."""
-        counts = self.counts
-        if not self.ok:
-            head = "FAILED"
-        elif self.circular:
-            head = "not derived (it assumes its conclusion)"
-        elif not self.derives:
-            head = "not derived (assumptions only)"
-        else:
-            head = "derived"
-        text = (f"{head}: {counts['exact']} exact, {counts['numeric']} numeric, "
-                f"{counts['cited']} cited")
-        if counts["assumed"]:
-            text += f"; {counts['assumed']} premise{'s' if counts['assumed'] != 1 else ''}"
-        return text
+        return summary_text(self.counts, ok=self.ok, circular=self.circular,
+                            derives=self.derives)
+
+
+def summary_text(counts: Mapping[str, int], *, ok: bool, circular: bool, derives: bool) -> str:
+    """'derived: 7 exact, 2 numeric, 1 cited; 3 premises', or why it is not derived."""
+    if not ok:
+        head = "FAILED"
+    elif circular:
+        head = "not derived (it assumes its conclusion)"
+    elif not derives:
+        head = "not derived (assumptions only)"
+    else:
+        head = "derived"
+    text = (f"{head}: {counts['exact']} exact, {counts['numeric']} numeric, "
+            f"{counts['cited']} cited")
+    if counts["assumed"]:
+        text += f"; {counts['assumed']} premise{'s' if counts['assumed'] != 1 else ''}"
+    return text
 
 
 def _residual(expression: Any) -> Any:

@@ -390,19 +390,11 @@ def _stored_steps(info: _Info, index: int, derivation: Any) -> dict[str, Any] | 
 def _summary(stored: dict[str, Any]) -> str:
     """What a stored derivation check rests on, from its validated counts and flags."""
     counts = {key: stored.get("counts", {}).get(key, 0) for key in _COUNT_KEYS}
-    if stored.get("ok") is False or counts["failed"] or stored.get("status") == "failed":
-        head = "FAILED"
-    elif stored.get("circular"):
-        head = "not derived (it assumes its conclusion)"
-    elif stored.get("derives") is not True:
-        head = "not derived (assumptions only)"
-    else:
-        head = "derived"
-    text = (f"{head}: {counts['exact']} exact, {counts['numeric']} numeric, "
-            f"{counts['cited']} cited")
-    if counts["assumed"]:
-        text += f"; {counts['assumed']} premise{'s' if counts['assumed'] != 1 else ''}"
-    return text
+    from theorylab.derivation import summary_text
+
+    failed = stored.get("ok") is False or counts["failed"] or stored.get("status") == "failed"
+    return summary_text(counts, ok=not failed, circular=bool(stored.get("circular")),
+                        derives=stored.get("derives") is True)
 
 
 def _derivation(info: _Info) -> list[str]:
