@@ -80,8 +80,9 @@ def main() -> None:
     claims = args.claims or [c.id for c in registry.claims()]
     slow_first = sorted(claims, key=lambda c: -{"rg_flow": 3, "free_probability": 2}.get(
         c.split(".")[0], 1))
-    tasks = [(c, s, "cpu") for c in slow_first
-             for s in range(args.first_seed, args.first_seed + args.seeds)]
+    # Seed-major, so that a run cut by a deadline leaves every claim with as many seeds.
+    tasks = [(c, s, "cpu") for s in range(args.first_seed, args.first_seed + args.seeds)
+             for c in slow_first]
     context = multiprocessing.get_context("spawn")
     cuda = None
     if args.cuda_family:
