@@ -14,6 +14,21 @@ def _isolated_evidence(tmp_path, monkeypatch):
     monkeypatch.setenv("THEORYLAB_EVIDENCE", str(tmp_path / "evidence.jsonl"))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_registry():
+    # A theorist's claims are registered process-wide; two tests that load the same id
+    # from different files (the guide and the example) must not see each other's.
+    from theorylab import registry
+
+    claims = {family: dict(found) for family, found in registry._USER_CLAIMS.items()}
+    derivations = {family: list(found) for family, found in registry._USER_DERIVATIONS.items()}
+    yield
+    registry._USER_CLAIMS.clear()
+    registry._USER_CLAIMS.update(claims)
+    registry._USER_DERIVATIONS.clear()
+    registry._USER_DERIVATIONS.update(derivations)
+
+
 def pytest_collection_modifyitems(config, items):
     # gpu tests are skipped without CUDA by theorylab's own pytest plugin.
     selected = config.getoption("-m") or ""
