@@ -180,3 +180,25 @@ def test_a_pre_asymptotic_coarse_level_does_not_fake_a_low_order():
     fit = observed_order(Measurement(samples=np.repeat(means[:, None], 8, axis=1),
                                      resolutions=steps), critical=8.0)
     assert fit.identifiable and 0.5 < float(fit.observed) < 1.0
+
+
+@pytest.mark.parametrize("differences", [
+    # saxe_learning_time seed 20 point 4; unequal_layer_time seed 169 point 11 (16-core
+    # sweep): the coarse difference has the other sign, so h and h^2 terms compete.
+    (-1.22005491e-06, 8.50463959e-07, 7.90264586e-07),
+    (-7.10807232e-06, 7.90337986e-06, 6.80166690e-06),
+])
+def test_a_sign_change_at_a_coarse_level_hides_the_order(differences):
+    steps = 0.004 / 2.0 ** np.arange(4)
+    means = 1.49 + np.concatenate([[0.0], np.cumsum(differences)])
+    samples = means[:, None] + 1e-15 * np.random.default_rng(0).standard_normal((4, 8))
+    fit = observed_order(Measurement(samples=samples, resolutions=steps), critical=8.0)
+    assert not fit.identifiable
+
+
+def test_a_clean_first_order_bias_still_contradicts_a_declared_second_order():
+    steps = 0.004 / 2.0 ** np.arange(4)
+    samples = 1.49 + 0.3 * steps[:, None] + 1e-12 * np.random.default_rng(0).standard_normal(
+        (4, 8))
+    fit = observed_order(Measurement(samples=samples, resolutions=steps), critical=8.0)
+    assert fit.identifiable and abs(float(fit.observed) - 1) < 1e-3

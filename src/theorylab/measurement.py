@@ -205,7 +205,11 @@ def observed_order(measurement: Measurement, critical: float) -> OrderFit | None
     differences = member_differences.mean(axis=1)
     spread = (member_differences.std(axis=1, ddof=1) / np.sqrt(n) if n > 1
               else np.full_like(differences, np.inf))
-    same_sign = np.all(np.sign(differences) == np.sign(differences[:1]), axis=0)
+    # A power law c h^p keeps one sign at every level: a sign change anywhere (coarser
+    # levels included) is competing terms of the series, where no single order is seen.
+    every = measurement.samples[np.argsort(-resolutions)].reshape(resolutions.size, n, -1)
+    every_difference = np.diff(every.mean(axis=1), axis=0)
+    same_sign = np.all(np.sign(every_difference) == np.sign(every_difference[-1:]), axis=0)
     # Differences at rounding level (a deterministic quantity, equal at every level) carry
     # no order: they must also clear a floating-point floor of the values themselves.
     rounding = 1e3 * np.finfo(np.float64).eps * np.max(np.abs(means), axis=0)
