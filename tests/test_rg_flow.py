@@ -329,3 +329,22 @@ def test_zero_class_vertex_on_finite_width_networks():
         for variant in ("single_neuron", "asymptotic"):
             decoy = theory.zero_class_vertex_ratio("tanh", depth, variant=variant)
             assert abs(float(estimate.value) - decoy) > tolerance, variant
+
+
+@pytest.mark.parametrize(("seed", "C_W", "C_b", "K"), [
+    (85, 1.3822928642732977, 0.06583071492246306, 0.5002869454075626),
+    (114, 1.2159229380758394, 0.99999, 1.1719526840015797)])
+def test_critical_weight_variance_of_sin_extrapolates_below_its_bound(seed, C_W, C_b, K):
+    # Seeds 85 and 114 of a sweep drew these points (the 3rd and 11th of their checks).
+    # sin's 1/chi_perp(K) = 1 + tanh K has no K^2 term: from K = 4e-4 the K^3 residual
+    # of two Richardson steps (-2.7e-12) exceeded the bias bound of the last correction.
+    from theorylab.measurement import reduce
+
+    point = {"quantity": "critical_weight_variance", "activation": "sin", "C_W": C_W,
+             "C_b": C_b, "K": K}
+    [measurement] = numerics.criticality([point], seed=seed, device="cpu", ensemble=16)
+    estimate = reduce(measurement, order=1)
+    levels = measurement.resolutions
+    residual = 8 * abs(float(np.tanh(levels[-1])) - levels[-1])  # 8 |c_3| h^3, c_3 = -1/3
+    assert residual < 1e-14
+    assert abs(float(estimate.value) - 1.0) <= float(estimate.bias_bound) + 1e-15

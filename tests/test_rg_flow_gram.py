@@ -55,16 +55,18 @@ def test_relu_diagonal_against_mpmath(inputs):
     # On the diagonal the angle is 0: K' = C_b + C_W K / 2, Theta' = K' + C_W Theta / 2.
     import mpmath
 
-    mpmath.mp.dps = 40
     depth, C_W, C_b = 20, 2.0, 0.05
     ntk = rg_flow.ntk_gram("relu", inputs, depth, C_W, C_b)
-    for i, row in enumerate(inputs):
-        kernel = mpmath.mpf(C_b) + C_W * mpmath.fsum(mpmath.mpf(float(v)) ** 2 for v in row) / 5
-        theta = kernel
-        for _ in range(depth - 1):
-            kernel = C_b + C_W * kernel / 2
-            theta = kernel + C_W * theta / 2
-        assert ntk[i, i] == pytest.approx(float(theta), rel=1e-14)
+    # workdps, not mp.dps = 40: a global precision would leak into every later test.
+    with mpmath.workdps(40):
+        for i, row in enumerate(inputs):
+            kernel = mpmath.mpf(C_b) + C_W * mpmath.fsum(mpmath.mpf(float(v)) ** 2
+                                                          for v in row) / 5
+            theta = kernel
+            for _ in range(depth - 1):
+                kernel = C_b + C_W * kernel / 2
+                theta = kernel + C_W * theta / 2
+            assert ntk[i, i] == pytest.approx(float(theta), rel=1e-14)
 
 
 def test_gram_refuses_quadrature_activations(inputs):

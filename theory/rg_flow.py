@@ -273,6 +273,15 @@ def _precise_rule(digits: int) -> tuple[list, list]:
     return nodes, weights
 
 
+def _weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """``sum_i w_i f_i``, correctly rounded (math.fsum).
+
+    BLAS's ``weights @ values`` reorders the sum with its thread count, so its last bits
+    would depend on the machine's load.
+    """
+    return math.fsum((weights * np.broadcast_to(values, weights.shape)).tolist())
+
+
 def _clamp(value11: Any, value22: Any, value12: Any) -> Any:
     bound = (value11 * value22) ** 0.5 if not isinstance(value11, mpmath.mpf) else mpmath.sqrt(
         value11 * value22)
@@ -320,7 +329,7 @@ def _moments_float(act: Activation, K11: float, K22: float, K12: float,
     if K11 == K22 == K12:  # one kernel: the cross term is the diagonal one (1-D rule)
         values = []
         for f in [act.function("numpy")] + ([act.function("numpy", True)] if derivative else []):
-            value = float(weights @ np.broadcast_to(f(a * nodes), nodes.shape) ** 2)
+            value = _weighted_sum(weights, np.broadcast_to(f(a * nodes), nodes.shape) ** 2)
             values += [value, value, value]
         return tuple(values)
     u = a * nodes
@@ -333,8 +342,9 @@ def _moments_float(act: Activation, K11: float, K22: float, K12: float,
         fu = np.broadcast_to(f(u), u.shape)
         fv_diag = np.broadcast_to(f(math.sqrt(K22) * nodes), nodes.shape)
         fv = np.broadcast_to(f(v), v.shape)
-        values += [float(weights @ fu**2), float(weights @ fv_diag**2),
-                   float(weights @ (fu * (fv @ weights)))]
+        inner = np.array([_weighted_sum(weights, row) for row in fv])
+        values += [_weighted_sum(weights, fu**2), _weighted_sum(weights, fv_diag**2),
+                   _weighted_sum(weights, fu * inner)]
     return tuple(values)
 
 
@@ -587,7 +597,7 @@ def _dk_sigma_squared(activation: str, kernel: Any, precision: int | None) -> An
             return mpmath.fsum(w * f(root * x, kernel) for w, x in zip(weights, nodes,
                                                                       strict=True))
     nodes, weights = _float_rule()
-    return float(weights @ f(math.sqrt(kernel) * nodes, kernel))
+    return _weighted_sum(weights, f(math.sqrt(kernel) * nodes, kernel))
 
 
 def chi_parallel(activation: str, C_W: float, K: float, *, precision: int | None = None) -> Any:
@@ -774,8 +784,8 @@ def zero_class_vertex_series(activation: str, depth: int) -> np.ndarray:
     ratios = np.zeros(depth)
     for layer in range(1, depth):
         values = f(math.sqrt(kernel) * nodes) ** 2
-        second, fourth = float(weights @ values), float(weights @ values**2)
-        chi = weight * float(weights @ (values * (nodes**2 - 1))) / (2 * kernel)
+        second, fourth = _weighted_sum(weights, values), _weighted_sum(weights, values**2)
+        chi = weight * _weighted_sum(weights, values * (nodes**2 - 1)) / (2 * kernel)
         vertex = chi**2 * vertex + weight**2 * (fourth - second**2)
         kernel = weight * second
         ratios[layer] = vertex / kernel**2
@@ -852,10 +862,16 @@ def apjn_layer_factor(activation: str, layer: int, C_W: float, C_b: float, mu: f
 
 
 def _digits(*values: Any) -> int | None:
-    """The working precision on the mpmath path (mpmath arguments), None on float64."""
-    if any(isinstance(v, mpmath.mpf) for v in values) or mpmath.mp.dps > 15:
-        return mpmath.mp.dps
-    return None
+    """The working precision on the mpmath path (mpmath arguments), None on float64.
+
+    Numbers decide by their type: the float64 path passes floats, the mpmath path mpf.
+    Only a function of no number (an activation's name, float inputs) reads the working
+    precision, which the mpmath path raises; a global ``mp.dps`` left high elsewhere
+    must not send a float64 evaluation down the mpmath path.
+    """
+    if values:
+        return mpmath.mp.dps if any(isinstance(v, mpmath.mpf) for v in values) else None
+    return mpmath.mp.dps if mpmath.mp.dps > 15 else None
 
 
 def _vector(values: Any, precision: int | None) -> np.ndarray:
@@ -865,7 +881,7 @@ def _vector(values: Any, precision: int | None) -> np.ndarray:
 
 
 def _pair_inputs_gram(x1: Any, x2: Any) -> np.ndarray:
-    precision = _digits(*np.ravel(x1), *np.ravel(x2))
+    precision = _digits()  # the inputs are float arrays on both paths
     return _vector(_input_kernel(x1, x2, 1, 0, precision), precision)
 
 
@@ -1279,7 +1295,7 @@ criticality = Claim(
         "the weights given stratified Gaussian inputs; the fixed point and the critical line "
         "are roots of the measured layer map, biased by O(1/inputs), below the standard "
         "error. critical_weight_variance is the K -> 0 limit of 1/chi_perp(K) at C_W = 1, "
-        "extrapolated from K = 4e-4, 2e-4, 1e-4 (Richardson)."),
+        "extrapolated from K = 4e-5, 2e-5, 1e-5 (Richardson)."),
     constraints=(Constraint("the quantity is defined for the activation and C_W (fixed_point and "
                             "critical_bias_variance: tanh or erf with C_W above critical; "
                             "critical_weight_variance: scale-invariant or K*=0 activations)",
