@@ -48,3 +48,30 @@ def test_display_hooks_in_a_notebook_like_namespace():
     exec("from theorylab import get\nclaim = get('deep_linear.saxe_learning_time')", namespace)
     formats = {name: getattr(namespace["claim"], name)() for name in ("_repr_latex_",)}
     assert formats["_repr_latex_"].startswith("$")
+
+
+def test_each_quantity_prints_its_own_left_hand_side():
+    import sympy
+
+    from theorylab.claim import Citation, Claim, Parameter
+    from theorylab.domains import Choice, Integer, Real
+
+    variance, k, x = sympy.symbols("variance k x")
+    moment = sympy.Symbol("m_k")
+    claim = Claim(
+        id="unit.semicircle", title="t", citation=Citation(("A",), 2026, "T", "eq. 1"),
+        parameters=(Parameter("variance", Real(0.1, 4)), Parameter("k", Integer(0, 8)),
+                    Parameter("x", Real(-1, 1)),
+                    Parameter("quantity", Choice(("density", "moment", "mass")))),
+        statement=sympy.sqrt(4 * variance - x**2) / (2 * sympy.pi * variance),
+        quantity=sympy.Function("rho")(x), conventions=("-",),
+        statements={"density": sympy.sqrt(4 * variance - x**2) / (2 * sympy.pi * variance),
+                    "moment": sympy.Eq(moment, variance ** (k / 2)),
+                    "mass": x / 2})
+    shown = {quantity: next(line for line in text.splitlines() if "=" in line)
+             for quantity, text in claim.quantity_pretty().items()}
+    assert shown["density"].startswith("ρ(x) =")
+    assert shown["moment"].startswith("mₖ =") and "ρ" not in shown["moment"]
+    assert shown["mass"].startswith("mass =")
+    assert claim.statements["moment"] == variance ** (k / 2)  # the evaluated right-hand side
+    assert claim.predict(variance=3.0, k=2, x=0.0, quantity="moment") == 3.0

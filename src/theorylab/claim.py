@@ -242,7 +242,12 @@ class Claim:
         statements: one statement per value of the ``quantity`` parameter, for a
             claim that predicts several quantities; ``statement`` is then the one
             shown first. Each is evaluated at every checked point and must agree
-            with the ``evaluate`` hook (when there is one) to 1e-10.
+            with the ``evaluate`` hook (when there is one) to 1e-10. A value may be
+            ``sympy.Eq(lhs, expression)``: ``lhs`` (say ``m_k``) is what ``show`` and
+            the docs print on the left for that quantity.
+        quantity_symbols: the left-hand side printed for each quantity, by name
+            (filled from ``statements`` given as equations). A quantity without one
+            prints as ``quantity`` when its statement is ``statement``, else by its name.
         components: names of the entries of a vector-valued quantity (for
             example ``("K11", "K22", "K12")``), shown by ``predict``.
         relation: ``"=="`` (the quantity equals the statement) or ``"<="`` (an
@@ -273,10 +278,22 @@ class Claim:
     notes: str = ""
     relation: str = "=="
     statements: Mapping[str, Any] = field(default_factory=dict)
+    quantity_symbols: Mapping[str, Any] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
     _module: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # statements={"moment": Eq(m_k, ...)}: the left-hand side is what show prints for
+        # that quantity; the right-hand side is the statement that is evaluated.
+        symbols = dict(self.quantity_symbols)
+        statements = {}
+        for key, value in self.statements.items():
+            if isinstance(value, sympy.Equality):
+                symbols.setdefault(key, value.lhs)
+                value = value.rhs
+            statements[key] = value
+        object.__setattr__(self, "statements", statements)
+        object.__setattr__(self, "quantity_symbols", symbols)
         if not self._module:  # the module whose code built the claim: it "defines" it
             import sys
 
@@ -416,17 +433,28 @@ class Claim:
 
     def quantity_pretty(self) -> dict[str, str]:
         """Each quantity's statement (``statements``), pretty-printed, by quantity."""
-        return {quantity: sympy.pretty(self._equation(statement), use_unicode=True)
+        return {quantity: sympy.pretty(self._equation(quantity, statement), use_unicode=True)
                 for quantity, statement in self.statements.items()}
 
     def quantity_latex(self) -> dict[str, str]:
         """Each quantity's statement (``statements``) in LaTeX, by quantity."""
-        return {quantity: sympy.latex(self._equation(statement))
+        return {quantity: sympy.latex(self._equation(quantity, statement))
                 for quantity, statement in self.statements.items()}
 
-    def _equation(self, statement: Any) -> Any:
-        if isinstance(statement, sympy.Basic) and isinstance(self.quantity, sympy.Basic):
-            return sympy.Eq(self.quantity, statement, evaluate=False)
+    def quantity_symbol(self, quantity: str) -> Any:
+        """The left-hand side printed for one quantity of a several-quantity claim."""
+        if quantity in self.quantity_symbols:
+            return self.quantity_symbols[quantity]
+        if quantity in self.statements and self.statements[quantity] != self.statement:
+            return sympy.Symbol(quantity)
+        return self.quantity
+
+    def _equation(self, quantity: str, statement: Any) -> Any:
+        symbol = self.quantity_symbol(quantity)
+        if isinstance(statement, sympy.Basic) and isinstance(symbol, sympy.Basic):
+            if self.relation == "<=":
+                return sympy.Le(symbol, statement, evaluate=False)
+            return sympy.Eq(symbol, statement, evaluate=False)
         return statement
 
     def _repr_latex_(self) -> str:
