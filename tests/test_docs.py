@@ -278,3 +278,14 @@ def test_screenshots_of_the_index_and_a_claim_page(built_site):
         _browser(chromium, folder / "profile-shots", f"--window-size=1400,{height}",
                  f"--screenshot={target}", (folder / "site" / page).as_uri())
         assert target.exists() and target.stat().st_size > 20_000, target
+
+
+def test_every_quantity_statement_converts_to_mathml():
+    """The claim pages show each quantity's statement; none may fall back to TeX source."""
+    from theorylab.docs.mathml import to_mathml
+    from theorylab.docs.tex import tex
+
+    shown = [(claim.id, quantity, tex(claim.quantity_equation(quantity)))
+             for claim in registry.claims() for quantity in claim.statements]
+    assert len(shown) >= 20
+    assert [(c, q) for c, q, latex in shown if to_mathml(latex, block=True) is None] == []

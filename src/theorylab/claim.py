@@ -449,6 +449,10 @@ class Claim:
             return sympy.Symbol(quantity)
         return self.quantity
 
+    def quantity_equation(self, quantity: str) -> Any:
+        """``lhs = statement`` of one quantity of a several-quantity claim."""
+        return self._equation(quantity, self.statements[quantity])
+
     def _equation(self, quantity: str, statement: Any) -> Any:
         symbol = self.quantity_symbol(quantity)
         if isinstance(statement, sympy.Basic) and isinstance(symbol, sympy.Basic):

@@ -13,6 +13,7 @@ Use ``extensions = ["theorylab.docs.mathml"]`` and ``html_math_renderer = "mathm
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from docutils import nodes
@@ -22,10 +23,14 @@ from sphinx.util import logging
 __all__ = ["setup", "to_mathml"]
 
 logger = logging.getLogger(__name__)
+_SUBSTACK = re.compile(r"\\substack\{([^{}]*)\}")
 
 
 def to_mathml(latex: str, *, block: bool = False) -> str | None:
     """MathML for a LaTeX formula, or None when the converter cannot read it."""
+    # docutils has no \substack (sympy writes it under double sums): one line, commas.
+    latex = _SUBSTACK.sub(lambda found: "{" + found.group(1).replace("\\\\", ",\\; ") + "}",
+                          latex)
     try:
         return tex2mathml(latex, as_block=block)
     except Exception:  # noqa: BLE001  (docutils raises SyntaxError, ValueError, KeyError...)

@@ -566,6 +566,9 @@ def _claim_page(info: _Info, pages: dict[str, Claim], used_by: dict[str, list[st
         lines += ["**Used by:** " + "; ".join(_link(u, claim, pages)
                                               for u in used_by[claim.id]), ""]
     lines += ["## Statement", "", _math_block(equation_tex(claim))]
+    for quantity in claim.statements:  # each quantity with its own left-hand side
+        lines += [f"With {_code('quantity=' + quantity)}:", "",
+                  _math_block(tex(claim.quantity_equation(quantity)))]
     if claim.notes:
         lines += [_text(claim.notes), ""]
     lines += ["Export: " + _code(f"theorylab export {claim.id} --latex") + " (and `--bib`).", ""]
