@@ -42,6 +42,7 @@ from theorylab.theory.deep_linear import (
 )
 
 from theorylab.derivation import Derivation, Step
+from theorylab.matrix_functions import saturation_integral
 
 __all__ = ["REDUCTIONS", "saxe_mode_strength_from_layers", "saxe_time_from_solution",
            "saxe_time_by_separation", "unequal_time_from_layers", "deep_time_from_layers"]
@@ -193,6 +194,7 @@ unequal_time_from_layers = Derivation(
 # -- 4. deep networks (eq. 15) --------------------------------------------------------
 
 D = N_l - 1  # weight matrices
+DEEP_INTEGRAL = sympy.Integral(1 / (u ** (2 - 2 / D) * (s - u)), (u, u0, uf))
 
 deep_time_from_layers = Derivation(
     claim=deep_mode_dynamics.id,
@@ -212,13 +214,12 @@ deep_time_from_layers = Derivation(
                         INVERSE_REASON),
         Step.solve(Eq(dt_du, tau / (D * u ** (2 - 2 / D) * (s - u))), dt_du,
                    "separate variables"),
-        Step.integrate(Eq(T, dl_theory.deep_integral), u,
+        Step.integrate(Eq(T, tau / D * DEEP_INTEGRAL), u,
                        "learning time: integrate dt/du from u0 to uf (quadrature of eq. 15)",
                        lower=u0, upper=uf),
         Step.substitute(Eq(T, deep_mode_dynamics.statement),
-                        {dl_theory.deep_integral.atoms(sympy.Integral).pop():
-                         dl_theory.mode_time_integral(s, u0, uf, N_l)},
-                        "name the integral: mode_time_integral(s, u0, uf, N_l), evaluated by "
+                        {DEEP_INTEGRAL: saturation_integral(2 - 2 / D, s, u0, uf)},
+                        "name the integral: saturation_integral(p, s, u0, uf), evaluated by "
                         "tanh-sinh quadrature"),
     ),
     ranges=RANGES,
@@ -237,8 +238,8 @@ REDUCTIONS: tuple[Derivation, ...] = (
         steps=(
             Step.assume(Eq(T, unequal_layer_time.statement),
                         "learning time with unequal layers (deep_linear.unequal_layer_time)"),
-            Step.equal(Eq(T, tau / dl_theory.q
-                          * log(dl_theory._unequal_log_argument(uf, a0 * b0))),
+            Step.equal(Eq(T, tau / dl_theory.q * dl_theory.unequal_single_log.subs(
+                dl_theory.imbalance, dl_theory.c_squared)),
                        LOG_OF_QUOTIENT + "; a0^2 + b0^2 = sqrt(c^2 + 4 a0^2 b0^2)"),
             Step.limit(Eq(T, EQ_11.subs(u0, a0**2)), b0, a0,
                        "balanced limit c = a0^2 - b0^2 -> 0"),

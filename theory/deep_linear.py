@@ -24,14 +24,19 @@ import math
 from dataclasses import replace
 from typing import Any
 
-import mpmath
 import numpy as np
 import sympy
 from hypothesis import strategies as st
 
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Integer, Matrix, Real
-from theorylab.functions import named_function
+from theorylab.matrix_functions import (
+    gram_sandwich,
+    saturation_integral,
+    singular_projection,
+    singular_value,
+    transposed,
+)
 
 SAXE = Citation(
     authors=("Andrew M. Saxe", "James L. McClelland", "Surya Ganguli"),
@@ -96,11 +101,7 @@ s, u0, uf, tau, t = (p.symbol for p in (s_parameter, u0_parameter, uf_parameter,
 u = sympy.Symbol("u", positive=True)
 
 
-def _below_s(name: str) -> Constraint:
-    return Constraint(f"0 < {name} < s", lambda p: p[name] < p["s"], (name, "s"))
-
-
-U0_BELOW_S = _below_s("u0")
+U0_BELOW_S = Constraint("0 < u0 < s", lambda p: p["u0"] < p["s"], ("u0", "s"))
 UF_BETWEEN = Constraint("u0 < uf < s", lambda p: p["u0"] < p["uf"] < p["s"], ("uf", "u0", "s"))
 
 
@@ -122,7 +123,6 @@ def _mode_points(draw: st.DrawFn, *, final: bool = False,
 
 # -- 1. two-layer mode strength (eq. 12) -----------------------------------------
 
-growth = sympy.exp(2 * s * t / tau)
 # eq. 12 divided through by exp(2st/tau): no overflow at large t, no inf/inf.
 mode_strength_statement = s * u0 / (u0 + (s - u0) * sympy.exp(-2 * s * t / tau))
 
@@ -143,12 +143,11 @@ saxe_mode_strength = Claim(
     constraints=(U0_BELOW_S,),
     sample=_mode_points,
     decoys=(
-        Decoy("missing_factor_2", "rate st/tau instead of 2st/tau",
-              s * sympy.exp(s * t / tau) / (sympy.exp(s * t / tau) - 1 + s / u0)),
+        Decoy("missing_factor_2", "rate st/tau instead of 2st/tau", substitute={t: t / 2}),
         Decoy("inverted_ratio", "u0/s in place of s/u0",
-              s * growth / (growth - 1 + u0 / s)),
+              s / (1 + (u0 / s - 1) * sympy.exp(-2 * s * t / tau))),
         Decoy("linear_growth_rate", "rate 2st/tau replaced by 2t/tau (no s in the exponent)",
-              s * sympy.exp(2 * t / tau) / (sympy.exp(2 * t / tau) - 1 + s / u0)),
+              substitute={t: t / s}),
     ),
     resolution=1e-3,
 )
@@ -174,8 +173,7 @@ saxe_learning_time = Claim(
     sample=lambda: _mode_points(final=True),
     uses=("deep_linear.saxe_mode_strength",),
     decoys=(
-        Decoy("missing_factor_2", "tau/s instead of tau/(2s)",
-              tau / s * sympy.log(uf * (s - u0) / (u0 * (s - uf)))),
+        Decoy("missing_factor_2", "tau/s instead of tau/(2s)", substitute={tau: 2 * tau}),
         Decoy("no_saturation", "ln(uf/u0): the small-u approximation without (s-u) factors",
               tau / (2 * s) * sympy.log(uf / u0)),
         Decoy("swapped_saturation", "(s-uf)/(s-u0) in place of (s-u0)/(s-uf)",
@@ -195,22 +193,20 @@ c_squared = (a0**2 - b0**2) ** 2
 q = sympy.sqrt(c_squared + 4 * s**2)
 
 
-def _unequal_log_argument(final: Any, start: Any) -> Any:
-    def numerator(value: Any) -> Any:
-        return q * sympy.sqrt(c_squared + 4 * value**2) + 4 * s * value + c_squared
-
-    return numerator(final) * (s - start) / (numerator(start) * (s - final))
-
-
-def _unequal_log_term(strength: Any, layer_sum: Any) -> Any:
-    """ln(N(u)/(s - u)) with N(u) = q (a^2 + b^2) + 4su + c^2 and a^2 + b^2 = layer_sum."""
-    return sympy.log((q * layer_sum + 4 * s * strength + c_squared) / (s - strength))
-
-
 # The log of eq. 11's quotient split in two, and a0^2 + b0^2 in place of its equal
 # sqrt(c^2 + 4 a0^2 b0^2), whose square underflows for a0 b0 < 1e-154.
-unequal_statement = tau / q * (_unequal_log_term(uf, sympy.sqrt(c_squared + 4 * uf**2))
-                               - _unequal_log_term(a0 * b0, a0**2 + b0**2))
+unequal_logs = (sympy.log((q * sympy.sqrt(c_squared + 4 * uf**2) + 4 * s * uf + c_squared)
+                          / (s - uf))
+                - sympy.log((q * (a0**2 + b0**2) + 4 * s * a0 * b0 + c_squared) / (s - a0 * b0)))
+unequal_statement = tau / q * unequal_logs
+
+# The decoys' single log, for a conserved imbalance `imbalance` standing for c^2.
+imbalance = sympy.Dummy("imbalance")
+imbalance_root = sympy.sqrt(imbalance + 4 * s**2)
+unequal_single_log = sympy.log(
+    (imbalance_root * sympy.sqrt(imbalance + 4 * uf**2) + 4 * s * uf + imbalance) * (s - a0 * b0)
+    / ((imbalance_root * sympy.sqrt(imbalance + 4 * (a0 * b0) ** 2) + 4 * s * a0 * b0 + imbalance)
+       * (s - uf)))
 
 UNEQUAL_START = Constraint("a0*b0 < uf < s", lambda p: p["a0"] * p["b0"] < p["uf"] < p["s"],
                            ("uf", "a0", "b0", "s"))
@@ -250,19 +246,14 @@ unequal_layer_time = Claim(
     constraints=(UNEQUAL_START,),
     sample=_unequal_points,
     uses=("deep_linear.saxe_learning_time",),
-    evaluate=None,
     decoys=(
         Decoy("balanced_formula", "eq. 11 with u0 = a0 b0, ignoring the imbalance",
               tau / (2 * s) * sympy.log(uf * (s - a0 * b0) / (a0 * b0 * (s - uf)))),
         Decoy("missing_factor_4", "q = sqrt(c^2 + s^2) instead of sqrt(c^2 + 4 s^2)",
-              tau / sympy.sqrt(c_squared + s**2)
-              * sympy.log(_unequal_log_argument(uf, a0 * b0))),
+              tau / sympy.sqrt(c_squared + s**2) * unequal_single_log.subs(imbalance, c_squared)),
         Decoy("unsquared_imbalance", "c = |a^2 - b^2| entering as c instead of c^2",
-              (lambda cs: tau / sympy.sqrt(cs + 4 * s**2) * sympy.log(
-                  (sympy.sqrt(cs + 4 * s**2) * sympy.sqrt(cs + 4 * uf**2) + 4 * s * uf + cs)
-                  * (s - a0 * b0)
-                  / ((sympy.sqrt(cs + 4 * s**2) * sympy.sqrt(cs + 4 * (a0 * b0) ** 2)
-                      + 4 * s * a0 * b0 + cs) * (s - uf))))(sympy.Abs(a0**2 - b0**2))),
+              (tau / imbalance_root * unequal_single_log).subs(imbalance,
+                                                                sympy.Abs(a0**2 - b0**2))),
     ),
     resolution=1e-3,
 )
@@ -277,68 +268,9 @@ N_l = layers_parameter.symbol
 matrices = N_l - 1
 
 
-def _deep_time(layers: Any, exponent: Any, prefactor: Any) -> Any:
-    integrand = 1 / (u**exponent * (s - u))
-    return prefactor * tau * sympy.Integral(integrand, (u, u0, uf))
-
-
-def _quadrature(statement_for: Any) -> Any:
-    """Evaluate an Integral statement with mpmath's tanh-sinh rule to full precision."""
-
-    def evaluate(params: dict[str, Any], precision: int | None) -> Any:
-        digits = precision or 30
-        symbols = {"s": s, "u0": u0, "uf": uf, "tau": tau, "N_l": N_l}
-        expression = statement_for.subs({symbols[k]: v for k, v in params.items()})
-        with mpmath.workdps(digits + 5):
-            value = sympy.N(expression, digits + 5)
-            result = mpmath.mpf(str(value))
-        return result if precision else float(result)
-
-    return evaluate
-
-
-def _precise() -> bool:
-    """Whether the statement is being evaluated with mpmath (``predict(precision=...)``).
-
-    The matrix parameters arrive as float64 arrays either way; only mpmath's working
-    precision tells the two evaluations apart.
-    """
-    return mpmath.mp.prec > 53
-
-
-def mode_time_integral_value(strength: Any, start: Any, end: Any, layers: Any) -> Any:
-    """The integral of du / (u^(2 - 2/(N_l - 1)) (s - u)) from ``start`` to ``end``.
-
-    mpmath's tanh-sinh rule on log-spaced pieces (the integrand spans many decades when
-    ``start`` is tiny), 5 digits beyond float64, or beyond mpmath's working precision.
-    """
-    precise = _precise()
-    with mpmath.workdps((mpmath.mp.dps if precise else 15) + 10):
-        exponent = 2 - mpmath.mpf(2) / (int(layers) - 1)
-        target, lower, upper = (mpmath.mpf(value) for value in (strength, start, end))
-        pieces = max(1, int(mpmath.ceil(mpmath.log10(upper / lower))))
-        breaks = [lower * (upper / lower) ** (mpmath.mpf(k) / pieces) for k in range(pieces)]
-        value = mpmath.quad(lambda v: 1 / (v**exponent * (target - v)), [*breaks, upper])
-    return +value if precise else float(value)
-
-
-def _as_integral(self: sympy.Function) -> sympy.Integral:
-    strength, start, end, layers = self.args
-    return sympy.Integral(1 / (u ** (2 - 2 / (layers - 1)) * (strength - u)), (u, start, end))
-
-
-def _integral_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
-    text = printer._print(_as_integral(self))
-    return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
-
-
-#: The learning-time quadrature of eq. 15, printed as the integral it is.
-mode_time_integral = named_function("mode_time_integral", mode_time_integral_value)
-mode_time_integral._latex = _integral_latex
-mode_time_integral._pretty = lambda self, printer: printer._print(_as_integral(self))
-
-deep_integral = _deep_time(N_l, 2 - 2 / matrices, 1 / matrices)  # the derivation's last form
-deep_statement = tau / matrices * mode_time_integral(s, u0, uf, N_l)
+# Eq. 15 separated: dt/du = tau / ((N_l - 1) u^(2 - 2/(N_l - 1)) (s - u)), integrated.
+deep_exponent = 2 - 2 / matrices
+deep_statement = tau / matrices * saturation_integral(deep_exponent, s, u0, uf)
 
 deep_mode_dynamics = Claim(
     id="deep_linear.deep_mode_dynamics",
@@ -364,12 +296,12 @@ deep_mode_dynamics = Claim(
     uses=("deep_linear.saxe_learning_time",),
     decoys=(
         Decoy("depth_off_by_one", "N_l where N_l - 1 belongs (counting weight matrices as "
-              "layers)", evaluate=_quadrature(_deep_time(N_l, 2 - 2 / N_l, 1 / N_l))),
+              "layers)", substitute={N_l: N_l + 1}),
         Decoy("infinite_depth_integrand", "the N_l -> oo form of the integrand, u^-2 "
               "(cf. eq. 17), kept at finite depth",
-              evaluate=_quadrature(_deep_time(N_l, 2, 1 / matrices))),
+              tau / matrices * saturation_integral(2, s, u0, uf)),
         Decoy("missing_prefactor", "without the 1/(N_l - 1) from the N_l - 1 layers",
-              evaluate=_quadrature(_deep_time(N_l, 2 - 2 / matrices, 1))),
+              tau * saturation_integral(deep_exponent, s, u0, uf)),
     ),
     resolution=1e-3,
 )
@@ -387,37 +319,6 @@ matrix_parameter = Parameter("W", Matrix(ndim=2), "end-to-end matrix W_e = W_N .
 gradient_parameter = Parameter("gradient", Matrix(ndim=2, same_shape_as="W"),
                                "loss gradient dL/dW at W_e", latex=r"\nabla L")
 N = depth_parameter.symbol
-
-
-def _psd_power(matrix: Any, exponent: float, precision: int | None) -> Any:
-    """Power of a symmetric PSD matrix through its eigendecomposition (A^0 = I)."""
-    if precision is None:
-        values, vectors = np.linalg.eigh(matrix)
-        # Rounding leaves ~eps-sized eigenvalues where W is rank deficient; a fractional
-        # power would blow them up (eps^(1/4) ~ 1e-4), so they are set to exactly zero.
-        cutoff = matrix.shape[0] * np.finfo(np.float64).eps * max(float(values.max()), 0.0) * 8
-        values = np.where(values > cutoff, values, 0.0)
-        powered = np.ones_like(values) if exponent == 0 else values**exponent
-        return (vectors * powered) @ vectors.T
-    values, vectors = mpmath.eigsy(matrix)
-    size = matrix.rows
-    diagonal = mpmath.zeros(size, size)
-    cutoff = size * mpmath.eps * max(max(values), mpmath.mpf(0)) * 8
-    for index in range(size):
-        value = values[index] if values[index] > cutoff else mpmath.mpf(0)
-        diagonal[index, index] = 1 if exponent == 0 else value ** mpmath.mpf(exponent)
-    return vectors * diagonal * vectors.T
-
-
-def _swapped_gram(params: dict[str, Any], precision: int | None) -> Any:
-    """Decoy: W^T W left of the gradient and W W^T right of it (square W only)."""
-    depth, decay = params["N"], params["weight_decay"]
-    matrix, gradient = params["W"], params["gradient"]
-    left, right = matrix.T @ matrix, matrix @ matrix.T
-    total = sum(_psd_power(left, (term - 1) / depth, None) @ gradient
-                @ _psd_power(right, (depth - term) / depth, None)
-                for term in range(1, depth + 1))
-    return -decay * depth * matrix - total
 
 
 @st.composite
@@ -448,100 +349,16 @@ def _arora_points(*, decay: bool, distinct: bool) -> st.SearchStrategy[dict[str,
                      _matrices(distinct=distinct))
 
 
-def _objects(values: Any) -> np.ndarray:
-    """An mpmath matrix (or list) as a numpy array of mpmath numbers."""
-    rows = values.tolist() if hasattr(values, "tolist") else values
-    return np.array(rows, dtype=object)
-
-
-def gram_sandwich_value(matrix: Any, gradient: Any, left_power: Any, right_power: Any) -> Any:
-    """``[W W^T]^left_power G [W^T W]^right_power`` (PSD powers by eigendecomposition)."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    gradient = np.asarray(gradient, dtype=np.float64)
-    if not _precise():
-        return (_psd_power(matrix @ matrix.T, float(left_power), None) @ gradient
-                @ _psd_power(matrix.T @ matrix, float(right_power), None))
-    weights, grad = mpmath.matrix(matrix.tolist()), mpmath.matrix(gradient.tolist())
-    digits = mpmath.mp.dps
-    return _objects(_psd_power(weights * weights.T, float(left_power), digits) * grad
-                    * _psd_power(weights.T * weights, float(right_power), digits))
-
-
-def _sandwich_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
-    matrix, gradient, left_power, right_power = (printer._print(a) for a in self.args)
-    text = (rf"\left[{matrix} {matrix}^{{T}}\right]^{{{left_power}}} {gradient} "
-            rf"\left[{matrix}^{{T}} {matrix}\right]^{{{right_power}}}")
-    return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
-
-
-def _sandwich_pretty(self: sympy.Function, printer: Any) -> Any:
-    from sympy.printing.pretty.stringpict import prettyForm
-
-    matrix, gradient, left_power, right_power = (sympy.sstr(a) for a in self.args)
-    return prettyForm(f"[{matrix} {matrix}ᵀ]^({left_power}) {gradient} "
-                      f"[{matrix}ᵀ {matrix}]^({right_power})")
-
-
-#: ``[W W^T]^p G [W^T W]^q``: one term of the end-to-end dynamics, a matrix.
-gram_sandwich = named_function("gram_sandwich", gram_sandwich_value)
-gram_sandwich._latex = _sandwich_latex
-gram_sandwich._pretty = _sandwich_pretty
-
-
-def singular_values_of(matrix: Any) -> Any:
-    """The singular values of ``matrix``, descending (a vector)."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    if not _precise():
-        return np.linalg.svd(matrix, compute_uv=False)
-    _, values, _ = mpmath.svd_r(mpmath.matrix(matrix.tolist()))
-    return _objects([values[r] for r in range(min(matrix.shape))])
-
-
-def singular_projections_of(matrix: Any, gradient: Any) -> Any:
-    """``<G, u_r v_r^T> = u_r^T G v_r`` for the singular vectors of ``matrix`` (a vector)."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    gradient = np.asarray(gradient, dtype=np.float64)
-    if not _precise():
-        left, _, right_t = np.linalg.svd(matrix, full_matrices=False)
-        return np.einsum("ir,ij,rj->r", left, gradient, right_t)
-    left, _, right_t = mpmath.svd_r(mpmath.matrix(matrix.tolist()))
-    grad = mpmath.matrix(gradient.tolist())
-    return _objects([(left[:, r].T * grad * right_t[r, :].T)[0]
-                     for r in range(min(matrix.shape))])
-
-
-def _sigma_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
-    text = rf"\sigma_r\left({printer._print(self.args[0])}\right)"
-    return text if exp is None else rf"{text}^{{{exp}}}"
-
-
-def _projection_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
-    matrix, gradient = (printer._print(a) for a in self.args)
-    text = rf"\left\langle {gradient}, u_r v_r^{{T}} \right\rangle_{{{matrix}}}"
-    return text if exp is None else rf"{text}^{{{exp}}}"
-
-
-#: sigma_r(W), r = 1, 2, ...: the singular values of W in descending order.
-singular_value = named_function("singular_value", singular_values_of, pretty="σᵣ")
-singular_value._latex = _sigma_latex
-#: <grad, u_r v_r^T>_W: the gradient projected on the r-th singular pair of W.
-singular_projection = named_function("singular_projection", singular_projections_of,
-                                     pretty="⟨∇L, uᵣvᵣᵀ⟩")
-singular_projection._latex = _projection_latex
-
 j = sympy.Symbol("j", integer=True, positive=True)
 weight_decay_symbol = decay_parameter.symbol
 W_e_symbol = sympy.Symbol("W_e", commutative=False)  # binds to W (its LaTeX name)
 gradient_symbol = sympy.Symbol(r"\nabla L", commutative=False)  # binds to gradient
 
 
-def _end_to_end_sum(left_power: Any, right_power: Any) -> Any:
-    return sympy.Sum(gram_sandwich(W_e_symbol, gradient_symbol, left_power, right_power),
-                     (j, 1, N))
-
-
-end_to_end_statement = (-weight_decay_symbol * N * W_e_symbol
-                        - _end_to_end_sum((N - j) / N, (j - 1) / N))
+decay_term = -weight_decay_symbol * N * W_e_symbol
+end_to_end_sum = sympy.Sum(gram_sandwich(W_e_symbol, gradient_symbol, (N - j) / N, (j - 1) / N),
+                           (j, 1, N))
+end_to_end_statement = decay_term - end_to_end_sum
 
 end_to_end_dynamics = Claim(
     id="deep_linear.end_to_end_dynamics",
@@ -568,14 +385,16 @@ end_to_end_dynamics = Claim(
     sample=lambda: _arora_points(decay=True, distinct=False),
     decoys=(
         Decoy("decay_without_N", "weight decay -lambda W_e, missing the factor N",
-              -weight_decay_symbol * W_e_symbol - _end_to_end_sum((N - j) / N, (j - 1) / N)),
+              -weight_decay_symbol * W_e_symbol - end_to_end_sum),
         Decoy("shifted_exponents", "exponents j/N and (N-j)/N (off by one)",
-              -weight_decay_symbol * N * W_e_symbol - _end_to_end_sum(j / N, (N - j) / N)),
+              decay_term - sympy.Sum(gram_sandwich(W_e_symbol, gradient_symbol, j / N,
+                                                   (N - j) / N), (j, 1, N))),
         Decoy("plain_gradient", "-N grad L: ignoring the Gram-matrix preconditioning",
-              -weight_decay_symbol * N * W_e_symbol - N * gradient_symbol),
-        # Only defined for square W (W^T W and W W^T swap sizes), so kept as a variant.
+              decay_term - N * gradient_symbol),
+        # [W^T W]^p G [W W^T]^q is the sandwich of W^T; defined for square W only.
         Decoy("swapped_gram", "W^T W on the left of the gradient and W W^T on the right",
-              evaluate=_swapped_gram),
+              decay_term - sympy.Sum(gram_sandwich(transposed(W_e_symbol), gradient_symbol,
+                                                   (j - 1) / N, (N - j) / N), (j, 1, N))),
     ),
     ensemble=4,
     resolution=1e-3,
@@ -609,7 +428,7 @@ singular_value_dynamics = Claim(
         Decoy("inverted_exponent", "(sigma_r^2)^(1/N) in place of (sigma_r^2)^(1-1/N)",
               -N * (sigma_of_W**2) ** (1 / N) * projection_of_W),
         Decoy("depth_off_by_one", "N + 1 in place of N (counting layers of neurons)",
-              -(N + 1) * (sigma_of_W**2) ** (1 - 1 / (N + 1)) * projection_of_W),
+              substitute={N: N + 1}),
     ),
     ensemble=4,
     resolution=1e-3,
