@@ -33,6 +33,12 @@ import numpy as np
 import torch
 from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
 
+from theorylab.linear_regression import (
+    forgetting_of,
+    generalization_of,
+    ground_truths,
+    normalized_collection,
+)
 from theorylab.measurement import Measurement
 
 __all__ = [
@@ -52,24 +58,6 @@ __all__ = [
 GRADIENT_DESCENT_MEMBERS = 16  # members of the first point trained by gradient descent
 STEP_TOLERANCE = 1e-12  # relative size of a step at which gradient descent stops
 MAX_GRADIENT_STEPS = 50_000
-
-
-def ground_truths(gram: np.ndarray, dimension: int) -> np.ndarray:
-    """Vectors ``w_1, ..., w_T`` in ``R^dimension`` with ``<w_i, w_j> = gram[i, j]``.
-
-    From the eigendecomposition ``gram = U diag(lambda) U^T``: the rows of
-    ``U diag(sqrt(lambda))``, padded with zeros (or cut to the ``dimension`` largest
-    eigenvalues, which needs rank(gram) <= dimension).
-    """
-    values, vectors = np.linalg.eigh(np.asarray(gram, dtype=np.float64))
-    order = np.argsort(values)[::-1]
-    values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
-    rows = vectors * np.sqrt(values)
-    count = rows.shape[0]
-    result = np.zeros((count, dimension))
-    keep = min(count, dimension)
-    result[:, :keep] = rows[:, :keep]
-    return result
 
 
 def gradient_descent_fit(features: torch.Tensor, labels: torch.Tensor, start: torch.Tensor,
@@ -268,23 +256,16 @@ def model_errors(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     return _measure(points, seed, device, ensemble, lambda errors: errors)
 
 
-def _forgetting(errors: np.ndarray) -> np.ndarray:
-    count = errors.shape[1]
-    final = errors[:, count - 1, : count - 1]
-    own = np.diagonal(errors, axis1=1, axis2=2)[:, : count - 1]
-    return (final - own).sum(axis=1) / (count - 1)
-
-
 def forgetting(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                ensemble: int) -> list[Measurement]:
     """``F_T = 1/(T-1) sum_{i<T} [L_i(w_T) - L_i(w_i)]`` per member."""
-    return _measure(points, seed, device, ensemble, _forgetting)
+    return _measure(points, seed, device, ensemble, forgetting_of)
 
 
 def generalization(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                    ensemble: int) -> list[Measurement]:
     """``G_T = 1/T sum_i L_i(w_T)`` per member."""
-    return _measure(points, seed, device, ensemble, lambda errors: errors[:, -1, :].mean(axis=1))
+    return _measure(points, seed, device, ensemble, generalization_of)
 
 
 # -- Evron et al.: projections ---------------------------------------------------------------
@@ -304,16 +285,21 @@ def _project(weights: torch.Tensor, rows: torch.Tensor, inverse: torch.Tensor,
 def _cyclic_run(tasks: torch.Tensor, solution: torch.Tensor, iterations: int) -> torch.Tensor:
     """Forgetting after ``iterations`` cyclic visits; tasks (batch, T, rows, d)."""
     count = tasks.shape[1]
-    labels = torch.einsum("btrd,bd->btr", tasks, solution)
-    inverse = torch.linalg.pinv(tasks)
+    # Rescaling X_m w = y_m leaves its solution set unchanged, so each task is projected at
+    # unit spectral norm: the pseudo-inverse of a task with subnormal entries overflows
+    # (1/2.2e-313 = inf, NaN forgetting: cyclic_forgetting_bound, seed 135).
+    scale = torch.linalg.matrix_norm(tasks, ord=2)
+    unit = tasks / torch.where(scale > 0, scale, 1.0)[..., None, None]
+    labels = torch.einsum("btrd,bd->btr", unit, solution)
+    inverse = torch.linalg.pinv(unit)
     weights = torch.zeros_like(solution)
     visits = torch.zeros(count, dtype=tasks.dtype, device=tasks.device)
     for step in range(iterations):
         task = step % count
-        weights = _project(weights, tasks[:, task], inverse[:, task], labels[:, task])
+        weights = _project(weights, unit[:, task], inverse[:, task], labels[:, task])
         visits[task] += 1
-    residuals = (torch.einsum("btrd,bd->btr", tasks, weights) - labels).square().sum(-1)
-    return (residuals * visits).sum(-1) / iterations
+    residuals = (torch.einsum("btrd,bd->btr", unit, weights) - labels).square().sum(-1)
+    return (scale.square() * residuals * visits).sum(-1) / iterations
 
 
 def two_task_forgetting(points: Sequence[dict[str, Any]], *, seed: int, device: str,
@@ -378,15 +364,9 @@ def cyclic_forgetting_value(tasks: np.ndarray, solution: np.ndarray, iterations:
     minimum-norm one with norm 1 (the paper's normalization), then runs the
     projections.
     """
-    data = torch.as_tensor(np.asarray(tasks, dtype=np.float64), device=device)
-    target = torch.as_tensor(np.asarray(solution, dtype=np.float64), device=device)
-    largest = float(torch.linalg.matrix_norm(data, ord=2).max())
-    if largest > 0:
-        data = data / largest
-    stacked = data.reshape(-1, data.shape[-1])
-    minimum_norm = torch.linalg.pinv(stacked) @ (stacked @ target)
-    length = float(minimum_norm.norm())
-    target = minimum_norm / length if length > 0 else minimum_norm
+    normalized, target = normalized_collection(tasks, solution)
+    data = torch.as_tensor(normalized, device=device)
+    target = torch.as_tensor(target, device=device)
     if rotations is None:
         rotations = torch.eye(data.shape[-1], dtype=torch.float64, device=device)[None]
     rotated = torch.einsum("trd,bed->btre", data, rotations)

@@ -87,9 +87,9 @@ model_error_by_induction = Derivation(
     steps=(
         Step.assume(Eq(M(t, i), r * M(t - 1, i) + (1 - r) * SquaredDistance(gram, t, i)
                        + n * sigma**2 / (p - n - 1)), ONE_TASK),
-        Step.substitute(Eq(M(t, i), r * model_error_over(t - 1, i, index=j)
+        Step.substitute(Eq(M(t, i), r * model_error_over(t - 1, i).xreplace({k: j})
                            + (1 - r) * SquaredDistance(gram, t, i) + n * sigma**2 / (p - n - 1)),
-                        {M(t - 1, i): model_error_over(t - 1, i, index=j)},
+                        {M(t - 1, i): model_error_over(t - 1, i).xreplace({k: j})},
                         "induction hypothesis at t - 1 (base case t = 0: w_0 = 0 gives "
                         "M(0, i) = ||w_i^*||^2, the closed form at t = 0)"),
         Step.solve(Eq(M(t, i), model_error_over(t, i)), M(t, i),

@@ -205,6 +205,23 @@ def test_cyclic_bound_holds_and_false_bounds_are_broken_and_shrunk(cyclic_verdic
         assert minimal.point["k"] == 1 or excess(minimal.point["k"] - 1) <= 0
 
 
+def test_a_task_with_subnormal_entries_is_projected_without_overflow():
+    # Drawn by seed 135: task 2 is (0, -2.2e-313); its pseudo-inverse overflowed to inf and
+    # the forgetting was NaN. Its solution set is that of the unit row (0, -1).
+    point = {"T": 3, "d": 2, "k": 32, "w_star": [0.6127124653604885, -1.0726597355817629e-203],
+             "tasks": [[[0.9995355223062337, 0.7546655823625974]], [[0.0, -2.2250738585e-313]],
+                       [[-0.19289549076721202, -0.6110935832257164]]]}
+    measured = simulation.cyclic_forgetting([point], seed=135, device="cpu", ensemble=2)[0]
+    assert np.all(np.isfinite(measured.samples))
+    # The same solution set at a normal scale: (0, -1e-150) (pinv 1e150, no overflow).
+    scaled = np.array(point["tasks"])
+    scaled[1, 0, 1] = -1e-150
+    reference = simulation.cyclic_forgetting_value(scaled, np.asarray(point["w_star"]), 32)[0]
+    assert measured.samples[0] == pytest.approx([reference, reference], rel=1e-9)
+    verdict = check(theory.cyclic_forgetting_bound, seed=135, points=[point], record=False)
+    assert verdict.status is Status.PASS, verdict.summary()
+
+
 def test_a_false_inequality_claim_fails_with_a_shrunk_counterexample():
     import dataclasses
 
