@@ -18,6 +18,7 @@ from theorylab.numerics import neural_collapse as nc
 from theorylab.proofs import neural_collapse as proofs
 from theorylab.theory import neural_collapse as theory
 
+from theorylab import collapse_geometry as geometry
 from theorylab import registry, strategies
 from theorylab.derivation import StepStatus, check_derivation
 from theorylab.errors import ParameterError
@@ -160,7 +161,7 @@ def test_deep_head_edge_where_the_largest_root_is_not_the_minimizer():
     # With n_k/b = 1.7 the root exists (b/n_k = 0.588 < 0.6495) but the collapse edge is
     # n_k/b = M (M-1)^(1/M-1) = 2, so s_k = 0 is the global minimizer.
     ratio = 1.7
-    root = theory.largest_root(1 / ratio, 2)
+    root = geometry.largest_root(1 / ratio, 2)
     assert root is not None
     assert 2 * float(root) / (float(root) ** 2 + 1) ** 2 == pytest.approx(1 / ratio, rel=1e-12)
     size, b = 1.0, 1 / ratio  # g(x) = n/(x^2+1) + b x in units of n

@@ -2,8 +2,11 @@
 made them so left every prediction unchanged.
 
 ``tests/data/neural_collapse_predictions.json`` pins ``predict`` and every decoy at the
-points ``draw_points(claim, claim.budget, 0)`` draws, for every quantity option, as they
-were before the statements were bound to the hooks.
+points ``draw_points(claim, claim.budget, 0)`` drew, for every quantity option, as they
+were before the statements were bound to the hooks (and the hooks then dropped). One decoy
+changed since: the MSE ``inverted_feature_scale`` now swaps lambda_W and lambda_H
+consistently (||w||^2 = c sqrt(n lambda_W/lambda_H) where it was c sqrt(lambda_W/(n
+lambda_H))), so its weight norms at the 7 pinned points with n > 1 are the new values.
 """
 
 from __future__ import annotations
@@ -81,12 +84,22 @@ def test_statements_read_as_the_papers_write_them():
     assert np.array_equal(theory.ufm_ce_minimizer.evaluate_statement(values), [0.0, 0.0])
 
 
-def test_a_statement_that_drifts_from_its_hook_is_caught():
-    claim = theory.ufm_mse_minimizer
-    point = {"K": 3, "n": 2, "d": 3, "lambda_W": 0.01, "lambda_H": 0.02, "bias": "none",
-             "quantity": "optimal_value"}
-    wrong = claim.predict(**point) * (1 + 1e-8)
-    assert "disagree" in compare_statement(claim, point, wrong)
+def test_every_prediction_and_decoy_is_a_statement():
+    # No hook: predict evaluates statements[quantity]; a decoy substitutes into it.
+    for claim in CLAIMS:
+        assert claim.evaluate is None and all(d.evaluate is None for d in claim.decoys)
+
+
+def test_the_inverted_feature_scale_of_the_mse_decoy_keeps_the_logits():
+    # lambda_W and lambda_H swapped in the geometry: alpha' ||w'||^2 = c, as at the truth.
+    point = {"K": 3, "n": 2, "d": 3, "lambda_W": 0.01, "lambda_H": 0.03, "bias": "none"}
+    decoy = theory.ufm_mse_minimizer.decoy("inverted_feature_scale")
+    scale = theory.ufm_mse_minimizer.predict_decoy(decoy, quantity="feature_scale", **point)
+    norms = theory.ufm_mse_minimizer.predict_decoy(decoy, quantity="weight_norm_squared",
+                                                   **point)
+    c = theory.ufm_mse_minimizer.predict(quantity="logit_matrix", **point)[0, 0]
+    assert scale == pytest.approx(np.sqrt(0.03 / (2 * 0.01)), rel=1e-14)
+    assert np.allclose(scale * norms, c, rtol=1e-14)
 
 
 @pytest.mark.parametrize(("claim", "parameter", "value"), [

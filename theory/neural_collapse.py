@@ -28,24 +28,25 @@ only a local minimum, the class collapses (see :data:`deep_linear_imbalanced`).
 Every quantity has its own statement (``statements``), the number the verifier
 compares: matrices and vectors are built from the named functions ``I_K``,
 ``J_K``, ``repeat``, ``diag`` and ``Σ_k``, the bias switch is ``1_bias`` and the
-per-class minimizer of the deep head is ``x*`` (bound to :func:`class_minimizers`).
+per-class minimizer of the deep head is ``x*`` (bound to
+:func:`theorylab.collapse_geometry.class_minimizers`). Every decoy is a substitution into
+the statement of the quantity checked: a parameter (``n -> nK``), a piece (``c``, ``b``,
+``x*``, ``1_bias``), or the closed forms the wrong geometry gives (the CE minimum at
+another logit margin or feature scale is ``ce_value_law``/``ce_norm_law`` there).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import mpmath
 import numpy as np
 import sympy
 from hypothesis import strategies as st
 
+from theorylab import collapse_geometry as geometry
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
-from theorylab.domains import Choice, Domain, Integer, Real
-from theorylab.errors import ParameterError
+from theorylab.domains import Choice, Integer, Real
 from theorylab.functions import named_function
 
 __all__ = [
@@ -55,7 +56,6 @@ __all__ = [
     "ufm_mse_minimizer",
     "deep_linear_imbalanced",
     "collapse_threshold",
-    "largest_root",
 ]
 
 PAPYAN = Citation(
@@ -134,81 +134,51 @@ lambda_W, lambda_H, lambda_b = (lambda_W_parameter.symbol, lambda_H_parameter.sy
                                 lambda_b_parameter.symbol)
 M = M_parameter.symbol
 
+
 # -- named functions: the statements' pieces that are arrays or have no closed form ------
-
-
-def _numbers(values: list) -> np.ndarray:
-    """float64, or an object array of mpmath numbers (statements evaluated with precision)."""
-    exact = any(isinstance(value, mpmath.mpf) for value in values)
-    return np.array(values, dtype=object if exact else np.float64)
-
-
-def _subscripted(function: type[sympy.Function], letter: str) -> type[sympy.Function]:
-    """Print ``function(K)`` as ``letter_K`` in LaTeX (the paper's I_K, J_K)."""
-
-    def latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
-        text = rf"{letter}_{{{printer._print(self.args[0])}}}"
-        return text if exp is None else rf"{text}^{{{exp}}}"
-
-    function._latex = latex
-    return function
-
 
 #: The K x K identity and all-ones matrix ``J_K = 1 1^T``. In the derivations they are
 #: commuting elements of the algebra they span: ``I^2 = I``, ``I J = J``, ``J^2 = K J``.
-identity_matrix = _subscripted(named_function(
-    "identity_matrix", lambda size: np.eye(int(size)), pretty="I"), "I")
-ones_matrix = _subscripted(named_function(
-    "ones_matrix", lambda size: np.ones((int(size), int(size))), pretty="J"), "J")
+identity_matrix = geometry.subscripted(named_function(
+    "identity_matrix", geometry.identity_matrix, pretty="I"), "I")
+ones_matrix = geometry.subscripted(named_function(
+    "ones_matrix", geometry.ones_matrix, pretty="J"), "J")
 #: ``repeat(a, m, b, m', ...)``: the vector of ``a`` m times, then ``b`` m' times, ...
-repeated = named_function(
-    "repeated", lambda *pairs: _numbers([value for value, count in zip(pairs[::2], pairs[1::2],
-                                                                        strict=True)
-                                         for _ in range(int(count))]),
-    latex=r"\operatorname{repeat}", pretty="repeat")
+repeated = named_function("repeated", geometry.repeated, latex=r"\operatorname{repeat}",
+                          pretty="repeat")
 #: The diagonal matrix of a vector (one entry per class).
-diagonal_matrix = named_function(
-    "diagonal_matrix", lambda vector: np.diag(np.asarray(vector)),
-    latex=r"\operatorname{diag}", pretty="diag")
+diagonal_matrix = named_function("diagonal_matrix", geometry.diagonal_matrix,
+                                 latex=r"\operatorname{diag}", pretty="diag")
 #: The sum over classes of a per-class vector (``N = sum_k n_k``).
-class_sum = named_function(
-    "class_sum", lambda vector: np.sum(np.asarray(vector)), latex=r"\sum_k", pretty="Σₖ")
+class_sum = named_function("class_sum", geometry.class_sum, latex=r"\sum_k", pretty="Σₖ")
 #: 1 with an unregularized bias (``bias='unregularized'``), 0 bias-free.
-bias_indicator = named_function(
-    "bias_indicator", lambda bias: 1.0 if bias == "unregularized" else 0.0,
-    latex=r"\mathbb{1}_{\mathrm{bias}}", pretty="1_bias")
+bias_indicator = named_function("bias_indicator", geometry.bias_indicator,
+                                latex=r"\mathbb{1}_{\mathrm{bias}}", pretty="1_bias")
+#: x_k = argmin_{x >= 0} n_k/(x^M + 1) + b x, per class (the collapse rule included).
+reduced_minimizer = named_function("reduced_minimizer", geometry.reduced_minimizers,
+                                   latex=r"x^{\star}", pretty="x*")
+#: The largest root of g_k' = 0 whenever one exists (no comparison with g_k(0)).
+largest_stationary_point = named_function(
+    "largest_stationary_point", geometry.largest_stationary_points,
+    latex=r"x^{\mathrm{root}}", pretty="x_root")
 
 I_K = identity_matrix(K)
 J_K = ones_matrix(K)
 
-
-def _quantity(*options: str, default: str | None = None) -> Parameter:
-    text = "which quantity of the minimizer to predict"
-    if default is None:
-        return Parameter("quantity", Choice(options), text)
-    return Parameter("quantity", Choice(options), f"{text} (default '{default}')",
-                     default=default)
-
-
-def _positive_decay(name: str) -> Constraint:
-    return Constraint(f"{name} > 0", lambda p: p[name] > 0, (name,))
-
-
-def _feature_dimension(minimum: Callable[[dict], int], text: str) -> Constraint:
-    return Constraint(text, lambda p: p["d"] >= minimum(p), ("d", "K"))
+POSITIVE_DECAYS = (
+    Constraint("lambda_W > 0", lambda p: p["lambda_W"] > 0, ("lambda_W",)),
+    Constraint("lambda_H > 0", lambda p: p["lambda_H"] > 0, ("lambda_H",)),
+)
+GEOMETRY_DEFINED = Constraint(
+    "the minimizer is nonzero (K sqrt(n lambda_W lambda_H) < 1) when the quantity is "
+    "'cosine' or 'feature_scale' (undefined at W = H = 0)",
+    lambda p: (p["quantity"] not in ("cosine", "feature_scale")
+               or p["K"] * math.sqrt(p["n"] * p["lambda_W"] * p["lambda_H"]) < 1),
+    ("quantity", "K", "n", "lambda_W", "lambda_H"))
 
 
-def _working(precision: int | None) -> int:
-    return (precision or 20) + 10
-
-
-def _out(values: Any, precision: int | None) -> Any:
-    """Mpmath values -> float / numpy array (float64) or nested lists of mpf (precision)."""
-    if precision:
-        if isinstance(values, list):
-            return [_out(v, precision) if isinstance(v, list) else +v for v in values]
-        return +values
-    return np.asarray(values, dtype=np.float64) if isinstance(values, list) else float(values)
+def _quantity(*options: str) -> Parameter:
+    return Parameter("quantity", Choice(options), "which quantity of the minimizer to predict")
 
 
 # -- 1. simplex ETF -----------------------------------------------------------------------
@@ -219,41 +189,12 @@ SIMPLEX_STATEMENTS = {
     "cosine": -1 / (K - 1),
     "gram_eigenvalues": repeated(0, 1, K / (K - 1), K - 1),  # ascending
 }
-
-
-def _etf(variant: str) -> Callable[[dict, int | None], Any]:
-    """Gram matrix, largest pairwise cosine and Gram spectrum of K unit vectors."""
-
-    def evaluate(params: dict, precision: int | None) -> Any:
-        classes, quantity = params["K"], params["quantity"]
-        with mpmath.workdps(_working(precision)):
-            k = mpmath.mpf(classes)
-            if variant == "true":
-                diagonal, off = mpmath.mpf(1), -1 / (k - 1)
-            elif variant == "cosine_minus_one_over_K":
-                diagonal, off = mpmath.mpf(1), -1 / k
-            elif variant == "orthogonal":
-                diagonal, off = mpmath.mpf(1), mpmath.mpf(0)
-            else:  # unnormalized: U (I - J/K) without sqrt(K/(K-1)); cosine read off as -1/K
-                diagonal, off = (k - 1) / k, -1 / k
-            if quantity == "cosine":
-                return _out(off, precision)
-            if quantity == "gram":
-                return _out([[diagonal if i == j else off for j in range(classes)]
-                             for i in range(classes)], precision)
-            # a I + b J has eigenvalue a + K b once (on 1) and a (K - 1 times)
-            spectrum = sorted([diagonal - off + k * off] + [diagonal - off] * (classes - 1))
-            return _out(spectrum, precision)
-
-    return evaluate
-
-
-@st.composite
-def _etf_points(draw: st.DrawFn) -> dict[str, Any]:
-    classes = draw(st.integers(2, 6))
-    return {"K": classes, "d": draw(st.integers(classes - 1, classes + 1)),
-            "quantity": draw(st.sampled_from(("cosine", "gram", "gram_eigenvalues")))}
-
+#: Unit vectors with pairwise cosine -1/K: Gram (1 + 1/K) I - J/K, its spectrum ascending.
+cosine_one_over_K = {
+    simplex_statement: (K + 1) / K * (I_K - J_K / (K + 1)),
+    SIMPLEX_STATEMENTS["cosine"]: -1 / K,
+    SIMPLEX_STATEMENTS["gram_eigenvalues"]: repeated(1 / K, 1, (K + 1) / K, K - 1),
+}
 
 simplex_etf = Claim(
     id="neural_collapse.simplex_etf",
@@ -278,16 +219,21 @@ simplex_etf = Claim(
     ),
     simulation="theorylab.numerics.neural_collapse:simplex_etf",
     systematic_error=OPTIMIZATION,
-    constraints=(_feature_dimension(lambda p: p["K"] - 1, "d >= K - 1"),),
-    evaluate=_etf("true"),
-    sample=_etf_points,
+    constraints=(Constraint("d >= K - 1", lambda p: p["d"] >= p["K"] - 1, ("d", "K")),),
+    # d = K - 1 + (0, 1 or 2): filtering independent draws of d repeats points in a budget
+    sample=lambda: st.builds(lambda classes, extra, quantity: {
+        "K": classes, "d": classes - 1 + extra, "quantity": quantity},
+        st.integers(2, 6), st.integers(0, 2), st.sampled_from(tuple(SIMPLEX_STATEMENTS))),
     decoys=(
         Decoy("cosine_minus_one_over_K", "pairwise cosine -1/K instead of -1/(K-1)",
-              evaluate=_etf("cosine_minus_one_over_K")),
+              substitute=cosine_one_over_K),
         Decoy("orthogonal_frame", "orthonormal vectors (Gram I): the bias-free MSE geometry",
-              evaluate=_etf("orthogonal")),
+              substitute={simplex_statement: I_K, SIMPLEX_STATEMENTS["cosine"]: 0,
+                          SIMPLEX_STATEMENTS["gram_eigenvalues"]: repeated(1, K)}),
         Decoy("unnormalized", "U(I - J/K) without the factor sqrt(K/(K-1)), cosine read off "
-              "the unnormalized Gram as -1/K", evaluate=_etf("unnormalized")),
+              "the unnormalized Gram as -1/K",
+              substitute={simplex_statement: I_K - J_K / K, SIMPLEX_STATEMENTS["cosine"]: -1 / K,
+                          SIMPLEX_STATEMENTS["gram_eigenvalues"]: repeated(0, 1, 1, K - 1)}),
     ),
     ensemble=4,
     budget=12,
@@ -296,102 +242,72 @@ simplex_etf = Claim(
 
 # -- 2. cross-entropy UFM (Zhu et al. 2021) -----------------------------------------------
 
+@st.composite
+def _ufm_points(draw: st.DrawFn, quantities: tuple[str, ...], *, bias: bool, low: float,
+                high: float) -> dict[str, Any]:
+    """K <= 4, n <= 3, K sqrt(n lambda_W lambda_H) in [low, high] or collapsed in [1.3, 2.5].
+
+    Off the collapse edge K sqrt(n lambda_W lambda_H) = 1 (degenerate, slow minima);
+    collapsed (W = H = 0) for a quarter of the optimal values, the quantity not zero there
+    (a zero prediction has no relative tolerance). lambda_W/lambda_H
+    lies in [1.25, 3] or its inverse: at lambda_W = lambda_H the feature scale and the
+    norms cannot tell lambda_W from lambda_H (hypothesis draws the ratio 1 exactly, often).
+    """
+    classes, per_class = draw(st.integers(2, 4)), draw(st.integers(1, 3))
+    quantity = draw(st.sampled_from(quantities))
+    # one draw per outcome (no two draws give one point): collapsed for u > 3/4
+    u = draw(st.floats(0, 1 if quantity == "optimal_value" else 0.75))
+    product = (low + (high - low) * u / 0.75 if u <= 0.75 else 1.3 + 1.2 * (u - 0.75) / 0.25
+               ) / classes
+    imbalance = math.exp(draw(st.sampled_from((-1, 1))) * draw(st.floats(math.log(1.25),
+                                                                         math.log(3))))
+    point = {"K": classes, "n": per_class, "lambda_W": product * math.sqrt(imbalance / per_class),
+             "lambda_H": product / math.sqrt(imbalance * per_class), "quantity": quantity}
+    if bias:
+        point["bias"] = draw(st.sampled_from(("none", "unregularized")))
+        smallest = classes - (point["bias"] == "unregularized")
+    else:
+        point["lambda_b"] = draw(st.sampled_from((0.0, 1e-3, 1e-2)))
+        smallest = classes - 1
+    return {**point, "d": draw(st.integers(smallest, classes + 1))}
+
+
+
 scale = sympy.sqrt(n * lambda_W * lambda_H)
-#: ||w_k||^2 at the nonzero minimizer (K sqrt(n lambda_W lambda_H) < 1).
+_nonzero = K * scale < 1
+#: The CE UFM on a geometry with equal norms omega = ||w_k||^2, logit margin
+#: mu = 1 - cos(w_k, w_j) and features h = alpha w_k: phi(omega) = log(1 + (K-1) e^{-beta
+#: omega}) + gamma omega, beta = alpha mu, gamma = K (lambda_W + n lambda_H alpha^2)/2, is
+#: convex; phi' = 0 at x/(1 + x) = gamma/beta, x = (K-1) e^{-beta omega}. In
+#: rho = gamma/((K-1) beta) its minimizer and minimum are:
+alpha, mu = sympy.symbols("alpha mu", positive=True)
+rho = K * (lambda_W + n * lambda_H * alpha**2) / ((K - 1) * alpha * mu) / 2
+ce_norm_law = sympy.Piecewise((sympy.log(1 / rho - K + 1) / (alpha * mu), K * rho < 1), (0, True))
+ce_value_law = sympy.Piecewise(
+    (-sympy.log(1 - (K - 1) * rho) + (K - 1) * rho * sympy.log(1 / rho - K + 1), K * rho < 1),
+    (sympy.log(K), True))
+#: Zhu et al.'s Thm 3.1 geometry: h = sqrt(lambda_W/(n lambda_H)) w, rows a simplex ETF.
+ZHU_GEOMETRY = {alpha: sympy.sqrt(lambda_W / (n * lambda_H)), mu: K / (K - 1)}
+#: ||w_k||^2 at the nonzero minimizer (K sqrt(n lambda_W lambda_H) < 1); there rho = scale.
 ce_norm_interior = ((K - 1) / K * sympy.sqrt(n * lambda_H / lambda_W)
                     * sympy.log(1 / scale - (K - 1)))
-_nonzero = K * scale < 1
-ce_norm_statement = sympy.Piecewise((ce_norm_interior, _nonzero), (0, True))
+ce_norm_statement = ce_norm_law.subs(ZHU_GEOMETRY)
 CE_STATEMENTS = {
-    "optimal_value": sympy.Piecewise(
-        (-sympy.log(1 - (K - 1) * scale) + (K - 1) * scale * sympy.log(1 / scale - K + 1),
-         _nonzero), (sympy.log(K), True)),
+    "optimal_value": ce_value_law.subs(ZHU_GEOMETRY),
     "weight_norm_squared": repeated(ce_norm_statement, K),
-    "feature_scale": sympy.sqrt(lambda_W / (n * lambda_H)),
+    "feature_scale": ZHU_GEOMETRY[alpha],
     "cosine": simplex_statement,
 }
-
-
-def _ce(variant: str) -> Callable[[dict, int | None], Any]:
-    """The CE UFM minimum on the ETF ansatz: phi(w) = log(1 + (K-1) e^{-beta w}) + gamma w."""
-
-    def evaluate(params: dict, precision: int | None) -> Any:
-        classes, quantity = params["K"], params["quantity"]
-        with mpmath.workdps(_working(precision)):
-            k = mpmath.mpf(classes)
-            per_class = mpmath.mpf(params["n"]) * (k if variant == "N_for_n" else 1)
-            decay_w, decay_h = mpmath.mpf(params["lambda_W"]), mpmath.mpf(params["lambda_H"])
-            if variant == "inverted_feature_scale":
-                alpha = mpmath.sqrt(decay_h / (per_class * decay_w))
-            else:
-                alpha = mpmath.sqrt(decay_w / (per_class * decay_h))
-            cosine = -1 / k if variant == "cosine_minus_one_over_K" else -1 / (k - 1)
-            margin = 1 - cosine  # logit gap (w_k - w_j)^T h_k / (alpha ||w||^2)
-            beta = alpha * margin
-            gamma = k * (decay_w + per_class * decay_h * alpha**2) / 2
-            ratio = gamma / beta  # first-order condition: x/(1+x) = gamma/beta, x=(K-1)e^{-beta w}
-            if ratio >= (k - 1) / k:  # phi'(0) >= 0 and phi convex: W = H = 0
-                norm, value = mpmath.mpf(0), mpmath.log(k)
-            else:
-                x = ratio / (1 - ratio)
-                norm = mpmath.log((k - 1) / x) / beta
-                value = mpmath.log(1 + x) + gamma * norm
-            if quantity == "optimal_value":
-                return _out(value, precision)
-            if quantity == "weight_norm_squared":
-                return _out([norm] * classes, precision)
-            if quantity == "feature_scale":
-                return _out(alpha, precision)
-            return _out([[mpmath.mpf(1) if i == j else cosine for j in range(classes)]
-                         for i in range(classes)], precision)
-
-    return evaluate
-
-
-def _geometry_defined(threshold: Callable[[dict], float]) -> Constraint:
-    return Constraint(
-        "the minimizer is nonzero (K sqrt(n lambda_W lambda_H) < 1) when the quantity is "
-        "'cosine' or 'feature_scale' (undefined at W = H = 0)",
-        lambda p: p["quantity"] not in ("cosine", "feature_scale") or threshold(p) < 1,
-        ("quantity", "K", "n", "lambda_W", "lambda_H"))
-
-
-def _ufm_threshold(p: dict) -> float:
-    return p["K"] * math.sqrt(p["n"] * p["lambda_W"] * p["lambda_H"])
-
-
-def _ufm_decays(draw: st.DrawFn, classes: int, per_class: int, collapsed: bool,
-                low: float, high: float) -> tuple[float, float]:
-    """lambda_W, lambda_H with K sqrt(n lambda_W lambda_H) drawn in [low, high] or collapsed."""
-    ratio = draw(st.floats(1.3, 2.5)) if collapsed else draw(st.floats(low, high))
-    imbalance = math.exp(draw(st.floats(math.log(1 / 3), math.log(3))))
-    product = ratio / classes  # sqrt(n lambda_W lambda_H)
-    return (product * math.sqrt(imbalance / per_class),
-            product / math.sqrt(imbalance * per_class))
-
-
-CE_QUANTITIES = ("optimal_value", "weight_norm_squared", "feature_scale", "cosine")
-
-
-@st.composite
-def _ce_points(draw: st.DrawFn) -> dict[str, Any]:
-    classes = draw(st.integers(2, 4))
-    per_class = draw(st.integers(1, 3))
-    quantity = draw(st.sampled_from(CE_QUANTITIES))
-    collapsed = quantity in CE_QUANTITIES[:2] and draw(st.integers(0, 3)) == 0
-    decay_w, decay_h = _ufm_decays(draw, classes, per_class, collapsed, 0.2, 0.75)
-    bias_decay = draw(st.sampled_from((0.0, 1e-3, 1e-2)))
-    return {"K": classes, "n": per_class, "d": draw(st.integers(classes - 1, classes + 1)),
-            "lambda_W": decay_w, "lambda_H": decay_h, "lambda_b": bias_decay,
-            "quantity": quantity}
-
+#: The same minimum on the wrong geometries of the decoys (cosine -1/K; alpha inverted).
+COSINE_ONE_OVER_K = {alpha: ZHU_GEOMETRY[alpha], mu: (K + 1) / K}
+INVERTED_SCALE = {alpha: sympy.sqrt(lambda_H / (n * lambda_W)), mu: K / (K - 1)}
 
 ufm_ce_minimizer = Claim(
     id="neural_collapse.ufm_ce_minimizer",
     title="Global minimizers of the cross-entropy unconstrained feature model",
     citation=ZHU,
     parameters=(K_parameter, n_parameter, d_parameter, lambda_W_parameter, lambda_H_parameter,
-                lambda_b_parameter, _quantity(*CE_QUANTITIES)),
+                lambda_b_parameter, _quantity(*CE_STATEMENTS)),
     quantity=sympy.Symbol("||w_k||^2"),
     statement=ce_norm_statement,
     statements=CE_STATEMENTS,
@@ -413,23 +329,23 @@ ufm_ce_minimizer = Claim(
     ),
     simulation="theorylab.numerics.neural_collapse:ufm_ce_minimizer",
     systematic_error=OPTIMIZATION,
-    constraints=(
-        _feature_dimension(lambda p: p["K"] - 1, "d >= K - 1"),
-        _positive_decay("lambda_W"), _positive_decay("lambda_H"),
-        _geometry_defined(_ufm_threshold),
-    ),
-    evaluate=_ce("true"),
-    sample=_ce_points,
+    constraints=(Constraint("d >= K - 1", lambda p: p["d"] >= p["K"] - 1, ("d", "K")),
+                 *POSITIVE_DECAYS, GEOMETRY_DEFINED),
+    sample=lambda: _ufm_points(tuple(CE_STATEMENTS), bias=False, low=0.2, high=0.75),
     uses=("neural_collapse.simplex_etf",),
     decoys=(
         Decoy("cosine_minus_one_over_K", "rows with cosine -1/K instead of -1/(K-1) (logit "
-              "margin (K+1)/K), norm and value re-derived",
-              evaluate=_ce("cosine_minus_one_over_K")),
+              "margin (K+1)/K), norm and value re-derived", substitute={
+                  CE_STATEMENTS["optimal_value"]: ce_value_law.subs(COSINE_ONE_OVER_K),
+                  ce_norm_statement: ce_norm_law.subs(COSINE_ONE_OVER_K),
+                  simplex_statement: cosine_one_over_K[simplex_statement]}),
         Decoy("inverted_feature_scale", "h = sqrt(lambda_H/(n lambda_W)) w in place of "
-              "sqrt(lambda_W/(n lambda_H)) w, norm and value re-derived",
-              evaluate=_ce("inverted_feature_scale")),
+              "sqrt(lambda_W/(n lambda_H)) w, norm and value re-derived", substitute={
+                  CE_STATEMENTS["optimal_value"]: ce_value_law.subs(INVERTED_SCALE),
+                  ce_norm_statement: ce_norm_law.subs(INVERTED_SCALE),
+                  ZHU_GEOMETRY[alpha]: INVERTED_SCALE[alpha]}),
         Decoy("N_for_n", "N = nK examples in place of n per class in sqrt(n lambda_W lambda_H) "
-              "and the feature scale", evaluate=_ce("N_for_n")),
+              "and the feature scale", substitute={n: n * K}),
     ),
     ensemble=4,
     budget=14,
@@ -443,72 +359,14 @@ shrinkage = sympy.Piecewise((1 - K * scale, _nonzero), (0, True))
 _with_bias = bias_indicator(sympy.Symbol("bias"))
 _frame = I_K - _with_bias * J_K / K  # W Hbar / c: I bias-free, I - J/K with a free bias
 MSE_STATEMENTS = {
-    # (rank) x [(1 - c)^2/(2K) + sqrt(n lambda_W lambda_H) c], c written out
-    "optimal_value": (K - _with_bias) * sympy.Piecewise((scale - K * scale**2 / 2, _nonzero),
-                                                        (1 / (2 * K), True)),
+    # (rank) x [(1 - c)^2/(2K) + sqrt(n lambda_W lambda_H) c]
+    "optimal_value": (K - _with_bias) * ((1 - shrinkage) ** 2 / (2 * K) + scale * shrinkage),
     "weight_norm_squared": repeated(shrinkage * sympy.sqrt(n * lambda_H / lambda_W)
                                     * (1 - _with_bias / K), K),
     "logit_matrix": shrinkage * _frame,
-    "feature_scale": sympy.sqrt(lambda_W / (n * lambda_H)),
+    "feature_scale": ZHU_GEOMETRY[alpha],
     "cosine": _frame / (1 - _with_bias / K),
 }
-
-
-def _mse(variant: str) -> Callable[[dict, int | None], Any]:
-    """MSE UFM minimum: the class-mean logits W Hbar = c P with P = I or I - J/K."""
-
-    def evaluate(params: dict, precision: int | None) -> Any:
-        classes, quantity = params["K"], params["quantity"]
-        with_bias = params["bias"] == "unregularized"
-        if variant == "swapped_frame":
-            with_bias = not with_bias
-        with mpmath.workdps(_working(precision)):
-            k = mpmath.mpf(classes)
-            per_class = mpmath.mpf(params["n"]) * (k if variant == "N_for_n" else 1)
-            decay_w, decay_h = mpmath.mpf(params["lambda_W"]), mpmath.mpf(params["lambda_H"])
-            root = mpmath.sqrt(per_class * decay_w * decay_h)
-            factor = k - 1 if variant == "c_with_K_minus_1" else k
-            c = max(mpmath.mpf(0), 1 - factor * root)
-            alpha = mpmath.sqrt(decay_w / (per_class * decay_h))
-            norms = mpmath.sqrt(per_class * decay_h / decay_w)
-            if variant == "inverted_feature_scale":
-                alpha, norms = 1 / (per_class * alpha), 1 / norms
-            rank = k - 1 if with_bias else k  # nonzero singular values (all 1) of the target
-
-            def frame(i: int, j: int) -> Any:
-                return (1 if i == j else 0) - (1 / k if with_bias else 0)
-
-            if quantity == "optimal_value":
-                return _out(rank * ((1 - c) ** 2 / (2 * k) + root * c), precision)
-            if quantity == "weight_norm_squared":
-                return _out([norms * c * frame(0, 0)] * classes, precision)
-            if quantity == "logit_matrix":
-                return _out([[c * frame(i, j) for j in range(classes)] for i in range(classes)],
-                            precision)
-            if quantity == "feature_scale":
-                return _out(alpha, precision)
-            return _out([[frame(i, j) / frame(0, 0) for j in range(classes)]
-                         for i in range(classes)], precision)
-
-    return evaluate
-
-
-MSE_QUANTITIES = ("optimal_value", "weight_norm_squared", "logit_matrix", "feature_scale",
-                  "cosine")
-
-
-@st.composite
-def _mse_points(draw: st.DrawFn) -> dict[str, Any]:
-    classes = draw(st.integers(2, 4))
-    per_class = draw(st.integers(1, 3))
-    bias = draw(st.sampled_from(("none", "unregularized")))
-    quantity = draw(st.sampled_from(MSE_QUANTITIES))
-    collapsed = quantity in MSE_QUANTITIES[:3] and draw(st.integers(0, 3)) == 0
-    decay_w, decay_h = _ufm_decays(draw, classes, per_class, collapsed, 0.1, 0.8)
-    smallest = classes if bias == "none" else classes - 1
-    return {"K": classes, "n": per_class, "d": draw(st.integers(smallest, classes + 1)),
-            "lambda_W": decay_w, "lambda_H": decay_h, "bias": bias, "quantity": quantity}
-
 
 ufm_mse_minimizer = Claim(
     id="neural_collapse.ufm_mse_minimizer",
@@ -517,7 +375,7 @@ ufm_mse_minimizer = Claim(
     parameters=(K_parameter, n_parameter, d_parameter, lambda_W_parameter, lambda_H_parameter,
                 Parameter("bias", Choice(("none", "unregularized")),
                           "'none': bias-free W H; 'unregularized': W H + b 1^T, b free"),
-                _quantity(*MSE_QUANTITIES)),
+                _quantity(*MSE_STATEMENTS)),
     quantity=sympy.Symbol("c"),
     statement=shrinkage,
     statements=MSE_STATEMENTS,
@@ -544,84 +402,31 @@ ufm_mse_minimizer = Claim(
     constraints=(
         Constraint("d >= K (bias 'none') or d >= K - 1 (bias 'unregularized')",
                    lambda p: p["d"] >= p["K"] - (p["bias"] == "unregularized"), ("d", "K")),
-        _positive_decay("lambda_W"), _positive_decay("lambda_H"),
-        _geometry_defined(_ufm_threshold),
+        *POSITIVE_DECAYS, GEOMETRY_DEFINED,
     ),
-    evaluate=_mse("true"),
-    sample=_mse_points,
+    sample=lambda: _ufm_points(tuple(MSE_STATEMENTS), bias=True, low=0.1, high=0.8),
     uses=("neural_collapse.simplex_etf",),
     decoys=(
-        Decoy("c_with_K_minus_1", "c = (1 - (K-1) sqrt(n lambda_W lambda_H))_+",
-              evaluate=_mse("c_with_K_minus_1")),
-        Decoy("inverted_feature_scale", "h = sqrt(lambda_H/(n lambda_W)) w and ||w||^2 = c "
-              "sqrt(lambda_W/(n lambda_H))", evaluate=_mse("inverted_feature_scale")),
+        Decoy("c_with_K_minus_1", "c = (1 - (K-1) sqrt(n lambda_W lambda_H))_+", substitute={
+            shrinkage: sympy.Piecewise((1 - (K - 1) * scale, (K - 1) * scale < 1), (0, True))}),
+        Decoy("inverted_feature_scale", "lambda_W and lambda_H swapped in the geometry: h = "
+              "sqrt(lambda_H/(n lambda_W)) w and ||w||^2 = c sqrt(n lambda_W/lambda_H) (the "
+              "logits stay c)", substitute={
+                  ZHU_GEOMETRY[alpha]: INVERTED_SCALE[alpha],
+                  sympy.sqrt(n * lambda_H / lambda_W): sympy.sqrt(n * lambda_W / lambda_H)}),
         Decoy("swapped_frame", "orthogonal frame with the bias and simplex ETF without it",
-              evaluate=_mse("swapped_frame")),
-        Decoy("N_for_n", "N = nK in place of n", evaluate=_mse("N_for_n")),
+              substitute={_with_bias: 1 - _with_bias}),
+        Decoy("N_for_n", "N = nK in place of n", substitute={n: n * K}),
     ),
     ensemble=4,
     budget=14,
     resolution=1e-5,
 )
 
+
 # -- 4. deep linear head, imbalanced classes (Dang et al. 2023) ---------------------------
 
-
-@dataclass(frozen=True)
-class ClassSizes(Domain):
-    """Examples per class: a JSON list of 2 to 1000 positive integers, each at most 10000.
-
-    The bounds keep a prediction (K x K Gram matrices) and a simulation (all N feature
-    vectors) within memory; the checks draw far smaller lists.
-    """
-
-    min_classes: int = 2
-    max_classes: int = 1000
-    max_size: int = 10000
-    max_sample_classes: int = 4
-    max_sample_size: int = 6
-
-    def describe(self) -> str:
-        """Describe the list."""
-        return (f"a list of {self.min_classes} to {self.max_classes} positive integers, each at "
-                f"most {self.max_size} (examples per class, JSON such as [20,10,5,2])")
-
-    def validate(self, name: str, value: Any) -> np.ndarray:
-        """Coerce to an int64 vector; reject empty classes, fractions and short lists."""
-        shown = value.tolist() if isinstance(value, np.ndarray) else value
-        if isinstance(value, (str, bytes)) or np.ndim(value) != 1:
-            raise ParameterError(name, self.describe(), shown)
-        try:
-            array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ParameterError(name, self.describe(), shown) from None
-        if any(isinstance(entry, (bool, np.bool_)) for entry in value):
-            raise ParameterError(name, self.describe(), shown)
-        if array.size < self.min_classes:
-            raise ParameterError(name, self.describe(), shown,
-                                 f"{array.size} class(es); K >= {self.min_classes}")
-        if array.size > self.max_classes:
-            raise ParameterError(name, self.describe(), None,
-                                 f"{array.size} classes; K <= {self.max_classes}")
-        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-            raise ParameterError(name, self.describe(), shown, "class sizes are integers")
-        if np.any(array < 1):
-            empty = int(np.argmin(array))
-            raise ParameterError(name, self.describe(), shown,
-                                 f"class {empty} is empty (n_k = {int(array[empty])})")
-        if np.any(array > self.max_size):
-            large = int(np.argmax(array))
-            raise ParameterError(name, self.describe(), None,
-                                 f"class {large} has {int(array[large])} examples; n_k <= "
-                                 f"{self.max_size}")
-        return array.astype(np.int64)
-
-    def strategy(self) -> st.SearchStrategy[np.ndarray]:
-        """Lists of 2..4 class sizes in 1..6."""
-        return st.lists(st.integers(1, self.max_sample_size), min_size=self.min_classes,
-                        max_size=self.max_sample_classes).map(lambda v: np.asarray(v, np.int64))
-
-
+ClassSizes = geometry.ClassSizes
 sizes_parameter = Parameter("n", ClassSizes(), "examples per class n_k (JSON list)",
                             latex="n_k")
 x_symbol = sympy.Symbol("x", positive=True)
@@ -632,83 +437,19 @@ N_symbol = sympy.Symbol("N", positive=True)
 stationarity = sympy.Eq(M * x_symbol ** (M - 1) / (x_symbol**M + 1) ** 2, b_symbol / n_k)
 s_k = sympy.Symbol("s_k", positive=True)
 deep_statement = (N_symbol * lambda_H * x_symbol**M) ** (1 / (2 * M))
-
-
-def largest_root(ratio: Any, depth: int, *, precision: int | None = None) -> Any:
-    """Largest positive root of ``M x^(M-1)/(x^M + 1)^2 = ratio`` (``ratio = b/n_k``), or None.
-
-    ``phi(x) = M x^(M-1)/(x^M+1)^2`` rises from ``phi(0)`` to its peak at
-    ``x^M = (M-1)/(M+1)`` and then decreases, so the largest root lies on the
-    decreasing branch, below ``(M/ratio)^(1/(M+1))``; bisection finds it.
-    """
-    with mpmath.workdps(_working(precision)):
-        r = mpmath.mpf(ratio)
-        m = mpmath.mpf(depth)
-
-        def phi(x: Any) -> Any:
-            return m * x ** (m - 1) / (x**m + 1) ** 2
-
-        peak = ((m - 1) / (m + 1)) ** (1 / m)
-        if phi(peak) <= r:
-            return None
-        low, high = peak, (m / r) ** (1 / (m + 1))
-        for _ in range(int(3.4 * mpmath.mp.dps) + 20):
-            middle = (low + high) / 2
-            if phi(middle) > r:
-                low = middle
-            else:
-                high = middle
-        return (low + high) / 2
-
-
-def collapse_threshold(N: int, lambda_W: float, lambda_H: float, M: int) -> float:  # noqa: N803
-    """Class size at or below which a class collapses (s_k = 0) at the global minimum.
-
-    With ``b = M N (N lambda_W^M lambda_H)^(1/M)``, class ``k`` collapses iff
-    ``n_k <= b t_M`` with ``t_M = min_x (x^M + 1)/x^(M-1)``: ``t_1 = 1``
-    (``n_k <= N^2 lambda_W lambda_H``, Dang et al.) and
-    ``t_M = M (M-1)^(1/M - 1)`` for ``M >= 2``. For ``M >= 2`` this is larger
-    than the size ``b / max phi`` below which no stationary point exists: in
-    between, the largest root is a local minimum only.
-    """
-    b = M * N * (N * lambda_W**M * lambda_H) ** (1 / M)
-    factor = 1.0 if M == 1 else M * (M - 1) ** (1 / M - 1)
-    return b * factor
-
-
-def class_minimizers(sizes: Any, b: Any, depth: int, *, precision: int | None = None,
-                     always_root: bool = False) -> list:
-    """x_k minimizing g_k(x) = n_k/(x^M + 1) + b x over x >= 0, one per class (mpmath).
-
-    ``x_k`` is the largest stationary point (:func:`largest_root`) when ``g_k`` there is
-    below ``g_k(0) = n_k``, else 0 (the class collapses); ``always_root`` takes the root
-    whenever one exists (the paper read literally, a decoy).
-    """
-    roots = []
-    with mpmath.workdps(_working(precision)):
-        b, m = mpmath.mpf(b), mpmath.mpf(int(depth))
-        for size in sizes:
-            count = mpmath.mpf(int(size))
-            x = largest_root(b / count, int(depth), precision=precision)
-            if x is not None and not always_root and count / (x**m + 1) + b * x >= count:
-                x = None  # the stationary point is not below g(0) = n_k: collapse
-            roots.append(mpmath.mpf(0) if x is None else x)
-    return roots
-
-
-def _class_minimizers(sizes: Any, b: Any, depth: Any) -> np.ndarray:
-    """:func:`class_minimizers` at float64 (or, for mpmath ``b``, at the working precision)."""
-    if isinstance(b, (float, np.floating, int, np.integer)):
-        return np.array([float(x) for x in class_minimizers(sizes, float(b), int(depth))])
-    return np.array([+x for x in class_minimizers(sizes, b, int(depth),
-                                                  precision=mpmath.mp.dps)], dtype=object)
-
-
-#: x_k = argmin_{x >= 0} n_k/(x^M + 1) + b x, per class (the collapse rule included).
-reduced_minimizer = named_function("reduced_minimizer", _class_minimizers,
-                                   latex=r"x^{\star}", pretty="x*")
+#: b = M N (N lambda_W^M lambda_H)^(1/M), the weight of x in g_k(x) = n_k/(x^M + 1) + b x.
+b_value = M * N_symbol * (N_symbol * lambda_W**M * lambda_H) ** (1 / M)
+#: Class k collapses (s_k = 0) iff n_k <= b t_M, t_M = min_x (x^M + 1)/x^(M-1) =
+#: M (M-1)^(1/M-1) (t_1 = 1: n_k <= N^2 lambda_W lambda_H, Dang et al.); for M >= 2 above
+#: b/max(phi), the size below which no stationary point exists (phi at x^M = (M-1)/(M+1)).
+collapse_edge = M * (M - 1) ** (1 / M - 1)
+stationary_edge = ((x_symbol**M + 1) ** 2 / (M * x_symbol ** (M - 1))).subs(
+    x_symbol, ((M - 1) / (M + 1)) ** (1 / M))
+#: Class size at or below which a class collapses: collapse_threshold(N, lambda_W, lambda_H, M).
+collapse_threshold = sympy.lambdify((N_symbol, lambda_W, lambda_H, M), b_value * collapse_edge)
+_edges = sympy.lambdify(M, (stationary_edge, collapse_edge))
 _total = class_sum(n_k)
-_b = M * _total * (_total * lambda_W**M * lambda_H) ** (1 / M)
+_b = b_value.subs(N_symbol, _total)
 _x = reduced_minimizer(n_k, _b, M)
 DEEP_STATEMENTS = {
     "layer_singular_value": (_total * lambda_H * _x**M) ** (1 / (2 * M)),
@@ -718,83 +459,29 @@ DEEP_STATEMENTS = {
 }
 
 
-def _deep(variant: str) -> Callable[[dict, int | None], Any]:
-    """Per-class reduced problem g_k(x) = n_k/(x^M + 1) + b x, minimized over x >= 0."""
-
-    def evaluate(params: dict, precision: int | None) -> Any:
-        sizes = [int(v) for v in params["n"]]
-        depth, quantity = int(params["M"]), params["quantity"]
-        with mpmath.workdps(_working(precision)):
-            total = mpmath.mpf(sum(sizes))
-            m = mpmath.mpf(depth)
-            decay_w, decay_h = mpmath.mpf(params["lambda_W"]), mpmath.mpf(params["lambda_H"])
-            if variant == "threshold_without_N":
-                b = m * (decay_w**m * decay_h) ** (1 / m)
-            elif variant == "missing_depth_factor":
-                b = total * (total * decay_w**m * decay_h) ** (1 / m)
-            else:
-                b = m * total * (total * decay_w**m * decay_h) ** (1 / m)
-            roots = class_minimizers(sizes, b, depth, precision=precision,
-                                     always_root=variant == "largest_root_always")
-            value = mpmath.fsum((size / (x**m + 1) + b * x) / (2 * total)
-                                for size, x in zip(sizes, roots, strict=True))
-            if quantity == "optimal_value":
-                return _out(value, precision)
-            layer = [(total * decay_h * x**m) ** (1 / (2 * m)) for x in roots]
-            if quantity == "layer_singular_value":
-                return _out(layer, precision)
-            if quantity == "classifier_gram":
-                diagonal = [total * decay_h * x**m for x in roots]
-            else:  # class_mean_gram
-                diagonal = [x**m / (total * decay_h * (x**m + 1) ** 2) for x in roots]
-            classes = len(sizes)
-            return _out([[diagonal[i] if i == j else mpmath.mpf(0) for j in range(classes)]
-                         for i in range(classes)], precision)
-
-    return evaluate
-
-
-DEEP_QUANTITIES = ("layer_singular_value", "optimal_value", "classifier_gram",
-                   "class_mean_gram")
-
-
-def _ratio_limits(depth: int) -> tuple[float, float]:
-    """(t_e, t_c): n_k/b below which no stationary point exists, and the collapse edge."""
-    if depth == 1:
-        return 1.0, 1.0
-    peak = (depth - 1) / (depth + 1)
-    phi_max = depth * peak ** ((depth - 1) / depth) / (peak + 1) ** 2
-    return 1 / phi_max, depth * (depth - 1) ** (1 / depth - 1)
-
-
 @st.composite
 def _deep_points(draw: st.DrawFn) -> dict[str, Any]:
-    classes = draw(st.integers(2, 4))
+    """Class sizes with a clear majority and minority, every class off the collapse edge.
+
+    For M >= 2 the minority lies where a stationary point exists but s = 0 is the global
+    minimum: where "the largest root" is not the minimizer.
+    """
     depth = draw(st.integers(1, 3))
     minority = draw(st.integers(1, 2))
-    majority = draw(st.integers(2 * minority + 1, 5))  # a clear majority and minority
-    middle = draw(st.lists(st.integers(minority, majority), min_size=classes - 2,
-                           max_size=classes - 2))
-    sizes = [majority] + sorted(middle, reverse=True) + [minority]
-    existence, edge = _ratio_limits(depth)
-    total = sum(sizes)
-    if depth >= 2:
-        # The minority in the window (t_e, t_c): a local-minimum root exists, but the global
-        # minimum is s = 0. This is where "the largest root" is not the minimizer.
-        ratio = draw(st.floats(existence * 1.06, edge / 1.06))
-    else:
-        ratio = draw(st.floats(0.3, 3.0))
-    b = sizes[-1] / ratio
-    if abs(math.log(sizes[-1] / b / edge)) < 0.12:  # M = 1: stay off the collapse edge
-        b = sizes[-1] / (edge * 1.3)
+    majority = draw(st.integers(2 * minority + 1, 5))
+    middle = draw(st.lists(st.integers(minority, majority), max_size=2))
+    sizes = [majority, *sorted(middle, reverse=True), minority]
+    existence, edge = (1.0, 1.0) if depth == 1 else _edges(depth)
+    ratio = draw(st.floats(existence * 1.06, edge / 1.06) if depth >= 2 else st.floats(0.3, 3))
+    b = minority / ratio
     for size in sizes:  # keep every class off the edge (slow, degenerate minima there)
         if abs(math.log(size / b / edge)) < 0.12:
             b *= 1.3 if size / b > edge else 1 / 1.3
     imbalance = math.exp(draw(st.floats(math.log(0.5), math.log(2.0))))
     # b = M N lambda_W (N lambda_H)^(1/M) with lambda_W = imbalance * lambda_H
-    decay_h = (b / (depth * imbalance * total ** (1 + 1 / depth))) ** (depth / (depth + 1))
-    return {"n": np.asarray(sizes, dtype=np.int64), "M": depth, "lambda_W": imbalance * decay_h,
-            "lambda_H": decay_h, "quantity": draw(st.sampled_from(DEEP_QUANTITIES))}
+    decay = (b / (depth * imbalance * sum(sizes) ** (1 + 1 / depth))) ** (depth / (depth + 1))
+    return {"n": np.asarray(sizes, dtype=np.int64), "M": depth, "lambda_W": imbalance * decay,
+            "lambda_H": decay, "quantity": draw(st.sampled_from(tuple(DEEP_STATEMENTS)))}
 
 
 deep_linear_imbalanced = Claim(
@@ -802,7 +489,9 @@ deep_linear_imbalanced = Claim(
     title="Global minimizers of a bias-free deep linear MSE head on imbalanced classes",
     citation=DANG,
     parameters=(sizes_parameter, M_parameter, lambda_W_parameter, lambda_H_parameter,
-                _quantity(*DEEP_QUANTITIES, default="layer_singular_value")),
+                Parameter("quantity", Choice(tuple(DEEP_STATEMENTS)),
+                          "which quantity of the minimizer to predict (default "
+                          "'layer_singular_value')", default="layer_singular_value")),
     quantity=s_k,
     statement=DEEP_STATEMENTS["layer_singular_value"],
     statements=DEEP_STATEMENTS,
@@ -830,20 +519,18 @@ deep_linear_imbalanced = Claim(
     ),
     simulation="theorylab.numerics.neural_collapse:deep_linear_imbalanced",
     systematic_error=OPTIMIZATION,
-    constraints=(_positive_decay("lambda_W"), _positive_decay("lambda_H")),
-    evaluate=_deep("true"),
+    constraints=POSITIVE_DECAYS,
     sample=_deep_points,
     uses=("neural_collapse.ufm_mse_minimizer",),
-    components=(),
     decoys=(
         Decoy("largest_root_always", "x_k = the largest positive root whenever one exists "
               "(the paper's statement read literally, no comparison with s = 0)",
-              evaluate=_deep("largest_root_always")),
+              substitute={_x: largest_stationary_point(n_k, _b, M)}),
         Decoy("threshold_without_N", "b = M (lambda_W^M lambda_H)^(1/M): for M = 1 the "
               "collapse threshold n_k <= lambda_W lambda_H without its N^2",
-              evaluate=_deep("threshold_without_N")),
+              substitute={_b: M * (lambda_W**M * lambda_H) ** (1 / M)}),
         Decoy("missing_depth_factor", "b = N (N lambda_W^M lambda_H)^(1/M), without the "
-              "factor M", evaluate=_deep("missing_depth_factor")),
+              "factor M", substitute={_b: _b / M}),
     ),
     ensemble=4,
     budget=10,
