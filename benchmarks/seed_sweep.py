@@ -40,12 +40,17 @@ def _work(task: tuple[str, int, str]) -> dict:
 
     torch.set_num_threads(1)
     from theorylab import registry
+    from theorylab.evidence import Evidence
     from theorylab.verifier import check
 
     claim_id, seed, device = task
     started = time.perf_counter()
+    # Full verdicts go to an evidence store (file-locked, so processes may share it), from
+    # which theorylab.calibration.report computes per-component p-values and KS tests.
+    store = os.environ.get("SWEEP_EVIDENCE")
+    record = Evidence(store) if store else False
     try:
-        return _compact(check(registry.get(claim_id), seed=seed, device=device, record=False))
+        return _compact(check(registry.get(claim_id), seed=seed, device=device, record=record))
     except Exception as error:  # noqa: BLE001
         return {"claim": claim_id, "seed": seed, "device": device, "status": "ERROR",
                 "reason": f"{type(error).__name__}: {error}",
@@ -74,7 +79,11 @@ def main() -> None:
     parser.add_argument("--cuda-family", action="append", default=[])
     parser.add_argument("--cuda-seeds", type=int, default=2)
     parser.add_argument("--cuda-out", default="cuda.jsonl")
+    parser.add_argument("--evidence", help="also store full verdicts here, and write the "
+                        "calibration report (JSON) next to it at the end")
     args = parser.parse_args()
+    if args.evidence:
+        os.environ["SWEEP_EVIDENCE"] = os.path.abspath(args.evidence)
     from theorylab import registry
 
     claims = args.claims or [c.id for c in registry.claims()]
@@ -101,6 +110,14 @@ def main() -> None:
     if cuda is not None:
         cuda.join()
     print(f"done {len(tasks)} in {time.perf_counter() - started:.0f}s", flush=True)
+    if args.evidence:
+        from theorylab.calibration import report, write_report
+        from theorylab.evidence import Evidence
+
+        studied = [registry.get(c) for c in claims]
+        path = write_report(report(studied, Evidence(args.evidence)),
+                            os.path.splitext(args.evidence)[0] + "-report.json")
+        print(f"report: {path}", flush=True)
 
 
 if __name__ == "__main__":
