@@ -80,6 +80,19 @@ def test_no_claim_keeps_a_hook():
     assert [claim.id for claim in CLAIMS if claim.evaluate is not None] == []
 
 
+def test_decoys_are_declared_not_computed():
+    # A statement, a substitution, changed parameters or another claim: never a hook.
+    assert [(claim.name, decoy.name) for claim in CLAIMS for decoy in claim.decoys
+            if decoy.evaluate is not None] == []
+
+
+def test_only_the_matrix_claims_write_a_sampler():
+    # The scalar claims draw from their parameters' domains, filtered by the constraints;
+    # W and its gradient must share a shape, which independent domains cannot say.
+    assert sorted(claim.name for claim in CLAIMS if claim.sample is not None) == [
+        "end_to_end_dynamics", "singular_value_dynamics"]
+
+
 @pytest.mark.parametrize("point", [
     {"N_l": 100, "s": 1, "u0": 1e-8, "uf": 0.999, "tau": 1},
     {"N_l": 6, "s": 3, "u0": 1e-12, "uf": 2.9999, "tau": 1},

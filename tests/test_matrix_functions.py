@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 import scipy.linalg
 import sympy
+from hypothesis import given, settings
+from hypothesis.errors import InvalidArgument
 
 from theorylab.matrix_functions import (
     gram_sandwich,
     gram_sandwich_value,
+    matrix_pairs,
     precise,
     psd_power,
     saturation_integral,
@@ -160,3 +163,46 @@ def test_named_functions_print_as_papers_write_them():
     matrix = sympy.Symbol("W")
     assert sympy.latex(singular_value(matrix)) == r"\sigma_r\left(W\right)"
     assert sympy.latex(transposed(matrix)) == "{W}^{T}"
+
+
+@settings(max_examples=40, deadline=None)
+@given(matrix_pairs())
+def test_matrix_pairs_share_a_shape(pair):
+    matrix, gradient = pair
+    assert matrix.shape == gradient.shape and 1 <= min(matrix.shape) <= max(matrix.shape) <= 3
+
+
+@settings(max_examples=40, deadline=None)
+@given(matrix_pairs(max_side=4, min_singular_gap=0.3))
+def test_matrix_pairs_with_a_gap_have_distinct_singular_values(pair):
+    values = np.linalg.svd(pair[0], compute_uv=False)
+    assert values[-1] >= 0.3 - 1e-12 and np.all(-np.diff(values) >= 0.3 - 1e-12)
+
+
+def test_matrix_pairs_draw_square_and_rectangular_matrices():
+    shapes = []
+
+    @settings(max_examples=60, deadline=None, database=None)
+    @given(matrix_pairs())
+    def record(pair):
+        shapes.append(pair[0].shape)
+
+    record()
+    assert any(rows == columns for rows, columns in shapes)
+    assert any(rows != columns for rows, columns in shapes)
+
+
+@pytest.mark.parametrize("strategy", [
+    matrix_pairs(min_side=0),
+    matrix_pairs(min_side=3, max_side=2),
+    matrix_pairs(max_side=1.5),
+    matrix_pairs(min_singular_gap=-1.0),
+    matrix_pairs(min_singular_gap=float("inf")),
+])
+def test_matrix_pairs_refuse_bad_arguments_when_drawn(strategy):
+    @given(strategy)
+    def draw(value):
+        pass
+
+    with pytest.raises(InvalidArgument, match="must"):
+        draw()

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
 
-import numpy as np
 import sympy
 from hypothesis import strategies as st
 
@@ -32,6 +30,7 @@ from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, Syste
 from theorylab.domains import Integer, Matrix, Real
 from theorylab.matrix_functions import (
     gram_sandwich,
+    matrix_pairs,
     saturation_integral,
     singular_projection,
     singular_value,
@@ -90,11 +89,18 @@ STEP_SIZE = SystematicError(
 
 s_parameter = Parameter("s", Real(0, math.inf, sample_lower=0.5, sample_upper=3.0),
                         "singular value of Sigma31 for the mode (target strength)")
-u0_parameter = Parameter("u0", Real(0, math.inf), "initial mode strength u(0)", latex="u_0")
-uf_parameter = Parameter("uf", Real(0, math.inf), "final mode strength", latex="u_f")
+# Sampling ranges: starts from the plateau (u0 ~ 1e-3) to near saturation, and at most
+# 2st/tau = 6 e-folds of growth (deeper in saturation the gradient-descent bias falls to
+# rounding level and its O(lambda) order cannot be observed); the constraints below keep
+# 0 < u0 < uf < s.
+u0_parameter = Parameter("u0", Real(0, math.inf, sample_lower=1e-3, sample_upper=1.8,
+                                    log_scale=True), "initial mode strength u(0)", latex="u_0")
+uf_parameter = Parameter("uf", Real(0, math.inf, sample_lower=0.05, sample_upper=2.9),
+                         "final mode strength", latex="u_f")
 tau_parameter = Parameter("tau", Real(0, math.inf, sample_lower=0.5, sample_upper=4.0),
                           "time constant 1/lambda", latex="tau")
-t_parameter = Parameter("t", Real(0, math.inf, lower_open=False), "time (full-batch steps)")
+t_parameter = Parameter("t", Real(0, math.inf, lower_open=False, sample_upper=0.5),
+                        "time (full-batch steps)")
 
 s, u0, uf, tau, t = (p.symbol for p in (s_parameter, u0_parameter, uf_parameter,
                                         tau_parameter, t_parameter))
@@ -104,21 +110,6 @@ u = sympy.Symbol("u", positive=True)
 U0_BELOW_S = Constraint("0 < u0 < s", lambda p: p["u0"] < p["s"], ("u0", "s"))
 UF_BETWEEN = Constraint("u0 < uf < s", lambda p: p["u0"] < p["uf"] < p["s"], ("uf", "u0", "s"))
 
-
-@st.composite
-def _mode_points(draw: st.DrawFn, *, final: bool = False,
-                 smallest_start: float = 1e-3) -> dict[str, float]:
-    strength = draw(st.floats(0.5, 3.0))
-    time_constant = draw(st.floats(0.5, 4.0))
-    start_fraction = math.exp(draw(st.floats(math.log(smallest_start), math.log(0.6))))
-    point = {"s": strength, "u0": start_fraction * strength, "tau": time_constant}
-    if final:
-        end_fraction = draw(st.floats(start_fraction + 0.05 * (1 - start_fraction), 0.97))
-        point["uf"] = end_fraction * strength
-    else:
-        # Up to 6 e-folds of 2st/tau: the whole sigmoid, from plateau to saturation.
-        point["t"] = draw(st.floats(0.0, 3.0)) * time_constant / strength
-    return point
 
 
 # -- 1. two-layer mode strength (eq. 12) -----------------------------------------
@@ -141,7 +132,6 @@ saxe_mode_strength = Claim(
     simulation="theorylab.numerics.deep_linear:saxe_mode_strength",
     systematic_error=STEP_SIZE,
     constraints=(U0_BELOW_S,),
-    sample=_mode_points,
     decoys=(
         Decoy("missing_factor_2", "rate st/tau instead of 2st/tau", substitute={t: t / 2}),
         Decoy("inverted_ratio", "u0/s in place of s/u0",
@@ -170,7 +160,6 @@ saxe_learning_time = Claim(
     simulation="theorylab.numerics.deep_linear:saxe_learning_time",
     systematic_error=TIME_STEP_SIZE,
     constraints=(U0_BELOW_S, UF_BETWEEN),
-    sample=lambda: _mode_points(final=True),
     uses=("deep_linear.saxe_mode_strength",),
     decoys=(
         Decoy("missing_factor_2", "tau/s instead of tau/(2s)", substitute={tau: 2 * tau}),
@@ -184,10 +173,13 @@ saxe_learning_time = Claim(
 
 # -- 3. unequal initial layer strengths ---------------------------------------------
 
-a0_parameter = Parameter("a0", Real(0, math.inf), "initial strength of the first layer W21",
-                         latex="a_0")
-b0_parameter = Parameter("b0", Real(0, math.inf), "initial strength of the second layer W32",
-                         latex="b_0")
+# Log-uniform strengths: layer ratios a0/b0 up to 50 and starts a0 b0 from 1e-3.
+a0_parameter = Parameter("a0", Real(0, math.inf, sample_lower=0.03, sample_upper=1.5,
+                                    log_scale=True),
+                         "initial strength of the first layer W21", latex="a_0")
+b0_parameter = Parameter("b0", Real(0, math.inf, sample_lower=0.03, sample_upper=1.5,
+                                    log_scale=True),
+                         "initial strength of the second layer W32", latex="b_0")
 a0, b0 = a0_parameter.symbol, b0_parameter.symbol
 c_squared = (a0**2 - b0**2) ** 2
 q = sympy.sqrt(c_squared + 4 * s**2)
@@ -212,17 +204,6 @@ UNEQUAL_START = Constraint("a0*b0 < uf < s", lambda p: p["a0"] * p["b0"] < p["uf
                            ("uf", "a0", "b0", "s"))
 
 
-@st.composite
-def _unequal_points(draw: st.DrawFn) -> dict[str, float]:
-    strength = draw(st.floats(0.5, 3.0))
-    start = math.exp(draw(st.floats(math.log(1e-3), math.log(0.5)))) * strength
-    ratio = math.exp(draw(st.floats(math.log(0.1), math.log(10.0))))
-    first = math.sqrt(start * ratio)
-    end_fraction = draw(st.floats(start / strength + 0.05, 0.97))
-    return {"s": strength, "a0": first, "b0": start / first, "uf": end_fraction * strength,
-            "tau": draw(st.floats(0.5, 4.0))}
-
-
 unequal_layer_time = Claim(
     id="deep_linear.unequal_layer_time",
     title="Learning time of a two-layer mode with unequal initial layer strengths",
@@ -244,7 +225,6 @@ unequal_layer_time = Claim(
     simulation="theorylab.numerics.deep_linear:unequal_layer_time",
     systematic_error=TIME_STEP_SIZE,
     constraints=(UNEQUAL_START,),
-    sample=_unequal_points,
     uses=("deep_linear.saxe_learning_time",),
     decoys=(
         Decoy("balanced_formula", "eq. 11 with u0 = a0 b0, ignoring the imbalance",
@@ -265,6 +245,8 @@ layers_parameter = Parameter("N_l", Integer(2, 100, sample_upper=6),
                              "simulation trains every layer through a plateau that grows "
                              "with depth", latex="N_l")
 N_l = layers_parameter.symbol
+# Deep plateaus last ~u0^-(1-2/(N_l-1)): u0 >= 0.03 (0.01 s) keeps simulations short.
+deep_u0_parameter = replace(u0_parameter, domain=replace(u0_parameter.domain, sample_lower=0.03))
 matrices = N_l - 1
 
 
@@ -277,7 +259,7 @@ deep_mode_dynamics = Claim(
     title="Mode dynamics of a deep linear network and its exact learning time",
     citation=replace(SAXE, **{"where": "eq. 15 (dynamics); learning time by "
                                                    "quadrature of eq. 15"}),
-    parameters=(layers_parameter, s_parameter, u0_parameter, uf_parameter, tau_parameter),
+    parameters=(layers_parameter, s_parameter, deep_u0_parameter, uf_parameter, tau_parameter),
     quantity=sympy.Symbol("t(u_0 -> u_f)"),
     statement=deep_statement,
     conventions=COMMON + (
@@ -289,10 +271,6 @@ deep_mode_dynamics = Claim(
     simulation="theorylab.numerics.deep_linear:deep_learning_time",
     systematic_error=TIME_STEP_SIZE,
     constraints=(U0_BELOW_S, UF_BETWEEN),
-    # Deep plateaus last ~u0^-(1-2/(N_l-1)): u0 >= 0.01 s keeps simulations short.
-    sample=lambda: _mode_points(final=True, smallest_start=1e-2).flatmap(
-        lambda point: st.integers(2, 6).map(lambda layers: {"N_l": layers, **point})
-    ),
     uses=("deep_linear.saxe_learning_time",),
     decoys=(
         Decoy("depth_off_by_one", "N_l where N_l - 1 belongs (counting weight matrices as "
@@ -312,41 +290,14 @@ depth_parameter = Parameter("N", Integer(1, 100, sample_upper=4),
                             "weight matrices (Arora's depth N = N_l - 1); at most 100: the "
                             "statement sums N terms of matrix powers and the simulation "
                             "trains N layers")
-decay_parameter = Parameter("weight_decay", Real(0, math.inf, lower_open=False),
+decay_parameter = Parameter("weight_decay", Real(0, math.inf, lower_open=False,
+                                                 sample_upper=0.5),
                             "weight decay coefficient lambda", latex="lambda")
 matrix_parameter = Parameter("W", Matrix(ndim=2), "end-to-end matrix W_e = W_N ... W_1",
                              latex="W_e")
 gradient_parameter = Parameter("gradient", Matrix(ndim=2, same_shape_as="W"),
                                "loss gradient dL/dW at W_e", latex=r"\nabla L")
 N = depth_parameter.symbol
-
-
-@st.composite
-def _matrices(draw: st.DrawFn, *, distinct: bool) -> tuple[np.ndarray, np.ndarray]:
-    rows = draw(st.integers(1, 3))
-    columns = draw(st.one_of(st.just(rows), st.integers(1, 3)))  # square half the time
-    generator = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if distinct:
-        rank = min(rows, columns)
-        gaps = 0.3 + generator.random(rank)  # singular values >= 0.3, gaps >= 0.3
-        values = np.sort(np.cumsum(gaps))[::-1]
-        left = np.linalg.qr(generator.standard_normal((rows, rows)))[0][:, :rank]
-        right = np.linalg.qr(generator.standard_normal((columns, columns)))[0][:, :rank]
-        matrix = left @ np.diag(values) @ right.T
-    else:
-        matrix = generator.standard_normal((rows, columns))
-    return matrix, generator.standard_normal((rows, columns))
-
-
-def _arora_points(*, decay: bool, distinct: bool) -> st.SearchStrategy[dict[str, Any]]:
-    def build(depth: int, rate: float, pair: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
-        point: dict[str, Any] = {"N": depth, "W": pair[0], "gradient": pair[1]}
-        if decay:
-            point["weight_decay"] = rate
-        return point
-
-    return st.builds(build, st.integers(1, 4), st.floats(0.0, 0.5),
-                     _matrices(distinct=distinct))
 
 
 j = sympy.Symbol("j", integer=True, positive=True)
@@ -382,7 +333,11 @@ end_to_end_dynamics = Claim(
         "The one-step finite difference (W_e(lr) - W_e(0))/lr is a polynomial in lr with "
         "constant term dW_e/dt; three learning rates remove its O(lr) and O(lr^2) terms.",
     ),
-    sample=lambda: _arora_points(decay=True, distinct=False),
+    # W and the gradient share a shape, which the parameters' own strategies cannot say.
+    sample=lambda: st.builds(lambda depth, decay, pair: {"N": depth, "weight_decay": decay,
+                                                         "W": pair[0], "gradient": pair[1]},
+                             depth_parameter.strategy(), decay_parameter.strategy(),
+                             matrix_pairs()),
     decoys=(
         Decoy("decay_without_N", "weight decay -lambda W_e, missing the factor N",
               -weight_decay_symbol * W_e_symbol - end_to_end_sum),
@@ -420,7 +375,9 @@ singular_value_dynamics = Claim(
     ),
     simulation="theorylab.numerics.deep_linear:singular_value_velocity",
     systematic_error=end_to_end_dynamics.systematic_error,
-    sample=lambda: _arora_points(decay=False, distinct=True),
+    # Distinct singular values (>= 0.3 apart), where sigma_r is differentiable.
+    sample=lambda: st.builds(lambda depth, pair: {"N": depth, "W": pair[0], "gradient": pair[1]},
+                             depth_parameter.strategy(), matrix_pairs(min_singular_gap=0.3)),
     uses=("deep_linear.end_to_end_dynamics",),
     decoys=(
         Decoy("missing_N", "without the factor N",

@@ -5,7 +5,9 @@ positive semidefinite matrix, the Gram "sandwich" ``[W Wᵀ]^p G [Wᵀ W]^q``, t
 singular values of a matrix and a gradient's projections on its singular pairs, and
 the integral ``∫ du / (u^p (s - u))`` by tanh-sinh quadrature. Each is bound once to a
 :func:`~theorylab.functions.named_function`, so that a statement prints it as a paper
-writes it and evaluates it through the one implementation here.
+writes it and evaluates it through the one implementation here. :func:`matrix_pairs`
+draws the matrices these functions take (a hypothesis strategy, in
+:mod:`theorylab.strategies`' style).
 
 Every function evaluates in float64, or with mpmath at its working precision when a
 claim is predicted with ``precision=`` (see :func:`precise`). Matrix arguments arrive
@@ -20,6 +22,8 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from theorylab.functions import named_function
 
@@ -35,6 +39,7 @@ __all__ = [
     "singular_projections",
     "saturation_integral",
     "saturation_integral_value",
+    "matrix_pairs",
 ]
 
 
@@ -219,3 +224,48 @@ def _integral_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
 saturation_integral = named_function("saturation_integral", saturation_integral_value)
 saturation_integral._latex = _integral_latex
 saturation_integral._pretty = lambda self, printer: printer._print(_as_integral(self))
+
+
+def matrix_pairs(*, min_side: int = 1, max_side: int = 3, min_singular_gap: float | None = None
+                 ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    """Pairs ``(W, G)`` of real matrices of one shape: a matrix and a direction at it.
+
+    Rows and columns lie in ``[min_side, max_side]`` and are equal half the time (a
+    square ``W``, whose ``W Wᵀ`` and ``Wᵀ W`` have one size). ``G`` has standard
+    Gaussian entries, and so has ``W`` by default; with ``min_singular_gap``,
+    ``W = U diag(sigma) Vᵀ`` has Haar singular vectors and singular values at least
+    ``min_singular_gap`` apart and from zero (where they are analytic functions of ``W``).
+    Bad arguments raise :class:`hypothesis.errors.InvalidArgument` when first drawn.
+    """
+
+    def build() -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+        for name, value in (("min_side", min_side), ("max_side", max_side)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgument(f"{name}={value!r} must be an integer >= 1")
+        if min_side > max_side:
+            raise InvalidArgument(f"min_side={min_side} must not exceed max_side={max_side}")
+        gap = min_singular_gap
+        if gap is not None and (isinstance(gap, bool) or not isinstance(gap, (int, float))
+                                or not 0 < gap < np.inf):
+            raise InvalidArgument(f"min_singular_gap={min_singular_gap!r} must be a positive "
+                                  "finite number (or None)")
+
+        def make(rows: int, columns: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            generator = np.random.default_rng(seed)
+            if gap is None:
+                matrix = generator.standard_normal((rows, columns))
+            else:
+                rank = min(rows, columns)
+                gaps = gap + generator.random(rank)  # spacings in [gap, gap + 1)
+                values = np.sort(np.cumsum(gaps))[::-1]
+                left = np.linalg.qr(generator.standard_normal((rows, rows)))[0][:, :rank]
+                right = np.linalg.qr(generator.standard_normal((columns, columns)))[0][:, :rank]
+                matrix = left @ np.diag(values) @ right.T
+            return matrix, generator.standard_normal((rows, columns))
+
+        side = st.integers(min_side, max_side)
+        return side.flatmap(lambda rows: st.builds(make, st.just(rows),
+                                                   st.one_of(st.just(rows), side),
+                                                   st.integers(0, 2**32 - 1)))
+
+    return st.deferred(build)
