@@ -1,8 +1,8 @@
 """Machine-checked derivations for ``theorylab.theory.continual``.
 
 ``M(t, i)`` stands for the expected model error ``E||w_t - w_i^*||^2``. Task-indexed
-quantities are :class:`~theorylab.theory.continual.SquaredNorm` and
-:class:`~theorylab.theory.continual.SquaredDistance`: arbitrary functions of the task
+quantities are :class:`~theorylab.linear_regression.SquaredNorm` and
+:class:`~theorylab.linear_regression.SquaredDistance`: arbitrary functions of the task
 indices, which the numeric checks evaluate at fixed pseudo-random values, so an
 identity that holds for them holds for every collection of ground truths.
 
@@ -23,10 +23,7 @@ from typing import Any
 import sympy
 from sympy import Eq
 from theorylab.theory.continual import (
-    SquaredDistance,
-    SquaredNorm,
     T,
-    TaskTable,
     along,
     cycle_d,
     cycle_k,
@@ -54,6 +51,7 @@ from theorylab.theory.continual import (
 )
 
 from theorylab.derivation import Derivation, Step
+from theorylab.linear_regression import SquaredDistance, SquaredNorm, TaskTable
 
 __all__ = ["model_error_by_induction", "forgetting_from_model_error",
            "generalization_from_model_error", "model_error_underparameterized_one_task",

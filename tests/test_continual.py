@@ -165,12 +165,6 @@ def test_drawn_noise_and_averaged_noise_agree_with_theory():
         assert np.all(np.abs(samples.mean(axis=0) - predicted) < 5 * error)
 
 
-def test_ground_truths_reproduce_the_gram_matrix():
-    gram = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.3]])
-    vectors = simulation.ground_truths(gram, 7)
-    assert vectors.shape == (3, 7) and np.allclose(vectors @ vectors.T, gram, atol=1e-12)
-
-
 # -- the inequality claim --------------------------------------------------------------
 
 

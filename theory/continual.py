@@ -51,8 +51,13 @@ from theorylab.linear_regression import (
     task_collections,
 )
 
-__all__ = ["SquaredDistance", "SquaredNorm", "TaskTable", "squared_distance_value",
-           "squared_norm_value"]  # re-exported: proofs and users name them from here
+__all__ = ["expected_model_error", "expected_forgetting", "expected_generalization",
+           "expected_model_error_underparameterized", "expected_forgetting_underparameterized",
+           "expected_generalization_underparameterized", "two_task_forgetting",
+           "cyclic_forgetting_bound",
+           # the notation, defined in theorylab.linear_regression, as users met it here
+           "SquaredDistance", "SquaredNorm", "TaskTable", "squared_distance_value",
+           "squared_norm_value"]
 
 LIN = Citation(
     authors=("Sen Lin", "Peizhong Ju", "Yingbin Liang", "Ness Shroff"),
@@ -156,8 +161,9 @@ r = 1 - n / p
 noise_over = p * sigma**2 / (p - n - 1)
 noise_under = p * sigma**2 / (n - p - 1)
 
-# E||w_t - w_i^*||^2 with contraction rate r, weight (1 - r) of the task distances and
-# noise level p sigma^2/(p - n - 1): the closed form, and its wrong variants below.
+# E||w_t - w_i^*||^2 in terms of the contraction rate, the weight of the task distances and
+# the noise level. Theorem 1 has them r = 1 - n/p, 1 - r and p sigma^2/(p - n - 1); each
+# decoy in OVER_DECOYS gets one of them wrong.
 model_error_with = sympy.Lambda(
     (t, i, rate, mixing, noise),
     rate**t * SquaredNorm(G, i)
