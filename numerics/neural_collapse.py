@@ -1,7 +1,8 @@
 """Neural-collapse metrics, and minimizers of the unconstrained-feature objectives found by search.
 
-Public metrics (each cites the paper whose definition it follows; the
-literature uses the same names for different formulas):
+Public metrics (defined in :mod:`theorylab.collapse_geometry`, imported here; each cites
+the paper whose definition it follows; the literature uses the same names for different
+formulas):
 
 - :func:`nc1_papyan`: ``Tr(Sigma_W Sigma_B^+)/K``;
 - :func:`nc2_equinorm_papyan`, :func:`nc2_equiangularity_papyan`,
@@ -31,6 +32,16 @@ import numpy as np
 import torch
 from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
 
+from theorylab.collapse_geometry import (
+    class_means,
+    nc1_papyan,
+    nc2_equiangularity_papyan,
+    nc2_equinorm_papyan,
+    nc2_etf_distance_zhu,
+    nc2_max_angle_papyan,
+    nc3_self_duality,
+    nc4_ncc_agreement,
+)
 from theorylab.measurement import Measurement
 
 __all__ = [
@@ -52,133 +63,6 @@ __all__ = [
 
 RESTARTS = 4  # random starts behind each ensemble member
 ETF_SHARPNESS = 4.0  # beta in sum_{i<j} exp(beta cos_ij)
-
-# -- metrics ----------------------------------------------------------------------------
-
-
-def class_means(features: np.ndarray, labels: np.ndarray, classes: int | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Class means ``mu_k`` (rows, ``K x d``) and the global mean ``mu_G`` of ``features`` (N x d).
-
-    ``mu_G`` is the mean of the class means (Papyan et al. 2020 use balanced
-    data, where it equals the mean over examples).
-    """
-    features = np.asarray(features, dtype=np.float64)
-    labels = np.asarray(labels)
-    classes = int(labels.max()) + 1 if classes is None else classes
-    means = np.stack([features[labels == k].mean(axis=0) for k in range(classes)])
-    return means, means.mean(axis=0)
-
-
-def nc1_papyan(features: np.ndarray, labels: np.ndarray) -> float:
-    r"""Within-class variability relative to between-class: ``Tr(Sigma_W Sigma_B^+)/K``.
-
-    ``Sigma_W = (1/N) sum_i (h_i - mu_{y_i})(h_i - mu_{y_i})^T``,
-    ``Sigma_B = (1/K) sum_k (mu_k - mu_G)(mu_k - mu_G)^T``, ``^+`` the
-    Moore-Penrose pseudoinverse. Source: Papyan, Han & Donoho 2020
-    (arXiv:2008.08186), Fig. 6. Zero iff every example sits on its class mean.
-
-    Args:
-        features: ``N x d`` last-layer features, one row per example.
-        labels: ``N`` integer labels in ``0..K-1``.
-
-    """
-    features = np.asarray(features, dtype=np.float64)
-    labels = np.asarray(labels)
-    means, centre = class_means(features, labels)
-    classes = means.shape[0]
-    within = features - means[labels]
-    sigma_w = within.T @ within / features.shape[0]
-    between = means - centre
-    sigma_b = between.T @ between / classes
-    return float(np.trace(sigma_w @ np.linalg.pinv(sigma_b)) / classes)
-
-
-def _rows(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    if vectors.ndim != 2 or vectors.shape[0] < 2:
-        raise ValueError("need a K x d array of K >= 2 row vectors")
-    return vectors
-
-
-def _cosines(vectors: np.ndarray) -> np.ndarray:
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    gram = unit @ unit.T
-    return gram[~np.eye(len(gram), dtype=bool)]
-
-
-def nc2_equinorm_papyan(vectors: np.ndarray) -> float:
-    """Coefficient of variation of the row norms: ``std_k ||v_k|| / mean_k ||v_k||``.
-
-    Pass centred class means ``mu_k - mu_G`` or classifier rows ``w_k``. The
-    standard deviation is the population one (``ddof = 0``). Source: Papyan,
-    Han & Donoho 2020 (arXiv:2008.08186), Fig. 2. Zero for equal norms.
-    """
-    norms = np.linalg.norm(_rows(vectors), axis=1)
-    return float(norms.std() / norms.mean())
-
-
-def nc2_equiangularity_papyan(vectors: np.ndarray) -> float:
-    """Standard deviation (``ddof = 0``) of the pairwise cosines ``cos(v_k, v_l)``, ``k != l``.
-
-    Source: Papyan, Han & Donoho 2020 (arXiv:2008.08186), Fig. 3. Zero for
-    equiangular vectors.
-    """
-    return float(_cosines(_rows(vectors)).std())
-
-
-def nc2_max_angle_papyan(vectors: np.ndarray) -> float:
-    """Mean over pairs ``k != l`` of ``|cos(v_k, v_l) + 1/(K-1)|``.
-
-    Source: Papyan, Han & Donoho 2020 (arXiv:2008.08186), Fig. 4. Zero iff
-    every pair has the simplex-ETF cosine ``-1/(K-1)`` (maximal angle).
-    """
-    vectors = _rows(vectors)
-    return float(np.abs(_cosines(vectors) + 1 / (vectors.shape[0] - 1)).mean())
-
-
-def nc2_etf_distance_zhu(weights: np.ndarray) -> float:
-    """``|| W W^T/||W W^T||_F - (I_K - 1 1^T/K)/sqrt(K-1) ||_F`` for ``W`` with rows ``w_k``.
-
-    Source: Zhu et al. 2021 (arXiv:2105.02375), the NC2 metric of Sec. 5
-    (``||I - 11^T/K||_F = sqrt(K-1)``). Zero iff the rows form a simplex ETF up
-    to scale; it is invariant to rotations of the rows' space.
-    """
-    weights = _rows(weights)
-    classes = weights.shape[0]
-    gram = weights @ weights.T
-    target = (np.eye(classes) - 1 / classes) / math.sqrt(classes - 1)
-    return float(np.linalg.norm(gram / np.linalg.norm(gram) - target))
-
-
-def nc3_self_duality(weights: np.ndarray, centred_means: np.ndarray) -> float:
-    """``|| W/||W||_F - Mdot/||Mdot||_F ||_F^2``, ``Mdot`` the centred class means (rows).
-
-    Source: Papyan, Han & Donoho 2020 (arXiv:2008.08186), Fig. 5 (there with
-    ``W^T`` and means as columns; the same number). Zero iff the classifier is
-    a positive multiple of the centred class means.
-    """
-    weights = _rows(weights)
-    means = _rows(centred_means)
-    return float(np.linalg.norm(weights / np.linalg.norm(weights)
-                                - means / np.linalg.norm(means)) ** 2)
-
-
-def nc4_ncc_agreement(features: np.ndarray, weights: np.ndarray, bias: np.ndarray | None,
-                      means: np.ndarray) -> float:
-    """Fraction of examples where ``argmax_k (w_k^T h + b_k)`` equals ``argmin_k ||h - mu_k||``.
-
-    Source: Papyan, Han & Donoho 2020 (arXiv:2008.08186), Fig. 7, which plots
-    the mismatch ``1 - agreement``. One when the classifier acts as the
-    nearest-class-mean rule on these features.
-    """
-    features = np.asarray(features, dtype=np.float64)
-    logits = features @ np.asarray(weights, dtype=np.float64).T
-    if bias is not None:
-        logits = logits + np.asarray(bias, dtype=np.float64)
-    distances = ((features[:, None, :] - np.asarray(means)[None, :, :]) ** 2).sum(-1)
-    return float(np.mean(logits.argmax(1) == distances.argmin(1)))
-
 
 # -- batched minimization: gradient descent, then saddle-free Newton ----------------------
 

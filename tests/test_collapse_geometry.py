@@ -110,3 +110,27 @@ def test_class_sizes_draws_valid_vectors(sizes):
 def test_class_sizes_refuse_bad_lists(value, detail):
     with pytest.raises(ParameterError, match=detail):
         geometry.ClassSizes().validate("n", value)
+
+
+def test_simplex_frame_is_unit_equiangular_and_rotates():
+    rows = geometry.simplex_frame(3)
+    assert np.allclose(rows @ rows.T, [[1, -0.5, -0.5], [-0.5, 1, -0.5], [-0.5, -0.5, 1]],
+                       rtol=0, atol=1e-15)
+    rotation = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 4)))[0]  # 6 x 4
+    rotated = geometry.simplex_frame(4, rotation)
+    unrotated = geometry.simplex_frame(4)
+    assert rotated.shape == (4, 6)
+    assert np.allclose(rotated @ rotated.T, unrotated @ unrotated.T, rtol=0, atol=1e-14)
+    assert np.allclose(np.linalg.norm(rotated, axis=1), 1.0, rtol=0, atol=1e-15)
+    for metric in (geometry.nc2_equinorm_papyan, geometry.nc2_equiangularity_papyan,
+                   geometry.nc2_max_angle_papyan, geometry.nc2_etf_distance_zhu):
+        assert metric(3.0 * rotated) == pytest.approx(0.0, abs=1e-14)
+
+
+def test_nc1_by_hand_and_class_means():
+    # two classes at (+-1, 0) spread by +-a along x: Tr(Sigma_W Sigma_B^+)/K = a^2/2
+    spread, labels = 0.3, np.array([0, 0, 1, 1])
+    features = np.array([[1 + spread, 0], [1 - spread, 0], [-1 + spread, 0], [-1 - spread, 0]])
+    means, centre = geometry.class_means(features, labels)
+    assert np.allclose(means, [[1, 0], [-1, 0]]) and np.allclose(centre, 0)
+    assert geometry.nc1_papyan(features, labels) == pytest.approx(spread**2 / 2, rel=1e-12)
