@@ -137,3 +137,15 @@ def test_cli_refuses_a_huge_gram_matrix_in_one_line(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "'K'" in lines[0] and "[2, 1000]" in lines[0], result.stderr
+
+
+def test_the_ce_statements_are_the_reduced_law_on_zhus_geometry():
+    # ce_norm_law at alpha = sqrt(lambda_W/(n lambda_H)), mu = K/(K-1) is the paper's form,
+    # the one proofs/neural_collapse.py derives
+    assert theory.ce_norm_statement == sympy.Piecewise(
+        (theory.ce_norm_interior, theory._nonzero), (0, True))
+    value = theory.CE_STATEMENTS["optimal_value"]
+    r = theory.scale
+    assert value == sympy.Piecewise(
+        (-sympy.log(1 - (theory.K - 1) * r) + (theory.K - 1) * r * sympy.log(1 / r - theory.K + 1),
+         theory._nonzero), (sympy.log(theory.K), True))

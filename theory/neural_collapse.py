@@ -190,7 +190,7 @@ SIMPLEX_STATEMENTS = {
     "gram_eigenvalues": repeated(0, 1, K / (K - 1), K - 1),  # ascending
 }
 #: Unit vectors with pairwise cosine -1/K: Gram (1 + 1/K) I - J/K, its spectrum ascending.
-cosine_one_over_K = {
+FRAME_WITH_COSINE_ONE_OVER_K = {
     simplex_statement: (K + 1) / K * (I_K - J_K / (K + 1)),
     SIMPLEX_STATEMENTS["cosine"]: -1 / K,
     SIMPLEX_STATEMENTS["gram_eigenvalues"]: repeated(1 / K, 1, (K + 1) / K, K - 1),
@@ -226,7 +226,7 @@ simplex_etf = Claim(
         st.integers(2, 6), st.integers(0, 2), st.sampled_from(tuple(SIMPLEX_STATEMENTS))),
     decoys=(
         Decoy("cosine_minus_one_over_K", "pairwise cosine -1/K instead of -1/(K-1)",
-              substitute=cosine_one_over_K),
+              substitute=FRAME_WITH_COSINE_ONE_OVER_K),
         Decoy("orthogonal_frame", "orthonormal vectors (Gram I): the bias-free MSE geometry",
               substitute={simplex_statement: I_K, SIMPLEX_STATEMENTS["cosine"]: 0,
                           SIMPLEX_STATEMENTS["gram_eigenvalues"]: repeated(1, K)}),
@@ -248,17 +248,17 @@ def _ufm_points(draw: st.DrawFn, quantities: tuple[str, ...], *, bias: bool, low
     """K <= 4, n <= 3, K sqrt(n lambda_W lambda_H) in [low, high] or collapsed in [1.3, 2.5].
 
     Off the collapse edge K sqrt(n lambda_W lambda_H) = 1 (degenerate, slow minima);
-    collapsed (W = H = 0) for a quarter of the optimal values, the quantity not zero there
-    (a zero prediction has no relative tolerance). lambda_W/lambda_H
-    lies in [1.25, 3] or its inverse: at lambda_W = lambda_H the feature scale and the
-    norms cannot tell lambda_W from lambda_H (hypothesis draws the ratio 1 exactly, often).
+    collapsed (W = H = 0) for a quarter of the optimal values, the one quantity not zero
+    there (a zero prediction has no relative tolerance). lambda_W/lambda_H lies in
+    [1.25, 3] or its inverse: at lambda_W = lambda_H the feature scale and the norms cannot
+    tell lambda_W from lambda_H, and hypothesis draws a ratio of exactly 1 often.
     """
     classes, per_class = draw(st.integers(2, 4)), draw(st.integers(1, 3))
     quantity = draw(st.sampled_from(quantities))
-    # one draw per outcome (no two draws give one point): collapsed for u > 3/4
-    u = draw(st.floats(0, 1 if quantity == "optimal_value" else 0.75))
-    product = (low + (high - low) * u / 0.75 if u <= 0.75 else 1.3 + 1.2 * (u - 0.75) / 0.25
-               ) / classes
+    # one float for both regimes (no two draws give one point): collapsed above 3/4
+    position = draw(st.floats(0, 1 if quantity == "optimal_value" else 0.75))
+    product = (low + (high - low) * position / 0.75 if position <= 0.75
+               else 1.3 + 1.2 * (position - 0.75) / 0.25) / classes
     imbalance = math.exp(draw(st.sampled_from((-1, 1))) * draw(st.floats(math.log(1.25),
                                                                          math.log(3))))
     point = {"K": classes, "n": per_class, "lambda_W": product * math.sqrt(imbalance / per_class),
@@ -299,8 +299,8 @@ CE_STATEMENTS = {
     "cosine": simplex_statement,
 }
 #: The same minimum on the wrong geometries of the decoys (cosine -1/K; alpha inverted).
-COSINE_ONE_OVER_K = {alpha: ZHU_GEOMETRY[alpha], mu: (K + 1) / K}
-INVERTED_SCALE = {alpha: sympy.sqrt(lambda_H / (n * lambda_W)), mu: K / (K - 1)}
+COSINE_ONE_OVER_K_GEOMETRY = {alpha: ZHU_GEOMETRY[alpha], mu: (K + 1) / K}
+INVERTED_SCALE_GEOMETRY = {alpha: sympy.sqrt(lambda_H / (n * lambda_W)), mu: K / (K - 1)}
 
 ufm_ce_minimizer = Claim(
     id="neural_collapse.ufm_ce_minimizer",
@@ -336,14 +336,14 @@ ufm_ce_minimizer = Claim(
     decoys=(
         Decoy("cosine_minus_one_over_K", "rows with cosine -1/K instead of -1/(K-1) (logit "
               "margin (K+1)/K), norm and value re-derived", substitute={
-                  CE_STATEMENTS["optimal_value"]: ce_value_law.subs(COSINE_ONE_OVER_K),
-                  ce_norm_statement: ce_norm_law.subs(COSINE_ONE_OVER_K),
-                  simplex_statement: cosine_one_over_K[simplex_statement]}),
+                  CE_STATEMENTS["optimal_value"]: ce_value_law.subs(COSINE_ONE_OVER_K_GEOMETRY),
+                  ce_norm_statement: ce_norm_law.subs(COSINE_ONE_OVER_K_GEOMETRY),
+                  simplex_statement: FRAME_WITH_COSINE_ONE_OVER_K[simplex_statement]}),
         Decoy("inverted_feature_scale", "h = sqrt(lambda_H/(n lambda_W)) w in place of "
               "sqrt(lambda_W/(n lambda_H)) w, norm and value re-derived", substitute={
-                  CE_STATEMENTS["optimal_value"]: ce_value_law.subs(INVERTED_SCALE),
-                  ce_norm_statement: ce_norm_law.subs(INVERTED_SCALE),
-                  ZHU_GEOMETRY[alpha]: INVERTED_SCALE[alpha]}),
+                  CE_STATEMENTS["optimal_value"]: ce_value_law.subs(INVERTED_SCALE_GEOMETRY),
+                  ce_norm_statement: ce_norm_law.subs(INVERTED_SCALE_GEOMETRY),
+                  ZHU_GEOMETRY[alpha]: INVERTED_SCALE_GEOMETRY[alpha]}),
         Decoy("N_for_n", "N = nK examples in place of n per class in sqrt(n lambda_W lambda_H) "
               "and the feature scale", substitute={n: n * K}),
     ),
@@ -412,7 +412,7 @@ ufm_mse_minimizer = Claim(
         Decoy("inverted_feature_scale", "lambda_W and lambda_H swapped in the geometry: h = "
               "sqrt(lambda_H/(n lambda_W)) w and ||w||^2 = c sqrt(n lambda_W/lambda_H) (the "
               "logits stay c)", substitute={
-                  ZHU_GEOMETRY[alpha]: INVERTED_SCALE[alpha],
+                  ZHU_GEOMETRY[alpha]: INVERTED_SCALE_GEOMETRY[alpha],
                   sympy.sqrt(n * lambda_H / lambda_W): sympy.sqrt(n * lambda_W / lambda_H)}),
         Decoy("swapped_frame", "orthogonal frame with the bias and simplex ETF without it",
               substitute={_with_bias: 1 - _with_bias}),
