@@ -7,8 +7,9 @@ environment (``python -m venv peers && peers/bin/pip install freealg scikit-rmt`
 and point ``PEERS_PYTHON`` at its interpreter; this script runs them there in a
 subprocess on the same grids. References are mpmath at 50 digits: the closed-form
 MP density, ``mpmath.quad`` of it for the CDF, and the Haagerup–Möller angle
-parametrisation for Fuss–Catalan. Timings are wall-clock medians of 5 runs
-(pessimistic on a shared 2-core machine).
+parametrisation for Fuss–Catalan. Timings are per call on the grid: the median over 7
+runs of the mean over ``LOOPS`` calls (both sides the same way; the machine's load
+still moves them, so compare rows of one run).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import time
 
 import mpmath
 import numpy as np
-from theorylab.theory import free_probability as theory
 
-from theorylab import free
+from theorylab import free, laws
 
 POINTS = 1000
 RATIO = 0.5
+LOOPS = 200
 
 PEER_SCRIPT = textwrap.dedent("""
     import json, sys, time
@@ -36,11 +37,13 @@ PEER_SCRIPT = textwrap.dedent("""
     out = {}
     def timed(name, function, grid):
         try:
-            function(grid)
+            values = function(grid)
             times = []
-            for _ in range(5):
-                start = time.perf_counter(); values = function(grid)
-                times.append(time.perf_counter() - start)
+            for _ in range(7):
+                start = time.perf_counter()
+                for _ in range(%(loops)r):
+                    function(grid)
+                times.append((time.perf_counter() - start) / %(loops)r)
             out[name] = {"time": float(np.median(times)),
                          "values": np.asarray(values, dtype=float).tolist()}
         except Exception as error:  # report, never crash the benchmark
@@ -56,16 +59,18 @@ PEER_SCRIPT = textwrap.dedent("""
         fc = fd.FussCatalan(s)
         timed(f"freealg Fuss-Catalan s={s} density", fc.density, grids[f"fc{s}"])
     print(json.dumps(out))
-""") % {"ratio": RATIO}
+""") % {"ratio": RATIO, "loops": LOOPS}
 
 
-def _median_time(function, grid) -> tuple[float, np.ndarray]:
+def _median_time(function, grid, loops: int = LOOPS) -> tuple[float, np.ndarray]:
+    """Seconds per call (median over 7 runs of ``loops`` calls) and the values."""
     values = function(grid)
     times = []
-    for _ in range(5):
+    for _ in range(7):
         start = time.perf_counter()
-        values = function(grid)
-        times.append(time.perf_counter() - start)
+        for _ in range(loops):
+            function(grid)
+        times.append((time.perf_counter() - start) / loops)
     return float(np.median(times)), np.asarray(values, dtype=float)
 
 
@@ -80,41 +85,47 @@ def _cumulative(function, start, grid):
 
 def main() -> None:
     """Print one row per method: time for the grid and max errors against mpmath."""
-    low, high = theory.mp_edges(RATIO, 1.0)
+    low, high = laws.marchenko_pastur_edges(RATIO, 1.0)
     grids = {"mp": np.linspace(low + 1e-4, high - 1e-4, POINTS)}
     for s in (2, 3):
-        edge = theory.fuss_catalan_edge(s)
+        edge = laws.fuss_catalan_edge(s)
         grids[f"fc{s}"] = np.linspace(1e-3 * edge, edge * (1 - 1e-4), POINTS)
 
     with mpmath.workdps(50):
         def mp_reference(x):
-            a, b = (mpmath.mpf(v) for v in theory.mp_edges(RATIO, 1, 50))
+            a, b = laws.marchenko_pastur_edges(mpmath.mpf(RATIO), mpmath.mpf(1))
             x = mpmath.mpf(x)
             return mpmath.sqrt((b - x) * (x - a)) / (2 * mpmath.pi * RATIO * x)
 
         references = {
             "mp_density": np.array([float(mp_reference(x)) for x in grids["mp"]]),
             "mp_cdf": np.array([float(value) for value in _cumulative(
-                mp_reference, mpmath.mpf(theory.mp_edges(RATIO, 1, 50)[0]), grids["mp"])]),
+                mp_reference, laws.marchenko_pastur_edges(mpmath.mpf(RATIO), mpmath.mpf(1))[0],
+                grids["mp"])]),
         }
         for s in (2, 3):
             references[f"fc{s}"] = np.array([
-                float(theory.fuss_catalan_density(x, s, precision=50)) for x in grids[f"fc{s}"]])
+                float(laws.fuss_catalan_density(mpmath.mpf(x), s)) for x in grids[f"fc{s}"]])
 
     law = free.s_transform("marchenko_pastur", ratio=RATIO)
-    cdf = np.vectorize(lambda x: theory.mp_cdf_value(x, RATIO, 1.0))
     ours = {
+        "theorylab MP density (closed form)": (
+            lambda grid: laws.marchenko_pastur_density(grid, RATIO), "mp", "mp_density"),
+        "theorylab MP CDF (closed form)": (
+            lambda grid: laws.marchenko_pastur_cdf(grid, RATIO), "mp", "mp_cdf"),
         "theorylab MP density (root tracking)": (law.density, "mp", "mp_density"),
-        "theorylab MP CDF (arctan form)": (cdf, "mp", "mp_cdf"),
+        "theorylab MP CDF (root tracking)": (law.cdf, "mp", "mp_cdf"),
     }
     for s in (2, 3):
         ours[f"theorylab Fuss-Catalan s={s} density (angle)"] = (
-            lambda grid, s=s: theory.fuss_catalan_density(grid, s), f"fc{s}", f"fc{s}")
+            lambda grid, s=s: laws.fuss_catalan_density(grid, s), f"fc{s}", f"fc{s}")
         ours[f"theorylab Fuss-Catalan s={s} density (root tracking)"] = (
             free.s_transform("fuss_catalan", s=s).density, f"fc{s}", f"fc{s}")
     rows = []
     for name, (function, grid, reference) in ours.items():
-        seconds, values = _median_time(function, grids[grid])
+        # the slow methods (root tracking, bisection) with fewer loops
+        fast = "closed form" in name
+        seconds, values = _median_time(function, grids[grid], LOOPS if fast else 3)
         rows.append((name, seconds, np.max(np.abs(values - references[reference])), ""))
 
     peers_python = os.environ.get("PEERS_PYTHON")

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 from theorylab.theory import free_probability as theory
 
-from theorylab import free, registry, strategies
+from theorylab import free, laws, registry, strategies
 from theorylab.errors import ParameterError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def _mp_density_reference(x, ratio, variance):
 @pytest.mark.parametrize("ratio, variance", [(0.5, 1.0), (0.25, 1.7), (2.0, 0.6), (1.0, 1.0)])
 def test_root_tracking_matches_mpmath_for_marchenko_pastur(ratio, variance):
     law = free.s_transform("marchenko_pastur", ratio=ratio, variance=variance)
-    low, high = theory.mp_edges(ratio, variance)
+    low, high = laws.marchenko_pastur_edges(ratio, variance)
     grid = np.linspace(low + 1e-3 * (high - low), high - 1e-3 * (high - low), 200)
     with mpmath.workdps(50):
         reference = np.array([float(_mp_density_reference(x, ratio, variance)) for x in grid])
@@ -54,12 +54,12 @@ def test_root_tracking_matches_mpmath_for_marchenko_pastur(ratio, variance):
 def test_fuss_catalan_angle_parametrisation_matches_root_tracking():
     for s in (1, 2, 3):
         law = free.s_transform("fuss_catalan", s=s)
-        grid = np.linspace(0.05, theory.fuss_catalan_edge(s) * 0.99, 300)
-        assert np.allclose(law.density(grid), theory.fuss_catalan_density(grid, s),
+        grid = np.linspace(0.05, laws.fuss_catalan_edge(s) * 0.99, 300)
+        assert np.allclose(law.density(grid), laws.fuss_catalan_density(grid, s),
                            rtol=1e-8, atol=1e-12)
         with mpmath.workdps(50):
             tracked = law.density(1.3, precision=50)
-            angle = theory.fuss_catalan_density(1.3, s, precision=50)
+            angle = laws.fuss_catalan_density(mpmath.mpf(1.3), s)
             assert abs(tracked - angle) < mpmath.mpf(10) ** -40
         assert math.isclose(law.edge(), (s + 1) ** (s + 1) / s**s, rel_tol=1e-10)
 
@@ -69,7 +69,7 @@ def test_lagrange_inversion_is_exact():
     for s in (1, 2, 3):
         moments = free.s_transform("fuss_catalan", s=s).moments(8, precision=50)
         assert [int(mpmath.nint(m)) for m in moments] == [
-            theory.fuss_catalan_moment(k, s) for k in range(1, 9)]
+            laws.fuss_catalan_number(s, k) for k in range(1, 9)]
     law = free.free_multiplicative_convolution(
         free.s_transform("marchenko_pastur", ratio=0.5),
         free.s_transform("marchenko_pastur", ratio=0.25))
@@ -150,14 +150,14 @@ def test_quantity_arguments_are_optional_but_required_when_used():
 
 def test_mp_cdf_is_the_integral_of_the_density():
     for ratio, variance in ((0.5, 1.3), (2.0, 0.7), (1.0, 1.0)):
-        low, high = theory.mp_edges(ratio, variance)
+        low, high = laws.marchenko_pastur_edges(ratio, variance)
         for fraction in (0.2, 0.5, 0.9):
             x = low + fraction * (high - low)
             with mpmath.workdps(30):
                 integral = mpmath.quad(lambda t, r=ratio, v=variance: _mp_density_reference(
                     t, r, v), [low, x])
             expected = max(0.0, 1 - 1 / ratio) + float(integral)
-            assert math.isclose(theory.mp_cdf_value(x, ratio, variance), expected,
+            assert math.isclose(laws.marchenko_pastur_cdf(x, ratio, variance), expected,
                                 rel_tol=1e-10)
 
 

@@ -20,9 +20,8 @@ import pytest
 import torch
 from scipy import stats
 from theorylab.numerics.free_probability import gaussian_product_spectra, goe_spectra, jacobians
-from theorylab.theory import free_probability as theory
 
-from theorylab import free, registry
+from theorylab import free, laws, registry
 from theorylab.verifier import Status, check
 
 SIZES = np.array([16, 32, 64, 128, 256])
@@ -106,19 +105,19 @@ def test_largest_eigenvalue_converges_to_the_edge_as_n_to_the_minus_two_thirds(c
 def test_distribution_function_matches_quadrature_of_the_angle_density():
     for s in (1, 2, 3):
         law = free.s_transform("fuss_catalan", s=s)
-        edge = theory.fuss_catalan_edge(s)
+        edge = laws.fuss_catalan_edge(s)
         with mpmath.workdps(30):
             for fraction in (0.05, 0.4, 0.9):
                 x = fraction * edge
                 # ∫_x^edge ρ dx in the angle variable: x(φ) decreases from x to 0
-                top = theory.fuss_catalan_density(x, s) and mpmath.findroot(
-                    lambda phi, s=s, x=x: theory.fuss_catalan_angle(phi, s, mpmath)[0] - x,
-                    float(theory._fuss_catalan_angle_float(x, s)))
+                top = laws.fuss_catalan_density(x, s) and mpmath.findroot(
+                    lambda phi, s=s, x=x: laws.fuss_catalan_angle(phi, s, mpmath)[0] - x,
+                    float(laws._fuss_catalan_phi(x, s)))
 
                 def integrand(phi, s=s):
-                    position, density = theory.fuss_catalan_angle(phi, s, mpmath)
+                    position, density = laws.fuss_catalan_angle(phi, s, mpmath)
                     return density * -mpmath.diff(
-                        lambda t: theory.fuss_catalan_angle(t, s, mpmath)[0], phi)
+                        lambda t: laws.fuss_catalan_angle(t, s, mpmath)[0], phi)
 
                 tail = mpmath.quad(integrand, [0, top])
                 assert abs((1 - law.cdf(x, precision=30)) - tail) < mpmath.mpf(10) ** -20
@@ -130,7 +129,7 @@ def test_distribution_function_carries_the_atoms():
     for ratio in (0.5, 2.0):
         law = free.s_transform("marchenko_pastur", ratio=ratio, variance=1.3)
         grid = np.linspace(1e-3, 8.0, 50)
-        expected = [theory.mp_cdf_value(x, ratio, 1.3) for x in grid]
+        expected = [laws.marchenko_pastur_cdf(x, ratio, 1.3) for x in grid]
         assert np.allclose(law.cdf(grid), expected, atol=1e-13)
     # Orthogonal hard-tanh at depth L: JJᵀ = σ_w^(2L) (P₁U₁⋯)(⋯) has an atom at σ_w^(2L)
     # of mass 1 − L(1 − p), the intersection of the L active subspaces.
