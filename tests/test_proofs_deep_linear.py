@@ -171,16 +171,19 @@ def test_a_derivation_ending_in_an_expression_fails_the_conclusion():
 
 @pytest.mark.parametrize(("claim_id", "decoy"), [
     (claim.id, decoy.name) for claim in registry.claims(FAMILY) for decoy in claim.decoys
-    if decoy.statement is not None
+    if decoy.statement is not None or decoy.substitute is not None
 ])
 def test_the_conclusion_rejects_every_decoy(claim_id, decoy):
     claim = registry.get(claim_id)
+    wrong = claim.decoy(decoy)
+    expression = (wrong.statement if wrong.statement is not None
+                  else claim.statement.subs(wrong.substitute))
     for derivation in registry.derivations(claim_id):
         # The conclusion depends only on the last expression.
         last = dataclasses.replace(derivation, steps=(
             Step.assume(derivation.steps[-1].expression, "last step"),))
         assert check_derivation(last, claim.statement).conclusion is StepStatus.EXACT
-        result = check_derivation(last, claim.decoy(decoy).statement)
+        result = check_derivation(last, expression)
         assert result.conclusion is StepStatus.FAILED
         assert not result.ok
 

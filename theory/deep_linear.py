@@ -104,13 +104,11 @@ t_parameter = Parameter("t", Real(0, math.inf, lower_open=False, sample_upper=0.
 
 s, u0, uf, tau, t = (p.symbol for p in (s_parameter, u0_parameter, uf_parameter,
                                         tau_parameter, t_parameter))
-u = sympy.Symbol("u", positive=True)
+u = sympy.Symbol("u", positive=True)  # a mode strength, the variable of eq. 15's quadrature
 
 
 U0_BELOW_S = Constraint("0 < u0 < s", lambda p: p["u0"] < p["s"], ("u0", "s"))
 UF_BETWEEN = Constraint("u0 < uf < s", lambda p: p["u0"] < p["uf"] < p["s"], ("uf", "u0", "s"))
-
-
 
 # -- 1. two-layer mode strength (eq. 12) -----------------------------------------
 
@@ -134,7 +132,7 @@ saxe_mode_strength = Claim(
     constraints=(U0_BELOW_S,),
     decoys=(
         Decoy("missing_factor_2", "rate st/tau instead of 2st/tau", substitute={t: t / 2}),
-        Decoy("inverted_ratio", "u0/s in place of s/u0",
+        Decoy("inverted_ratio", "u0/s in place of s/u0",  # divided through like the statement
               s / (1 + (u0 / s - 1) * sympy.exp(-2 * s * t / tau))),
         Decoy("linear_growth_rate", "rate 2st/tau replaced by 2t/tau (no s in the exponent)",
               substitute={t: t / s}),
@@ -298,13 +296,10 @@ matrix_parameter = Parameter("W", Matrix(ndim=2), "end-to-end matrix W_e = W_N .
 gradient_parameter = Parameter("gradient", Matrix(ndim=2, same_shape_as="W"),
                                "loss gradient dL/dW at W_e", latex=r"\nabla L")
 N = depth_parameter.symbol
-
-
 j = sympy.Symbol("j", integer=True, positive=True)
 weight_decay_symbol = decay_parameter.symbol
 W_e_symbol = sympy.Symbol("W_e", commutative=False)  # binds to W (its LaTeX name)
 gradient_symbol = sympy.Symbol(r"\nabla L", commutative=False)  # binds to gradient
-
 
 decay_term = -weight_decay_symbol * N * W_e_symbol
 end_to_end_sum = sympy.Sum(gram_sandwich(W_e_symbol, gradient_symbol, (N - j) / N, (j - 1) / N),
