@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 __all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations",
-           "psd_matrices", "gram_matrices", "activations", "spectra", "class_sizes"]
+           "psd_matrices", "gram_matrices", "activations", "input_pairs", "spectra", "class_sizes",
+           "sphere_datasets"]
 
 
 def _check_integer(name: str, value: object, minimum: int) -> int:
@@ -197,11 +198,11 @@ def activations(*, names: object = None) -> st.SearchStrategy[str]:
     """Names of elementwise activations that theorylab's kernel claims accept.
 
     ``names`` restricts the draw to a subset (a non-empty sequence of known names);
-    by default every activation of ``theorylab.theory.rg_flow`` is drawn.
+    by default every activation of :mod:`theorylab.activations` is drawn.
     """
 
     def build() -> st.SearchStrategy[str]:
-        from theorylab.theory.rg_flow import ACTIVATION_NAMES
+        from theorylab.activations import NAMES as ACTIVATION_NAMES
 
         if names is None:
             return st.sampled_from(ACTIVATION_NAMES)
@@ -215,6 +216,46 @@ def activations(*, names: object = None) -> st.SearchStrategy[str]:
             raise InvalidArgument(f"names={chosen!r} must be among {list(ACTIVATION_NAMES)}; "
                                   f"unknown: {unknown}")
         return st.sampled_from(chosen)
+
+    return st.deferred(build)
+
+
+def input_pairs(*, min_dimension: int = 2, max_dimension: int = 4, min_angle: float = 0.0,
+                max_angle: float = math.pi, min_scale: float = 0.7,
+                max_scale: float = 1.3) -> st.SearchStrategy[dict[str, np.ndarray]]:
+    """Two network inputs ``{"x1": x_1, "x2": x_2}`` of one dimension ``n_0``.
+
+    ``|x_1|^2 = s_1^2 n_0`` and ``x_2`` at an angle in ``[min_angle, max_angle]`` (radians)
+    from ``x_1`` with ``|x_2| = s_2 |x_1|``, the scales ``s_1, s_2`` in ``[min_scale,
+    max_scale]`` and ``n_0`` in ``[min_dimension, max_dimension]`` (``>= 2``, so that the
+    angle is free); directions are Gaussian.
+    """
+
+    def build() -> st.SearchStrategy[dict[str, np.ndarray]]:
+        low = _check_integer("min_dimension", min_dimension, 2)
+        high = _check_integer("max_dimension", max_dimension, 2)
+        _check_range("min_dimension", low, "max_dimension", high)
+        first_angle = _check_real("min_angle", min_angle, minimum=0.0, maximum=math.pi)
+        last_angle = _check_real("max_angle", max_angle, minimum=first_angle, maximum=math.pi)
+        smallest = _check_real("min_scale", min_scale, minimum=0.0)
+        largest = _check_real("max_scale", max_scale, minimum=smallest)
+        if smallest == 0.0:
+            raise InvalidArgument("min_scale=0.0 must be > 0 (a zero input has no angle)")
+
+        def make(dimension: int, seed: int, scale: float, angle: float,
+                 ratio: float) -> dict[str, np.ndarray]:
+            generator = np.random.default_rng(seed)
+            first = generator.standard_normal(dimension)
+            first *= math.sqrt(dimension) / np.linalg.norm(first) * scale
+            other = generator.standard_normal(dimension)
+            other -= (other @ first) / (first @ first) * first
+            other *= np.linalg.norm(first) / max(np.linalg.norm(other), 1e-12)
+            second = (math.cos(angle) * first + math.sin(angle) * other) * ratio
+            return {"x1": first, "x2": second}
+
+        return st.builds(make, st.integers(low, high), st.integers(0, 2**32 - 1),
+                         st.floats(smallest, largest), st.floats(first_angle, last_angle),
+                         st.floats(smallest, largest))
 
     return st.deferred(build)
 
@@ -275,5 +316,35 @@ def class_sizes(*, min_classes: int = 2, max_classes: int = 6, min_size: int = 1
         largest = _check_integer("max_size", max_size, 1)
         _check_range("min_size", smallest, "max_size", largest)
         return st.lists(st.integers(smallest, largest), min_size=fewest, max_size=most)
+
+    return st.deferred(build)
+
+
+def sphere_datasets(*, min_points: int = 2, max_points: int = 6, min_dimension: int = 2,
+                    max_dimension: int = 5) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    """Regression data ``(X, y)``: ``n`` inputs on the unit sphere of ``R^d``, ``n`` labels.
+
+    The rows of ``X`` are independent uniform points on the sphere (normalised
+    Gaussians, so no two are parallel almost surely); ``y`` is standard Gaussian.
+    ``n`` lies in ``[min_points, max_points]`` and ``d`` in ``[min_dimension,
+    max_dimension]`` (both minima >= 1).
+    """
+
+    def build() -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+        fewest = _check_integer("min_points", min_points, 1)
+        most = _check_integer("max_points", max_points, 1)
+        _check_range("min_points", fewest, "max_points", most)
+        low = _check_integer("min_dimension", min_dimension, 1)
+        high = _check_integer("max_dimension", max_dimension, 1)
+        _check_range("min_dimension", low, "max_dimension", high)
+
+        def make(points: int, dimension: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            generator = np.random.default_rng(seed)
+            inputs = generator.standard_normal((points, dimension))
+            inputs /= np.linalg.norm(inputs, axis=1, keepdims=True)
+            return inputs, generator.standard_normal(points)
+
+        return st.builds(make, st.integers(fewest, most), st.integers(low, high),
+                         st.integers(0, 2**32 - 1))
 
     return st.deferred(build)
