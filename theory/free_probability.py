@@ -1,76 +1,42 @@
 r"""Free probability: spectral laws, S-transform calculus, deep-network Jacobian spectra.
 
-Conventions (every claim of this family; also :mod:`theorylab.free`):
+Conventions (those of :mod:`theorylab.free` and :mod:`theorylab.laws`): ``G(z) =
+∫ dμ(x)/(z − x)``, ``ρ(x) = −(1/π) Im G(x + i0⁺)``, ``M(z) = zG(z) − 1``, ``S(w) =
+(1 + w)/(w M⁻¹(w))`` with ``S_{μ⊠ν} = S_μ S_ν`` for free positive elements, ``R(w) =
+G⁻¹(w) − 1/w``. Marchenko–Pastur: the ``p`` eigenvalues of ``XXᵀ/n``, ``X ∈ ℝ^{p×n}``
+i.i.d. ``N(0, σ²)``, ``λ = p/n``; semicircle: GOE with off-diagonal variance ``σ²/n``.
 
-- Stieltjes transform ``G(z) = ∫ dμ(x)/(z − x)``; density ``ρ(x) = −(1/π) Im G(x + i0⁺)``.
-- ``M(z) = zG(z) − 1 = Σ_{k≥1} m_k z^{−k}``; S-transform ``S(w) = (1 + w)/(w M⁻¹(w))``;
-  ``S_{μ⊠ν} = S_μ S_ν`` for free positive elements.
-- R-transform ``R(w) = G⁻¹(w) − 1/w``.
-- Marchenko–Pastur (MP): ``X ∈ ℝ^{p×n}`` with i.i.d. ``N(0, σ²)`` entries,
-  ``λ = p/n`` (parameter ``ratio``), ``σ²`` (parameter ``variance``); the law is that
-  of the ``p`` eigenvalues of ``XXᵀ/n``, with an atom of mass ``(1 − 1/λ)₊`` at 0
-  and edges ``σ²(1 ± √λ)²``; ``S(w) = 1/(σ²(1 + λw))``.
-- Semicircle: GOE with off-diagonal variance ``σ²/n``; support ``[−2σ, 2σ]``.
+Quantities: every claim has a ``quantity`` parameter; ``moment`` (``m_k``, needs ``k``),
+``mean``, ``variance`` and ``relative_variance`` (``(m₂ − m₁²)/m₁²``), ``density``
+(``ρ(x)``), ``cdf`` (``μ((−∞, x])``, atoms included), ``mass`` (``μ((x, upper])``: the
+expected fraction of eigenvalues in the bin), ``edge`` (the limit of ``λ_max``), ``atom``
+(mass at 0), ``r_transform`` (``R(x)``) and ``s_transform`` (``S(w)``, ``w ≥ 0``). An
+argument a quantity needs is a constraint (left out, it is refused by name); the others
+may be left out.
 
-Quantities. Every claim has a ``quantity`` parameter (a lower_snake_case name) and
-the optional arguments ``k`` (moment order) and ``x`` (where a function of one
-variable is evaluated); arguments a quantity does not use may be left out:
-
-====================  =========================================================
-``moment``            ``m_k = ∫ x^k dμ`` (needs ``k``)
-``mean``              ``m_1``
-``variance``          ``m_2 − m_1²`` (in ``dynamical_isometry``: at criticality,
-                      where ``m_1 = 1``)
-``relative_variance`` ``(m_2 − m_1²)/m_1²``, the spread in units of the mean
-``density``           ``ρ(x)`` of the absolutely continuous part (needs ``x``)
-``cdf``               ``μ((−∞, x])``, atoms included (needs ``x``)
-``mass``              ``μ((x, upper])``, the spectral mass in a bin: the expected
-                      fraction of eigenvalues in it (needs ``x`` and ``upper``);
-                      the binned-histogram comparison of the density
-``edge``              upper edge of the support, the n → ∞ limit of ``λ_max``
-``atom``              mass of the atom at 0
-``r_transform``       ``R(x)`` (needs ``x``)
-``s_transform``       ``S(w)`` at the parameter ``w ≥ 0`` (needs ``w``; Wishart
-                      products and Jacobians: the statement shown and derived)
-====================  =========================================================
-
-Every quantity's statement is the number ``predict`` returns and the verifier
-compares: closed forms where there are (Narayana, Catalan, Fuss–Catalan and
-product moments, the MP and semicircle CDFs, χ^L, L(1/p − 1 + [Gaussian])), named
-functions (:func:`theorylab.functions.named_function`) bound to the definitions of
-:mod:`theorylab.laws` where there are not (the exact Narayana, Catalan and
+Statements: one sympy statement per quantity (``statements=``) is the number ``predict``
+returns and the verifier compares; there are no ``evaluate`` hooks. Closed forms where
+there are; named functions (:func:`theorylab.functions.named_function`) bound to the
+definitions of :mod:`theorylab.laws` where there are not: exact Narayana, Catalan and
 Fuss–Catalan numbers, the Fuss–Catalan density and CDF, densities, bin masses and edges
-from the tracked root of an S-transform) and ``p(activation, q*)``. There are no
-``evaluate`` hooks: ``predict`` evaluates the statement of the quantity asked for, and
-every decoy is a statement, a substitution into the statements, or the claim at changed
-parameters. Integer arguments are bounded: ``k ≤ 200``
-(``k ≤ 100`` for Wishart products, whose Lagrange inversion takes O(k²) terms),
-``s ≤ 100``, ``L ≤ 100``; a moment beyond float64 (1.8e308) is inf in float64 and
-finite with ``predict(precision=...)`` (the counts are exact integers).
-An argument a quantity needs (``k``, ``x``, ``upper``, ``w``) is a constraint: left out,
-it is refused by name.
-
+of laws given by an S-transform, and ``p(activation, q*)``. Decoys are statements,
+substitutions into the statements (``_replacing``: each quantity's statement by its
+wrong variant's) or the claim at changed parameters. Integer arguments are bounded:
+``k ≤ 200`` (``k ≤ 100`` for Wishart products, O(k²) terms), ``s ≤ 100``, ``L ≤ 100``; a
+moment beyond float64 overflows there and is finite with ``predict(precision=...)``.
 Example: ``theorylab predict free_probability.fuss_catalan s=2 quantity=moment k=4``
 prints 55.
 
-Simulations (``theorylab.numerics.free_probability``) sample the matrices and
-networks in torch, never these formulas; the statistics' finite-size bias is
-extrapolated over matrix sizes (``1/n`` in the bulk, ``n^{−2/3}`` at edges).
-
-Densities are checked through ``mass``: the fraction of eigenvalues in a bin
-``(x, upper]`` against ``∫ρ`` over the bin (the MP arctan CDF, the semicircle's
-closed-form CDF, or :meth:`theorylab.free.STransform.mass`, exact from the
-tracked root). Its standard error is the spread between independent matrices (the
-eigenvalues of one matrix are strongly correlated: a bin's count fluctuates by
-O(1) eigenvalues, not O(√n)); its bias is ``O(1/n)`` (the ``n^{−2/3}`` edge
-layer carries ``O(1/n)`` mass) and is extrapolated over two sizes. Bins are drawn
-between quantiles of the predicted law, with mass ≥ 0.3, where the check reaches the
-5% resolution. ``edge`` (the limit of ``λ_max``) converges as ``n^{−2/3}`` with
-Tracy–Widom fluctuations of the same order, so a 5% check per point is out of the
-default budget: it is checked by the convergence-order test in
-``tests/test_free_probability_spectra.py`` (the log–log slope of
-``|E λ_max − edge|`` against ``n`` is −2/3, and the ``n^{−2/3}`` fit's intercept
-is the predicted edge, not the decoy's).
+Simulations (``theorylab.numerics.free_probability``) sample the matrices and networks
+in torch, never these formulas; the finite-size bias is extrapolated over matrix sizes
+(``1/n`` in the bulk, ``n^{−2/3}`` at edges). Densities are checked through ``mass``
+in bins between quantiles of the predicted law, of mass ≥ 0.3 (where the check reaches
+the 5% resolution): the standard error is the spread between independent matrices (a
+bin's count fluctuates by O(1) eigenvalues, not O(√n)), the bias ``O(1/n)``. ``edge``
+converges as ``n^{−2/3}`` with Tracy–Widom fluctuations, out of a 5% check per point at
+the default budget: ``tests/test_free_probability_spectra.py`` checks it by the
+convergence order (slope −2/3 of ``|E λ_max − edge|``; the fit's intercept is the
+predicted edge, not the decoy's).
 """
 
 from __future__ import annotations
@@ -84,7 +50,7 @@ import sympy
 from hypothesis import strategies as st
 
 from theorylab import free, laws
-from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
+from theorylab.claim import REQUIRED, Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Real
 from theorylab.functions import named_function
 
@@ -148,9 +114,8 @@ MP_CONVENTION = ("Marchenko–Pastur: X ∈ ℝ^{p×n} with i.i.d. N(0, σ²) en
 
 BULK = SystematicError(
     "1/n", 1,
-    "Bulk statistics converge as 1/n (the density window h ∝ n^-1/2 adds h² ∝ 1/n); edges "
-    "(λ_max) as n^-2/3. Richardson extrapolation over the matrix sizes, remainder bounded "
-    "by the last corrections.",
+    "Bulk statistics converge as 1/n, edges (λ_max) as n^-2/3; Richardson extrapolation "
+    "over the matrix sizes, remainder bounded by the last corrections.",
 )
 
 # -- symbols (bound to the parameters by name or LaTeX name) and named functions --------
@@ -191,32 +156,29 @@ BIN_ORDER = Constraint("upper > x (the bin (x, upper])", lambda v: v.get("upper"
 
 # -- 1. Marchenko–Pastur ---------------------------------------------------------------
 
-_a = sigma2 * (1 - sympy.sqrt(lam)) ** 2
-_b = sigma2 * (1 + sympy.sqrt(lam)) ** 2
+_a1, _b1 = (1 - sympy.sqrt(lam)) ** 2, (1 + sympy.sqrt(lam)) ** 2
+_a, _b = sigma2 * _a1, sigma2 * _b1
 MP_DENSITY = sympy.sqrt((_b - x_symbol) * (x_symbol - _a)) / (2 * sympy.pi * sigma2 * lam
                                                                 * x_symbol)
+MP_ATOM = sympy.Max(0, 1 - 1 / lam)
 _y = x_symbol / sigma2
-_a1, _b1 = (1 - sympy.sqrt(lam)) ** 2, (1 + sympy.sqrt(lam)) ** 2
 _r = sympy.sqrt((_b1 - _y) * (_y - _a1))
 #: The arctan CDF on the support (derived in proofs/free_probability).
-MP_CDF = sympy.Max(0, 1 - 1 / lam) + (
+MP_CDF = MP_ATOM + (
     _r + (1 + lam) * (sympy.atan((2 * _y - _a1 - _b1) / (2 * _r)) + sympy.pi / 2)
     - sympy.Abs(1 - lam) * (sympy.atan(((_a1 + _b1) * _y - 2 * _a1 * _b1)
                                        / (2 * sympy.Abs(1 - lam) * _r)) + sympy.pi / 2)
 ) / (2 * sympy.pi * lam)
-MP_ATOM = sympy.Max(0, 1 - 1 / lam)
-# MP_CDF everywhere, atan(u/v) written atan2(u, v) (v > 0 on the support) so that at λ = 1
-# the second term is 0·(π/2 + π/2), not 0·atan(1/0): 0 below 0, the atom up to the lower
-# edge, 1 past the upper one.
-_ry = sympy.sqrt((_b1 - _real_x / sigma2) * (_real_x / sigma2 - _a1))
+# MP_CDF everywhere (0 below 0, the atom up to a, 1 from b), atan(u/v) as atan2(u, v) (v > 0
+# on the support): at λ = 1 the second term is 0·(π/2 + π/2), not 0·atan(1/0).
+_y_real = _real_x / sigma2
+_ry = sympy.sqrt((_b1 - _y_real) * (_y_real - _a1))
 MP_CDF_EVERYWHERE = sympy.Piecewise(
-    (0, _real_x < 0), (MP_ATOM, _real_x / sigma2 <= _a1), (1, _real_x / sigma2 >= _b1),
-    (MP_ATOM + (_ry + (1 + lam) * (sympy.atan2(2 * _real_x / sigma2 - _a1 - _b1, 2 * _ry)
-                                   + sympy.pi / 2)
-                - sympy.Abs(1 - lam) * (sympy.atan2((_a1 + _b1) * _real_x / sigma2
-                                                    - 2 * _a1 * _b1,
-                                                    2 * sympy.Abs(1 - lam) * _ry)
-                                        + sympy.pi / 2)) / (2 * sympy.pi * lam), True))
+    (0, _real_x < 0), (MP_ATOM, _y_real <= _a1), (1, _y_real >= _b1),
+    (MP_ATOM + (_ry + (1 + lam) * (sympy.atan2(2 * _y_real - _a1 - _b1, 2 * _ry) + sympy.pi / 2)
+                - sympy.Abs(1 - lam) * (sympy.atan2((_a1 + _b1) * _y_real - 2 * _a1 * _b1, 2
+                                                    * sympy.Abs(1 - lam) * _ry) + sympy.pi / 2))
+     / (2 * sympy.pi * lam), True))
 MP_STATEMENTS = {
     "moment": sigma2**_k_symbol * sympy.Sum(narayana(_k_symbol, _j_symbol)
                                             * lam ** (_j_symbol - 1), (_j_symbol, 1, _k_symbol)),
@@ -232,9 +194,8 @@ ratio_parameter = Parameter("ratio", Real(0, math.inf), "λ = p/n (rows over col
 variance_parameter = Parameter("variance", Real(0, math.inf, sample_lower=0.5, sample_upper=2.0),
                                "σ²: variance of the entries (MP) or of the off-diagonal "
                                "entries times n (GOE)", latex="sigma^2")
-#: Practical bound on moment orders: the exact sums take O(k) (MP, semicircle, Fuss–Catalan)
-#: to O(k²) (Wishart products) big-integer terms, and beyond it m_k leaves float64 at typical
-#: scales anyway (MP at λ = 4: 9^k).
+#: Practical bound on moment orders: the exact sums take O(k) to O(k²) (products) big-integer
+#: terms, and beyond it m_k leaves float64 at typical scales anyway (MP at λ = 4: 9^k).
 MAX_MOMENT_ORDER = 200
 k_parameter = Parameter("k", Integer(1, MAX_MOMENT_ORDER, sample_upper=6),
                         f"moment order (quantity=moment), at most {MAX_MOMENT_ORDER}: the "
@@ -256,10 +217,9 @@ NEEDS = (_given("k", "moment"), _given("x", "density", "cdf", "mass", "r_transfo
          _given("upper", "mass"), _given("w", "s_transform"), BIN_ORDER)
 
 
-def _quantity(*options: str, default: Any = None) -> Parameter:
-    kwargs = {} if default is None else {"default": default}
+def _quantity(*options: str, default: Any = REQUIRED) -> Parameter:
     return Parameter("quantity", Choice(options), "which quantity: " + ", ".join(options),
-                     **kwargs)
+                     default=default)
 
 
 RATIOS = tuple(sorted({a / b for a in range(1, 5) for b in range(1, 5)}))
@@ -349,9 +309,8 @@ mp_cdf = Claim(
 
 # -- 2. semicircle ----------------------------------------------------------------------
 
-# By the radius R (2σ; the catalan_shift decoy's σ); the displayed statement keeps the
-# derivation's positive x, the per-quantity forms a real x so that sympy does not fold the
-# x < 0 branches away (both bind to the parameter x).
+# By the radius R (2σ; σ in the catalan_shift decoy); the per-quantity forms take a real x
+# (sympy would fold the x < 0 branches away for the displayed statement's positive x).
 SEMICIRCLE_DENSITY = sympy.sqrt(4 * sigma2 - x_symbol**2) / (2 * sympy.pi * sigma2)
 _semicircle_cdf = sympy.Piecewise(
     (0, _real_x <= -_radius), (1, _real_x >= _radius),
@@ -371,8 +330,8 @@ SEMICIRCLE_STATEMENTS = {
 }
 #: The catalan_shift decoy: C(k/2 + 1) for C(k/2), radius σ for 2σ, R(w) = σ²w².
 CATALAN_SHIFT = {
-    "moment": SEMICIRCLE_STATEMENTS["moment"].subs(_k_symbol / 2, _k_symbol / 2 + 1)
-    .subs(sigma2 ** (_k_symbol / 2 + 1), sigma2 ** (_k_symbol / 2)),
+    "moment": sympy.Piecewise((catalan(_k_symbol / 2 + 1) * sigma2 ** (_k_symbol / 2),
+                               sympy.Eq(sympy.Mod(_k_symbol, 2), 0)), (0, True)),
     **{q: e.subs(_radius, sympy.sqrt(sigma2)) for q, e in SEMICIRCLE_BY_RADIUS.items()},
     "r_transform": sigma2 * _real_x**2,
 }
@@ -380,8 +339,8 @@ CATALAN_SHIFT = {
 
 @st.composite
 def _semicircle_points(draw: st.DrawFn) -> dict[str, Any]:
-    # The second moment and bin masses reach the 5% resolution at the default budget
-    # (higher moments, the pointwise density, the edge and the R-transform do not).
+    # m₂ and bin masses reach the 5% resolution at the default budget (higher moments, the
+    # density, the edge and the R-transform do not).
     variance, quantity = draw(st.floats(0.5, 2.0)), draw(st.sampled_from(("moment", "mass")))
     point: dict[str, Any] = {"variance": variance, "quantity": quantity}
     if quantity == "moment":
@@ -423,7 +382,7 @@ semicircle = Claim(
 # -- 4. Fuss-Catalan ---------------------------------------------------------------------
 
 #: Practical bound on the number of factors: density, mass and edge stay fast (< 0.4 s)
-#: and accurate at s = 50 (the angle map and the S-transform power (1 + w)^−s).
+#: and accurate at s = 50.
 MAX_FACTORS = 100
 s_parameter = Parameter("s", Integer(1, MAX_FACTORS, sample_upper=3),
                         f"number of Gaussian factors (at most {MAX_FACTORS})")
@@ -702,16 +661,18 @@ depth_parameter = Parameter("depth", Integer(1, MAX_DEPTH, sample_upper=4),
                             f"L: number of layers (at most {MAX_DEPTH})", latex="L")
 
 #: Deepest sampled network per weight ensemble. Orthogonal networks are in their 1/n regime
-#: from n = 32 on at every depth to 4 (n × relative bias of the spread constant within its
-#: SE: 3.4 for ReLU, 2.0 and −0.32 for hard-tanh at q* = 1.5 and 0.4, widths 32–128).
-#: Gaussian networks deeper than one layer are predicted, not sampled. Each network's
-#: spread fluctuates by about 4/n relative at L = 2 and 5/n (linear) to 9/n (ReLU) at L = 4,
-#: and the bias is not yet 1/n at n ≤ 128 (ReLU, L = 4: n × relative bias 1.5, 3.2, 4.1,
-#: then 4.5 at 128–512; L = 2: 2.3, 2.6, 2.9). At L = 2 with twice the networks the
-#: tolerance still reached 5.4–5.8% of the prediction (3 of 16 checks); at L = 4 the
-#: Richardson bias bound over widths 32–128 alone is 2% (hard-tanh) to 5% (ReLU), and
-#: widths 128–512 need about 7 s per point for a 4% tolerance.
+#: from n = 32 on at depths to 4 (n × relative bias of the spread constant within its SE).
+#: Deeper Gaussian networks are predicted, not sampled: their bias is not yet 1/n at
+#: n ≤ 128 (ReLU, L = 4: n × relative bias 1.5, 3.2, 4.1, then 4.5 at 128–512); at L = 2
+#: with twice the networks the tolerance still reached 5.4–5.8% (3 of 16 checks).
 SAMPLED_DEPTH = {"orthogonal": 4, "gaussian": 1}
+NETWORK_CONVENTIONS = (
+    f"Asymptotic freeness of the D_l and W_l for Haar orthogonal weights: "
+    f"{COLLINS_HAYASE.short()}.",
+    "Checked on sampled networks at depths L ≤ 4 (orthogonal weights) and L = 1 (Gaussian "
+    "weights): deeper Gaussian networks are predicted, not sampled, because their "
+    "finite-width bias is not yet O(1/n) at n ≤ 128 (see SAMPLED_DEPTH).",
+)
 weight_variance_parameter = Parameter("weight_variance", Real(0, math.inf), "σ_w²",
                                       latex="sigma_w^2")
 q_parameter = Parameter("preactivation_variance", Real(0, math.inf, sample_lower=0.4,
@@ -726,23 +687,19 @@ def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
     depth, q = draw(st.integers(1, SAMPLED_DEPTH[weights])), draw(st.floats(0.4, 1.5))
     limit = {"linear": 1.0, "relu": 2.0, "hard_tanh": 1.0}[activation]
     network = (activation, weights, depth, limit * draw(st.floats(0.7, 1.0)), q)
-    # Orthogonal linear networks have no spread. The pointwise density and the edge are
-    # predicted but not sampled (the O(n^-1/2) fluctuation of the activation pattern needs
-    # more networks than the default budget): the density is checked through bin masses,
-    # which need a continuous part (orthogonal: JJᵀ is σ_w^(2L) I (linear) or σ_w² D² (one
-    # layer), atoms only).
+    # Orthogonal linear networks have no spread. Density and edge are predicted, not sampled
+    # (the activation pattern's O(n^-1/2) fluctuation): bin masses check the density where
+    # there is a continuous part (orthogonal, linear or one layer: atoms only).
     quantity = draw(st.sampled_from(
         ["mean"] + ["relative_variance"] * (activation != "linear" or weights != "orthogonal")
         + ["mass"] * (weights == "gaussian" or (activation != "linear" and depth >= 2))))
     point = dict(zip(("activation", "weights", "depth", "weight_variance",
                       "preactivation_variance"), network, strict=True), quantity=quantity)
     if quantity == "mass":
-        # Inside (0.02, 0.9) of the edge: the atoms at 0 (ReLU, hard-tanh) and at
-        # σ_w^(2L) (hard-tanh with orthogonal weights, mass 1 − L(1 − p) when positive:
-        # the intersection of the active subspaces) stay outside the bins, and so does the
-        # edge layer, where the bias is not yet 1/n at n ≤ 128 (orthogonal hard-tanh, L = 4,
-        # bin up to 0.98 of the edge: n × relative bias −2.2, −2.6, −3.4 at n = 32, 64, 128;
-        # up to 0.9: constant within its SE of 0.1).
+        # Inside (0.02, 0.9) of the edge: the atoms at 0 and at σ_w^(2L) (orthogonal
+        # hard-tanh: mass 1 − L(1 − p) when positive) stay outside the bins, and so does the
+        # edge layer, whose bias is not yet 1/n at n ≤ 128 (orthogonal hard-tanh, L = 4, up
+        # to 0.98 of the edge: n × relative bias −2.2, −2.6, −3.4 at n = 32, 64, 128).
         law = _jacobian_law(*network)
         low, high = 0.02 * law.edge(), 0.9 * law.edge()
         start, width = draw(st.floats(0.0, 1.0)), draw(st.floats(0.3, 0.45))
@@ -776,12 +733,7 @@ jacobian_spectrum = Claim(
         "s_transform: S_{JJᵀ}(w) at the parameter w ≥ 0 (predicted; checked through the "
         "mean, spread and bin masses it implies); density, mass and edge: ρ_JJᵀ, μ_JJᵀ "
         "((x, upper]) and λ_max of the law with this S-transform (theorylab.free).",
-        "Asymptotic freeness of the D_l and W_l: Collins & Hayase (arXiv:2103.13466) for Haar "
-        "orthogonal weights.",
-        "Checked on sampled networks at depths L ≤ 4 (orthogonal weights) and L = 1 "
-        "(Gaussian weights): deeper Gaussian networks are predicted, not sampled, because "
-        "their finite-width bias is not yet O(1/n) at n ≤ 128 (see SAMPLED_DEPTH).",
-    ),
+    ) + NETWORK_CONVENTIONS,
     simulation="theorylab.numerics.free_probability:jacobian_spectrum",
     systematic_error=BULK,
     constraints=NEEDS,
@@ -821,11 +773,7 @@ dynamical_isometry = Claim(
         "Measured as var/mean² of each network's spectrum (the same limit; free of the "
         "O(n^-1/2) fluctuation of the overall scale Π_l p̂_l). Orthogonal linear networks "
         "(σ² = 0 exactly) are excluded from sampling.",
-        "Asymptotic freeness for Haar orthogonal weights: Collins & Hayase (arXiv:2103.13466).",
-        "Checked on sampled networks at depths L ≤ 4 (orthogonal weights) and L = 1 "
-        "(Gaussian weights): deeper Gaussian networks are predicted, not sampled, because "
-        "their finite-width bias is not yet O(1/n) at n ≤ 128 (see SAMPLED_DEPTH).",
-    ),
+    ) + NETWORK_CONVENTIONS,
     simulation="theorylab.numerics.free_probability:dynamical_isometry",
     systematic_error=BULK,
     # Orthogonal linear networks (σ² = 0) are not sampled; depths as SAMPLED_DEPTH.
