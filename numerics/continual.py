@@ -361,8 +361,8 @@ def cyclic_forgetting_value(tasks: np.ndarray, solution: np.ndarray, iterations:
     """Normalized cyclic forgetting of one task collection, per rotation.
 
     Rescales the data to ``max_m ||X_m||_2 = 1`` and the common solution to the
-    minimum-norm one with norm 1 (the paper's normalization), then runs the
-    projections.
+    minimum-norm one with norm 1 (the paper's normalization,
+    :func:`theorylab.linear_regression.normalized_collection`), then runs the projections.
     """
     normalized, target = normalized_collection(tasks, solution)
     data = torch.as_tensor(normalized, device=device)

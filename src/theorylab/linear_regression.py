@@ -324,7 +324,9 @@ def normalized_collection(tasks: np.ndarray,
     if largest > 0:
         data = data / largest
     stacked = data.reshape(-1, data.shape[-1])
-    minimum_norm = np.linalg.pinv(stacked) @ (stacked @ np.asarray(solution, dtype=np.float64))
+    cutoff = max(stacked.shape) * np.finfo(np.float64).eps  # singular values kept: relative
+    minimum_norm = (np.linalg.pinv(stacked, rcond=cutoff)
+                    @ (stacked @ np.asarray(solution, dtype=np.float64)))
     length = float(np.linalg.norm(minimum_norm))
     return data, (minimum_norm / length if length > 0 else minimum_norm)
 
