@@ -76,7 +76,7 @@ X, y, eta, k = (p.symbol for p in (X_parameter, y_parameter, eta_parameter, k_pa
 i = sympy.Symbol("i", integer=True, positive=True)
 
 # lambda_i and v_i^T y of H^inf(X), ascending in lambda: the sum over i is basis-free.
-rows = named_function("rows", lambda inputs: int(np.shape(inputs)[0]), pretty="n")
+rows = named_function("rows", lambda inputs: int(np.shape(inputs)[0]), latex="n", pretty="n")
 ntk_eigenvalue = named_function(
     "ntk_eigenvalue", lambda inputs, index: np.linalg.eigvalsh(ntk_gram(inputs))[int(index) - 1],
     latex=r"\lambda", pretty="λ")
@@ -164,7 +164,9 @@ lr, decay, gamma, t = (p.symbol for p in (step_parameter, decay_parameter, momen
                                            t_parameter))
 
 trace = 1 + gamma - decay * lr  # x^2 - trace x + gamma = 0
-alpha = (trace + sympy.sqrt(trace**2 - 4 * gamma)) / 2
+# Held unevaluated so that show prints (trace + sqrt(trace^2 - 4 gamma))/2, not its expansion.
+alpha = sympy.Mul(sympy.Rational(1, 2), trace + sympy.sqrt(trace**2 - 4 * gamma),
+                  evaluate=False)
 LR_STATEMENTS = {
     "alpha": alpha,
     "learning_rate": lr * alpha ** (-2 * t - 1),

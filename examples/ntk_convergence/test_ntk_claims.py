@@ -4,6 +4,8 @@ Run from this folder (or the repository root) with plain ``pytest``; the plugin
 is found through its entry point once theorylab is installed.
 """
 
+import math
+
 import ntk_claims
 import numpy as np
 import pytest
@@ -22,11 +24,11 @@ def test_ntk_convergence_derivation(theorylab):
     assert result.ok
 
 
-def test_prediction_is_the_matrix_power_form():
-    """||(I - eta H)^k y||^2, computed without the eigendecomposition, agrees."""
-    inputs, labels = ntk_claims.dataset(5, 3, 7)
-    step = np.eye(5) - 0.5 * ntk_claims.gram_infinity(inputs)
-    residual = np.linalg.matrix_power(step, 4) @ labels
-    value = ntk_claims.ntk_convergence.predict(samples=5, dimension=3, data_seed=7,
-                                               learning_rate=0.5, steps=4)
-    assert value == pytest.approx(float(residual @ residual), rel=1e-12)
+def test_prediction_is_the_average_over_directions():
+    """x1.x2 times the fraction of directions w on the circle that open both gates."""
+    cosine = 0.3
+    angles = np.linspace(0, 2 * math.pi, 2_000_001)[:-1]
+    first = np.cos(angles)
+    second = cosine * np.cos(angles) + math.sqrt(1 - cosine**2) * np.sin(angles)
+    expected = cosine * np.mean((first >= 0) & (second >= 0))
+    assert ntk_claims.ntk_convergence.predict(cosine=cosine) == pytest.approx(expected, rel=1e-5)
