@@ -2,7 +2,8 @@
 
 References: published integer sequences (OEIS), ``mpmath.quad`` of the density at 50
 digits (CDF, total mass, moments), the root tracking of :mod:`theorylab.free` (a
-different method for the same law), and float64 against mpmath.
+different method for the same law), and float64 against mpmath. Also the public strategy
+:func:`theorylab.strategies.quantile_bins` built on :func:`theorylab.laws.quantile_bin`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis.errors import InvalidArgument
 
-from theorylab import free, laws
+from theorylab import free, laws, strategies
 
 RATIOS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -183,3 +186,26 @@ def test_quantile_bin_holds_the_mass_asked_for():
         mass = laws.marchenko_pastur_cdf(upper, 0.5) - laws.marchenko_pastur_cdf(lower, 0.5)
         assert 0.05 <= lower < upper <= 3.0
         assert mass == pytest.approx(0.35, abs=2e-3)  # linear interpolation on 801 points
+
+
+@settings(max_examples=20, deadline=None)
+@given(strategies.quantile_bins(cdf=lambda y: laws.semicircle_cdf(y, 1.0), low=-2.0, high=2.0))
+def test_quantile_bins_draw_ordered_bins_of_the_mass_asked_for(found):
+    lower, upper = found
+    mass = laws.semicircle_cdf(upper, 1.0) - laws.semicircle_cdf(lower, 1.0)
+    assert -2.0 <= lower < upper <= 2.0 and 0.3 - 2e-3 <= mass <= 0.45 + 2e-3
+
+
+@pytest.mark.parametrize("strategy", [
+    strategies.quantile_bins(cdf=None, low=0.0, high=1.0),
+    strategies.quantile_bins(cdf=np.cumsum, low=1.0, high=1.0),
+    strategies.quantile_bins(cdf=np.cumsum, low=0.0, high=1.0, min_mass=0.5, max_mass=0.4),
+    strategies.quantile_bins(cdf=np.cumsum, low=0.0, high=math.inf),
+])
+def test_quantile_bins_invalid_arguments_fail_when_drawn(strategy):
+    @given(strategy)
+    def draw(value):
+        pass
+
+    with pytest.raises(InvalidArgument, match="must"):
+        draw()

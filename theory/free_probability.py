@@ -53,6 +53,7 @@ from theorylab import free, laws
 from theorylab.claim import REQUIRED, Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Real
 from theorylab.functions import named_function
+from theorylab.strategies import quantile_bins
 
 # -- citations ---------------------------------------------------------------------
 
@@ -123,9 +124,7 @@ BULK = SystematicError(
 lam, sigma2 = sympy.Symbol("lambda", positive=True), sympy.Symbol("sigma^2", positive=True)
 x_symbol, _real_x = sympy.Symbol("x", positive=True), sympy.Symbol("x", real=True)
 _upper_symbol, _w_symbol = sympy.Symbol("upper", real=True), sympy.Symbol("w")
-_k_symbol, _s_symbol = (sympy.Symbol("k", integer=True, positive=True),
-                        sympy.Symbol("s", integer=True, positive=True))
-_j_symbol = sympy.Symbol("j", integer=True, positive=True)
+_k_symbol, _s_symbol, _j_symbol = sympy.symbols("k s j", integer=True, positive=True)
 _radius = sympy.Symbol("R", positive=True)  # placeholder for the semicircle's radius
 
 narayana = named_function("narayana", laws.narayana_number, latex="N", pretty="N")
@@ -139,11 +138,16 @@ fuss_catalan_cdf_function = named_function(
     "fuss_catalan_unit_cdf", laws.fuss_catalan_cdf, latex=r"F_{\mathrm{FC}}", pretty="F_FC")
 
 
-def _given(name: str, *quantities: str) -> Constraint:
-    """``name`` must be given when ``quantity`` is one of ``quantities``."""
-    return Constraint(f"{name} is given: " + ", ".join(f"quantity={q!r}" for q in quantities)
-                      + " needs it", lambda v: v.get("quantity") not in quantities
-                      or v.get(name) is not None, (name,))
+def _needs(quantity: Parameter) -> tuple[Constraint, ...]:
+    """For each argument that options of ``quantity`` need, a constraint that it is given."""
+    def given(name: str, options: list[str]) -> Constraint:
+        return Constraint(f"{name} is given for " + " or ".join(f"quantity={q!r}" for q in
+                          options), lambda v: v["quantity"] not in options
+                          or v.get(name) is not None, (name,))
+
+    return tuple(given(name, [q for q in quantity.domain.options if q in needers])
+                 for name, needers in NEEDED_BY.items()
+                 if set(needers) & set(quantity.domain.options))
 
 
 def _replacing(truth: dict[str, Any], wrong: dict[str, Any]) -> dict[Any, Any]:
@@ -212,9 +216,9 @@ real_upper_parameter = Parameter("upper", Real(-math.inf, math.inf), "upper end 
                                  "(x, upper] (quantity=mass)", default=None)
 w_parameter = Parameter("w", Real(0, math.inf, lower_open=False), "argument of the "
                         "S-transform (quantity=s_transform); S(0) = 1/m₁", default=None)
-#: Arguments each quantity needs, and the bin's order.
-NEEDS = (_given("k", "moment"), _given("x", "density", "cdf", "mass", "r_transform"),
-         _given("upper", "mass"), _given("w", "s_transform"), BIN_ORDER)
+#: The quantities that need each argument.
+NEEDED_BY = {"k": ("moment",), "x": ("density", "cdf", "mass", "r_transform"),
+             "upper": ("mass",), "w": ("s_transform",)}
 
 
 def _quantity(*options: str, default: Any = REQUIRED) -> Parameter:
@@ -240,18 +244,18 @@ def _mp_points(draw: st.DrawFn, *, quantities: tuple[str, ...]) -> dict[str, Any
     elif quantity == "cdf":
         point["x"] = low + (high - low) * draw(st.floats(0.3, 0.85))
     elif quantity == "mass":
-        point["x"], point["upper"] = laws.quantile_bin(
-            lambda y: laws.marchenko_pastur_cdf(y, ratio, variance), max(low, 1e-3 * high),
-            high, draw(st.floats(0.0, 1.0)), draw(st.floats(0.3, 0.45)))
+        point["x"], point["upper"] = draw(quantile_bins(cdf=lambda y: laws.marchenko_pastur_cdf(
+            y, ratio, variance), low=max(low, 1e-3 * high), high=high))
     return point
 
 
+MP_QUANTITY = _quantity("moment", "density", "mass", "edge", "atom")
 marchenko_pastur = Claim(
     id="free_probability.marchenko_pastur",
     title="Marchenko–Pastur law: density, Narayana moments and atom of XXᵀ/n",
     citation=MARCHENKO_PASTUR,
     parameters=(ratio_parameter, variance_parameter,
-                _quantity("moment", "density", "mass", "edge", "atom"), k_parameter,
+                MP_QUANTITY, k_parameter,
                 x_parameter, upper_parameter),
     quantity=sympy.Symbol("rho(x)"),
     statement=MP_DENSITY,
@@ -259,7 +263,7 @@ marchenko_pastur = Claim(
     conventions=COMMON + (MP_CONVENTION,),
     simulation="theorylab.numerics.free_probability:marchenko_pastur",
     systematic_error=BULK,
-    constraints=NEEDS,
+    constraints=_needs(MP_QUANTITY) + (BIN_ORDER,),
     sample=lambda: _mp_points(quantities=("moment", "mass", "atom")),
     decoys=(
         Decoy("inverted_ratio", "λ in place of 1/λ: the law of the n×n companion XᵀX/n "
@@ -346,18 +350,18 @@ def _semicircle_points(draw: st.DrawFn) -> dict[str, Any]:
     if quantity == "moment":
         point["k"] = draw(st.sampled_from((2,)))
     else:
-        point["x"], point["upper"] = laws.quantile_bin(
-            lambda y: laws.semicircle_cdf(y, variance), -2 * math.sqrt(variance),
-            2 * math.sqrt(variance), draw(st.floats(0.0, 1.0)), draw(st.floats(0.3, 0.45)))
+        point["x"], point["upper"] = draw(quantile_bins(cdf=lambda y: laws.semicircle_cdf(
+            y, variance), low=-2 * math.sqrt(variance), high=2 * math.sqrt(variance)))
     return point
 
 
+SEMICIRCLE_QUANTITY = _quantity("moment", "density", "mass", "edge", "r_transform")
 semicircle = Claim(
     id="free_probability.semicircle",
     title="Wigner semicircle: density, Catalan moments and R-transform R(w) = σ²w",
     citation=MINGO_SPEICHER,
     parameters=(variance_parameter,
-                _quantity("moment", "density", "mass", "edge", "r_transform"),
+                SEMICIRCLE_QUANTITY,
                 k_parameter, real_x_parameter, real_upper_parameter),
     quantity=sympy.Symbol("rho(x)"),
     statement=SEMICIRCLE_DENSITY,
@@ -366,7 +370,7 @@ semicircle = Claim(
                           "N(0, 2σ²/n); support [−2σ, 2σ]; m_2k = C_k σ^2k.",),
     simulation="theorylab.numerics.free_probability:semicircle",
     systematic_error=BULK,
-    constraints=NEEDS,
+    constraints=_needs(SEMICIRCLE_QUANTITY) + (BIN_ORDER,),
     sample=_semicircle_points,
     decoys=(
         Decoy("doubled_variance", "σ² → 2σ² (the GOE diagonal variance taken for all "
@@ -419,10 +423,8 @@ def _fc_points(draw: st.DrawFn) -> dict[str, Any]:
     if quantity == "moment":
         point["k"] = draw(st.integers(1, 2 if s < 3 else 1))
     else:
-        edge = laws.fuss_catalan_edge(s)
-        point["x"], point["upper"] = laws.quantile_bin(
-            lambda y: laws.fuss_catalan_cdf(y, s), 1e-3 * edge, edge,
-            draw(st.floats(0.0, 1.0)), draw(st.floats(0.3, 0.45)))
+        point["x"], point["upper"] = draw(quantile_bins(cdf=lambda y: laws.fuss_catalan_cdf(
+            y, s), low=1e-3 * laws.fuss_catalan_edge(s), high=laws.fuss_catalan_edge(s)))
     point["variance"] = draw(st.floats(0.5, 2.0))
     if quantity == "mass":
         point["x"] *= point["variance"] ** s
@@ -430,11 +432,12 @@ def _fc_points(draw: st.DrawFn) -> dict[str, Any]:
     return point
 
 
+FUSS_CATALAN_QUANTITY = _quantity("moment", "density", "mass", "edge")
 fuss_catalan = Claim(
     id="free_probability.fuss_catalan",
     title="Fuss–Catalan law of products of s Gaussian matrices",
     citation=HAAGERUP_MOLLER,
-    parameters=(s_parameter, _quantity("moment", "density", "mass", "edge"), k_parameter,
+    parameters=(s_parameter, FUSS_CATALAN_QUANTITY, k_parameter,
                 x_parameter, upper_parameter,
                 Parameter("variance", Real(0, math.inf), "σ²: entries N(0, σ²/n) (the law "
                           "scales by σ^(2s))", latex="sigma^2", default=1.0)),
@@ -450,7 +453,7 @@ fuss_catalan = Claim(
     ),
     simulation="theorylab.numerics.free_probability:fuss_catalan",
     systematic_error=BULK,
-    constraints=NEEDS,
+    constraints=_needs(FUSS_CATALAN_QUANTITY) + (BIN_ORDER,),
     sample=_fc_points,
     decoys=(
         Decoy("edge_power", "support edge (s + 1)^s/s^s: the law scaled by 1/(s + 1)",
@@ -490,10 +493,8 @@ product_mass_function = named_function(
 product_edge_function = named_function(
     "wishart_product_edge", lambda a, b, v: laws.law_edge(_product_law(a, b, v), a, b, v),
     latex=r"\lambda_{\max}", pretty="λ_max")
-_lambda_a, _lambda_b = sympy.Symbol("lambda_A", positive=True), sympy.Symbol("lambda_B",
-                                                                              positive=True)
-_i_symbol, _l_symbol = (sympy.Symbol("i", integer=True, nonnegative=True),
-                        sympy.Symbol("l", integer=True, nonnegative=True))
+_lambda_a, _lambda_b = sympy.symbols("lambda_A lambda_B", positive=True)
+_i_symbol, _l_symbol = sympy.symbols("i l", integer=True, nonnegative=True)
 PRODUCT_STATEMENTS = {
     "s_transform": 1 / (sigma2 * (1 + _lambda_a * _w_symbol) * (1 + _lambda_b * _w_symbol)),
     # (1/k)[w^(k−1)]((1 + w)(1 + λ_A w)(1 + λ_B w))^k σ^(2k) (lemma product_moments_from_lagrange)
@@ -536,12 +537,12 @@ def _product_points(draw: st.DrawFn) -> dict[str, Any]:
         point["k"] = draw(st.integers(2, 3))
     else:
         law = _product_law(first, second, point["variance"])
-        point["x"], point["upper"] = laws.quantile_bin(
-            law.cdf, 1e-3 * law.edge(), law.edge(), draw(st.floats(0.0, 1.0)),
-            draw(st.floats(0.3, 0.45)))
+        point["x"], point["upper"] = draw(quantile_bins(cdf=law.cdf, low=1e-3 * law.edge(),
+                                                        high=law.edge()))
     return point
 
 
+PRODUCT_QUANTITY = _quantity("s_transform", "moment", "density", "mass", "edge")
 s_transform_product = Claim(
     id="free_probability.s_transform_product",
     title="S-multiplicativity: the spectrum of A^½ B A^½ for independent Wisharts",
@@ -553,7 +554,7 @@ s_transform_product = Claim(
                           latex="lambda_B"),
                 Parameter("variance", Real(0, math.inf), "σ² of the entries of Y (B = YYᵀ/n_B)",
                           latex="sigma^2", default=1.0),
-                _quantity("s_transform", "moment", "density", "mass", "edge"),
+                PRODUCT_QUANTITY,
                 replace(k_parameter, domain=Integer(1, MAX_PRODUCT_MOMENT_ORDER, sample_upper=6),
                         description=f"moment order (quantity=moment), at most "
                         f"{MAX_PRODUCT_MOMENT_ORDER}: Lagrange inversion takes O(k²) terms"),
@@ -573,7 +574,7 @@ s_transform_product = Claim(
     ),
     simulation="theorylab.numerics.free_probability:s_transform_product",
     systematic_error=BULK,
-    constraints=NEEDS,
+    constraints=_needs(PRODUCT_QUANTITY) + (BIN_ORDER,),
     sample=_product_points,
     decoys=(
         Decoy("single_wishart", "S = 1/(1 + (λ_A + λ_B)w): one Wishart with the summed ratio "
@@ -627,10 +628,8 @@ jacobian_edge_function = named_function(
     "jacobian_edge", lambda *network: laws.law_edge(_jacobian_law(*network), network[3]),
     latex=r"\lambda_{\max}", pretty="λ_max")
 
-_activation, _weights, _depth_symbol = (sympy.Symbol("activation"), sympy.Symbol("weights"),
-                                        sympy.Symbol("L"))
-_weight_variance, _q_symbol = (sympy.Symbol("sigma_w^2", positive=True),
-                               sympy.Symbol("q^*", positive=True))
+_activation, _weights, _depth_symbol = sympy.symbols("activation weights L")
+_weight_variance, _q_symbol = sympy.symbols("sigma_w^2 q^*", positive=True)
 _p = active_fraction_function(_activation, _q_symbol)
 _gaussian = gaussian_weights_function(_weights)
 _network = (_activation, _weights, _depth_symbol, _weight_variance, _q_symbol)
@@ -702,24 +701,25 @@ def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
         # to 0.98 of the edge: n × relative bias −2.2, −2.6, −3.4 at n = 32, 64, 128).
         law = _jacobian_law(*network)
         low, high = 0.02 * law.edge(), 0.9 * law.edge()
-        start, width = draw(st.floats(0.0, 1.0)), draw(st.floats(0.3, 0.45))
+        found = draw(quantile_bins(cdf=law.cdf, low=low, high=high))
         if float(law.cdf(high) - law.cdf(low)) < 0.35:
             # Too little continuous mass between the atoms (orthogonal hard-tanh with p near
             # 1): a bin of mass < 0.3 misses the 5% resolution (7.7% at mass 0.115 seen).
             point["quantity"] = "relative_variance"
         else:
-            point["x"], point["upper"] = laws.quantile_bin(law.cdf, low, high, start, width)
+            point["x"], point["upper"] = found
     return point
 
 
+JACOBIAN_QUANTITY = _quantity("s_transform", "mean", "relative_variance", "density", "mass",
+                              "edge")
 jacobian_spectrum = Claim(
     id="free_probability.jacobian_spectrum",
     title="Spectrum of JJᵀ for deep networks at their fixed point q*",
     citation=PENNINGTON,
     parameters=(activation_parameter, weights_parameter, depth_parameter,
                 weight_variance_parameter, q_parameter,
-                _quantity("s_transform", "mean", "relative_variance", "density", "mass",
-                          "edge"), x_parameter, upper_parameter, w_parameter),
+                JACOBIAN_QUANTITY, x_parameter, upper_parameter, w_parameter),
     quantity=sympy.Symbol("S_{JJ^T}(w)"),
     statement=JACOBIAN_S_TRANSFORM,
     statements=JACOBIAN_STATEMENTS,
@@ -736,7 +736,7 @@ jacobian_spectrum = Claim(
     ) + NETWORK_CONVENTIONS,
     simulation="theorylab.numerics.free_probability:jacobian_spectrum",
     systematic_error=BULK,
-    constraints=NEEDS,
+    constraints=_needs(JACOBIAN_QUANTITY) + (BIN_ORDER,),
     sample=_jacobian_points,
     decoys=(
         Decoy("orthogonal_as_gaussian", "S_{WWᵀ} = σ_w^−2/(1 + w) also for orthogonal weights",

@@ -15,7 +15,7 @@ from hypothesis.errors import InvalidArgument
 
 __all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations",
            "psd_matrices", "gram_matrices", "activations", "input_pairs", "spectra", "class_sizes",
-           "sphere_datasets"]
+           "sphere_datasets", "quantile_bins"]
 
 
 def _check_integer(name: str, value: object, minimum: int) -> int:
@@ -346,5 +346,34 @@ def sphere_datasets(*, min_points: int = 2, max_points: int = 6, min_dimension: 
 
         return st.builds(make, st.integers(fewest, most), st.integers(low, high),
                          st.integers(0, 2**32 - 1))
+
+    return st.deferred(build)
+
+
+def quantile_bins(*, cdf: object, low: float, high: float, min_mass: float = 0.3,
+                  max_mass: float = 0.45) -> st.SearchStrategy[tuple[float, float]]:
+    """Bins ``(x, upper]`` between quantiles of a law with distribution function ``cdf``.
+
+    ``cdf`` maps a float64 array to the law's CDF there. The bin holds a mass drawn in
+    ``[min_mass, max_mass]`` (at most 90% of the mass on ``[low, high]``), and the mass
+    left below it is a uniform fraction of the rest (:func:`theorylab.laws.quantile_bin`);
+    ``low < high`` and ``0 < min_mass <= max_mass < 1``.
+    """
+
+    def build() -> st.SearchStrategy[tuple[float, float]]:
+        from theorylab.laws import quantile_bin
+
+        if not callable(cdf):
+            raise InvalidArgument(f"cdf={cdf!r} must be a function of a float64 array")
+        start, stop = _check_real("low", low), _check_real("high", high)
+        if start >= stop:
+            raise InvalidArgument(f"low={start} must be less than high={stop}")
+        least = _check_real("min_mass", min_mass, minimum=0.0, maximum=1.0)
+        most = _check_real("max_mass", max_mass, minimum=0.0, maximum=1.0)
+        if not 0 < least <= most < 1:
+            raise InvalidArgument(f"min_mass={least} and max_mass={most} must satisfy "
+                                  "0 < min_mass <= max_mass < 1")
+        return st.builds(lambda place, mass: quantile_bin(cdf, start, stop, place, mass),
+                         st.floats(0.0, 1.0), st.floats(least, most))
 
     return st.deferred(build)
