@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from theorylab.numerics._torch import FLOAT64_EPS, generator
 
+from theorylab.activations import LEAKY_SLOPE, torch_function
 from theorylab.measurement import Measurement
 
 __all__ = [
@@ -46,29 +47,16 @@ __all__ = [
     "zero_class_vertex",
 ]
 
-LEAKY_SLOPE = 0.2
 KERNEL_WIDTHS = (8, 16, 32)
 KERNEL_NETWORKS = 500  # networks per ensemble member
 NTK_NETWORKS = 2400
 NTK_WIDTHS = (4, 8, 16)  # narrower: the projected-gradient estimate is noisier per network
 
 
-def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The torch function for an activation name."""
-    table: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-        "relu": torch.relu,
-        "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, LEAKY_SLOPE),
-        "abs": torch.abs,
-        "linear": lambda x: x,
-        "erf": torch.erf,
-        "tanh": torch.tanh,
-        "gelu": lambda x: torch.nn.functional.gelu(x),  # exact: x Phi(x)
-        "swish": torch.nn.functional.silu,
-        "sin": torch.sin,
-    }
-    if name not in table:
-        raise ValueError(f"unknown activation {name!r}")
-    return table[name]
+def activation(name: str, leaky_slope: float = LEAKY_SLOPE) -> Callable[[torch.Tensor],
+                                                                       torch.Tensor]:
+    """The torch function of an activation (its one definition: theorylab.activations)."""
+    return torch_function(name, leaky_slope)
 
 
 class random_networks:  # noqa: N801  (a factory of nested networks; reads as a function)

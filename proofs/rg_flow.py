@@ -27,6 +27,8 @@ from theorylab.theory.rg_flow import (
     weight_parameter,
 )
 
+from theorylab.activations import K11, K12, K22
+from theorylab.activations import activation as activation_definition
 from theorylab.derivation import Derivation, Step
 
 __all__ = ["nngp_from_network", "ntk_from_network", "chi_parallel_from_recursion",
@@ -38,8 +40,8 @@ C_W, C_b = weight_parameter.symbol, bias_parameter.symbol
 n = sympy.Symbol("n", positive=True, integer=True)
 bias_moment, weight_moment = sympy.symbols("E_b E_W", positive=True)
 K = sympy.Function("K")
-previous_pair = theory._sigma_pair(K(ell - 1))
-previous_slope = theory._derivative_pair(K(ell - 1))
+previous_pair = sympy.Function(r"\langle\sigma\sigma\rangle")(K(ell - 1))
+previous_slope = sympy.Function(r"\langle\sigma'\sigma'\rangle")(K(ell - 1))
 Theta = sympy.Function(r"\Theta")
 
 PDLT_GAUSSIAN = "Roberts, Yaida & Hanin 2022 (PDLT), §4.3 (infinite width: Gaussian layers)"
@@ -262,8 +264,8 @@ apjn_from_layer_factors = Derivation(
                         {weight_mean: 0, weight_square: C_W / n},
                         "W_ij ~ N(0, C_W/n): zero mean, n E[W^2] = C_W"),
         Step.substitute(Eq(apjn_function(ell), partial_jacobian.statement),
-                        {mu**2 + C_W * slope_norm: theory.jacobian_factor(
-                            activation, ell - 1, *theory._jacobian_arguments),
+                        {mu**2: theory._mu**2 * theory.residual_mask(),
+                         slope_norm: theory._slope_term / (C_W * theory._scale),
                          previous_apjn: theory.jacobian_norm(
                             activation, ell - 1, *theory._jacobian_arguments)},
                         "chi_J of each architecture: |A|^2 = <s'^2>_K, or E_N(0,1)[s'^2]/K^l "
@@ -308,8 +310,8 @@ ZERO_CLASS_VERTEX = (Derivation(
 
 # -- consistency checks (not registered: they end in Gaussian expectations) ---------------
 
-k11, k22, k12 = theory.k11, theory.k22, theory.k12
-_relu = theory.ACTIVATIONS["relu"].kernel
+k11, k22, k12 = K11, K22, K12
+_relu = activation_definition("relu").kernel
 _angle = sympy.acos(k12 / sympy.sqrt(k11 * k22))
 
 PRICE = (

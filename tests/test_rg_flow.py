@@ -18,7 +18,8 @@ from theorylab.numerics import rg_flow as numerics
 from theorylab.proofs import rg_flow as proofs
 from theorylab.theory import rg_flow as theory
 
-from theorylab import registry, strategies
+from theorylab import kernels, registry, strategies
+from theorylab.activations import NAMES, Activation, activation
 from theorylab.derivation import check_derivation
 
 
@@ -53,9 +54,9 @@ def test_predict_cli_prints_named_components():
 
 def test_erf_closed_form_agrees_with_quadrature():
     name = "erf"
-    generic = theory.Activation(name, theory.ACTIVATIONS[name].expression)  # quadrature path
-    exact = theory.gaussian_moments(name, 1.3, 0.7, 0.4)
-    quadrature = theory._moments_float(generic, 1.3, 0.7, 0.4, True)
+    generic = Activation(name, activation(name).expression)  # quadrature path
+    exact = kernels.gaussian_moments(name, 1.3, 0.7, 0.4)
+    quadrature = kernels._moments_float(generic, 1.3, 0.7, 0.4, True)
     assert np.allclose(exact, quadrature, rtol=1e-12)
 
 
@@ -63,7 +64,7 @@ def test_piecewise_linear_closed_forms_agree_with_monte_carlo_free_integral():
     from scipy import integrate
 
     for name in ("relu", "leaky_relu", "abs"):
-        a_plus, a_minus = (float(a) for a in theory.ACTIVATIONS[name].slopes)
+        a_plus, a_minus = (float(a) for a in activation(name).slopes)
         k11, k22, k12 = 1.3, 0.7, 0.4
         covariance = np.array([[k11, k12], [k12, k22]])
         inverse, determinant = np.linalg.inv(covariance), np.linalg.det(covariance)
@@ -80,22 +81,22 @@ def test_piecewise_linear_closed_forms_agree_with_monte_carlo_free_integral():
         total = sum(integrate.dblquad(lambda v, u: sigma(u) * sigma(v) * density(u, v),
                                       *pu, *pv, epsabs=1e-12, epsrel=1e-12)[0]
                     for pu in pieces for pv in pieces)
-        assert theory.gaussian_moments(name, k11, k22, k12)[2] == pytest.approx(total, rel=1e-8)
+        assert kernels.gaussian_moments(name, k11, k22, k12)[2] == pytest.approx(total, rel=1e-8)
 
 
 def test_sin_quadrature_matches_its_closed_form():
     k11, k22, k12 = 1.3, 0.8, 0.5
-    moments = theory.gaussian_moments("sin", k11, k22, k12)
+    moments = kernels.gaussian_moments("sin", k11, k22, k12)
     damping = math.exp(-(k11 + k22) / 2)
     assert moments[2] == pytest.approx(damping * math.sinh(k12), rel=1e-13)
     assert moments[5] == pytest.approx(damping * math.cosh(k12), rel=1e-13)
 
 
 def test_precise_path_is_an_independent_rule():
-    fast = theory.nngp_kernels("tanh", 2, 1.5, 0.2, [1.0, 0.3], [0.2, 1.1])
-    precise = theory.nngp_kernels("tanh", 2, 1.5, 0.2, [1.0, 0.3], [0.2, 1.1], precision=30)
+    fast = kernels.nngp_kernels("tanh", 2, 1.5, 0.2, [1.0, 0.3], [0.2, 1.1])
+    precise = kernels.nngp_kernels("tanh", 2, 1.5, 0.2, [1.0, 0.3], [0.2, 1.1], precision=30)
     assert np.allclose(fast, [float(v) for v in precise], rtol=1e-12)
-    assert theory.FLOAT_NODES != theory.PRECISE_NODES
+    assert kernels.FLOAT_NODES != kernels.PRECISE_NODES
 
 
 def test_price_theorem_derivation_for_relu():
@@ -124,33 +125,44 @@ def test_broken_power_law_derivation_fails():
 
 
 def test_susceptibilities_and_critical_points():
-    assert theory.chi_parallel("relu", 2.0, 0.7) == pytest.approx(1.0, rel=1e-14)
-    assert theory.chi_perpendicular("relu", 2.0, 0.7) == pytest.approx(1.0, rel=1e-14)
-    assert theory.critical_weight_variance("relu") == 2.0
-    assert theory.critical_weight_variance("leaky_relu") == pytest.approx(2 / 1.04)
-    assert theory.critical_weight_variance("tanh") == 1.0
-    assert theory.critical_weight_variance("erf") == pytest.approx(math.pi / 4)
+    assert kernels.chi_parallel("relu", 2.0, 0.7) == pytest.approx(1.0, rel=1e-14)
+    assert kernels.chi_perpendicular("relu", 2.0, 0.7) == pytest.approx(1.0, rel=1e-14)
+    assert float(kernels.critical_weight_variance("relu")) == 2.0
+    assert float(kernels.critical_weight_variance("leaky_relu")) == pytest.approx(2 / 1.04)
+    assert float(kernels.critical_weight_variance("tanh")) == 1.0
+    assert float(kernels.critical_weight_variance("erf")) == pytest.approx(math.pi / 4)
     # On the critical line chi_perp(q*) = 1 at the fixed point of (C_W, C_b).
-    bias = theory.critical_bias_variance("tanh", 2.0)
-    q = theory.fixed_point("tanh", 2.0, bias)
-    assert theory.chi_perpendicular("tanh", 2.0, q) == pytest.approx(1.0, rel=1e-9)
+    bias = kernels.critical_bias_variance("tanh", 2.0)
+    q = kernels.fixed_point("tanh", 2.0, bias)
+    assert kernels.chi_perpendicular("tanh", 2.0, q) == pytest.approx(1.0, rel=1e-9)
 
 
 def test_power_law_coefficients():
-    assert theory.power_law_coefficient("tanh") == pytest.approx(0.5)
-    assert theory.power_law_coefficient("erf") == pytest.approx(0.5)
-    assert theory.power_law_coefficient("sin") == pytest.approx(1.0)
+    for name, value in (("tanh", 0.5), ("erf", 0.5), ("sin", 1.0)):
+        assert theory.power_law_decay.predict(activation=name) == pytest.approx(value)
     # The infinite-width recursion itself: l K^(l) -> 1/2 for tanh (slowly, log corrections).
     kernel, depth = 0.5, 20000
     for _ in range(depth):
-        kernel = theory.gaussian_moments("tanh", kernel, kernel, kernel, derivative=False)[0]
+        kernel = kernels.gaussian_moments("tanh", kernel, kernel, kernel, derivative=False)[0]
     assert depth * kernel == pytest.approx(0.5, rel=0.01)
 
 
+def _vertex_ratio(name: str, depth: int) -> float:
+    """V/K^2: the 1/n coefficient of the statement, (3 A_4/A_2^2 - 1)(l - 1)."""
+    width = sympy.Symbol("n", positive=True)
+    statement = theory.four_point_vertex.statement.subs(
+        {theory.four_point_vertex.parameter("width").symbol: width,
+         theory.four_point_vertex.parameter("depth").symbol: depth})
+    slopes = activation(name).slopes
+    moments = {theory.slope_moment_2(theory.activation): (slopes[0]**2 + slopes[1]**2) / 2,
+               theory.slope_moment_4(theory.activation): (slopes[0]**4 + slopes[1]**4) / 2}
+    return float(sympy.limit(width * (statement.subs(moments) - 1), width, sympy.oo))
+
+
 def test_vertex_scale_invariant_values():
-    assert theory.vertex_ratio("relu", 4) == pytest.approx(15.0)
-    assert theory.vertex_ratio("linear", 4) == pytest.approx(6.0)
-    assert theory.vertex_ratio("abs", 3) == pytest.approx(4.0)
+    assert _vertex_ratio("relu", 4) == pytest.approx(15.0)
+    assert _vertex_ratio("linear", 4) == pytest.approx(6.0)
+    assert _vertex_ratio("abs", 3) == pytest.approx(4.0)
 
 
 def _cross_neuron_covariance(depth: int, widths: tuple[int, ...], batch: int,
@@ -175,17 +187,26 @@ def test_vertex_slope_in_one_over_width_is_five_not_fifteen():
 
 
 def test_exact_finite_width_moments():
-    ratio = theory.vertex_moment_ratio
+    claim = theory.four_point_vertex
+
+    def ratio(name: str, depth: int, width: int, quantity: str = "cross_neuron") -> float:
+        return claim.predict(quantity=quantity, activation=name, depth=depth, width=width,
+                             C_W=2.0)
+
     assert ratio("relu", 3, 4) == pytest.approx(2.25**2, rel=1e-15)
     assert ratio("relu", 3, 4, "single_neuron") == pytest.approx(3 * 2.25**2, rel=1e-15)
     assert ratio("linear", 4, 8) == pytest.approx(1.25**3, rel=1e-15)
     assert ratio("relu", 1, 16) == 1.0  # the first layer's variance is deterministic
-    assert ratio("relu", 3, 4, variant="swapped_normalization") == pytest.approx(
+    assert claim.predict_decoy(claim.decoy("swapped_normalization"), quantity="cross_neuron",
+                               activation="relu", depth=3, width=4, C_W=2.0) == pytest.approx(
         (1 + 15 / 4) ** 2)
+    assert claim.predict_decoy(claim.decoy("swapped_normalization"), quantity="single_neuron",
+                               activation="relu", depth=3, width=4, C_W=2.0) == pytest.approx(
+        3 * (1 + 5 / 12) ** 2)
     # the 1/n coefficient is the vertex V/K^2 = 5(l - 1)
-    width = 1e7
+    width = 1e6
     assert width * (ratio("relu", 4, int(width)) - 1) == pytest.approx(
-        theory.vertex_ratio("relu", 4), rel=1e-5)
+        _vertex_ratio("relu", 4), rel=1e-4)
 
 
 def test_relu_exact_finite_width_vertex():
@@ -195,9 +216,9 @@ def test_relu_exact_finite_width_vertex():
 
 
 def test_apjn_layer_norm_relu_is_critical_only_without_bias():
-    layer_norm = theory.apjn("relu", 6, 2.0, 0.0, 0.0, 1.0)[1]
-    with_bias = theory.apjn("relu", 6, 2.0, 0.3, 0.0, 1.0)[1]
-    first_step = theory.apjn("relu", 2, 2.0, 0.0, 0.0, 1.0)[1]
+    layer_norm = kernels.apjn("relu", 6, 2.0, 0.0, 0.0, 1.0)[1]
+    with_bias = kernels.apjn("relu", 6, 2.0, 0.3, 0.0, 1.0)[1]
+    first_step = kernels.apjn("relu", 2, 2.0, 0.0, 0.0, 1.0)[1]
     assert layer_norm == pytest.approx(first_step, rel=1e-12)  # chi_J = 1 after layer 1
     assert with_bias < 0.5 * first_step
 
@@ -208,7 +229,7 @@ def test_apjn_layer_norm_relu_is_critical_only_without_bias():
 @settings(max_examples=20, database=None)
 @given(strategies.activations())
 def test_activations_draws_known_names(name):
-    assert name in theory.ACTIVATION_NAMES
+    assert name in NAMES
     assert callable(numerics.activation(name))
 
 
@@ -232,20 +253,20 @@ def test_activations_invalid_names_fail_when_drawn(names):
 
 def test_simulation_activations_match_the_theory():
     grid = torch.linspace(-3, 3, 61, dtype=torch.float64)
-    for name in theory.ACTIVATION_NAMES:
-        expected = theory.ACTIVATIONS[name].function("numpy")(grid.numpy())
+    for name in NAMES:
+        expected = activation(name).function("numpy")(grid.numpy())
         measured = numerics.activation(name)(grid).numpy()
         assert np.allclose(measured, np.broadcast_to(expected, measured.shape), atol=1e-12), name
 
 
 def test_correlation_slope_at_the_ordered_fixed_point_is_chi_perp():
-    q = theory.fixed_point("tanh", 1.2, 0.4)
-    assert theory.correlation_slope("tanh", 1.2, q, 1) == pytest.approx(
-        theory.chi_perpendicular("tanh", 1.2, q), rel=1e-10)
+    q = kernels.fixed_point("tanh", 1.2, 0.4)
+    assert kernels.correlation_slope("tanh", 1.2, q, 1) == pytest.approx(
+        kernels.chi_perpendicular("tanh", 1.2, q), rel=1e-10)
     # c = 0: independent inputs, C_W <sigma'>^2 by an independent 1-D quadrature.
     nodes, weights = np.polynomial.hermite_e.hermegauss(120)
     mean_slope = weights @ (1 / np.cosh(math.sqrt(q) * nodes) ** 2) / math.sqrt(2 * math.pi)
-    assert theory.correlation_slope("tanh", 1.2, q, 0) == pytest.approx(1.2 * mean_slope**2,
+    assert kernels.correlation_slope("tanh", 1.2, q, 0) == pytest.approx(1.2 * mean_slope**2,
                                                                         rel=1e-9)
 
 
@@ -253,11 +274,11 @@ def test_deep_contraction_is_constant_over_layers():
     """The perturbation of 1 - c decays geometrically: each layer's ratio is the same."""
     rng = torch.Generator()
     rng.manual_seed(3)
-    q = torch.full((4,), theory.fixed_point("erf", 1.0, 0.5), dtype=torch.float64)
+    q = torch.full((4,), kernels.fixed_point("erf", 1.0, 0.5), dtype=torch.float64)
     measurement = numerics.deep_contractions("erf", 1.0, 0.5, q, "correlation", ensemble=4,
                                              rng=rng, device="cpu")
     assert measurement.samples.shape == (3, 4)
-    expected = theory.chi_perpendicular("erf", 1.0, float(q[0]))
+    expected = kernels.chi_perpendicular("erf", 1.0, float(q[0]))
     assert np.all(np.abs(measurement.samples[-1] - expected) < 0.1 * expected)
 
 
@@ -294,18 +315,18 @@ def test_zero_class_vertex_recursion_grows_as_two_thirds_l():
     """The iterated infinite-width recursion: V/K^2 has slope 2/3 in l (K* = 0 class)."""
     layers = np.arange(10_000, 20_000)
     for name in ("tanh", "erf"):
-        series = theory.zero_class_vertex_series(name, 20_000)
+        series = kernels.zero_class_vertex_series(name, 20_000)
         fit = stats.linregress(layers, series[layers - 1])
         assert fit.slope == pytest.approx(2 / 3, rel=1e-4), name
         assert abs(fit.slope - 1 / 3) > 0.3
     # finite depth: float and 40-digit paths agree; the first layer adds C_W^2 Var(sigma^2)/K^2.
-    assert theory.zero_class_vertex_ratio("tanh", 4) == pytest.approx(
-        float(theory.zero_class_vertex_ratio("tanh", 4, precision=40)), rel=1e-12)
+    assert kernels.zero_class_vertex_ratio("tanh", 4) == pytest.approx(
+        float(kernels.zero_class_vertex_ratio("tanh", 4, precision=40)), rel=1e-12)
     nodes, weights = np.polynomial.hermite_e.hermegauss(150)
     weights = weights / weights.sum()
     square = np.tanh(nodes) ** 2
     expected = (weights @ square**2 - (weights @ square) ** 2) / (weights @ square) ** 2
-    assert theory.zero_class_vertex_ratio("tanh", 2) == pytest.approx(expected, rel=1e-10)
+    assert kernels.zero_class_vertex_ratio("tanh", 2) == pytest.approx(expected, rel=1e-10)
 
 
 @pytest.mark.slow
@@ -323,12 +344,11 @@ def test_zero_class_vertex_on_finite_width_networks():
         estimate = reduce(numerics.zero_class_vertex("tanh", depth, ensemble=ensemble,
                                                      networks=2048, rng=rng, device="cpu"))
         tolerance = float(critical * estimate.standard_error + estimate.bias_bound)
-        prediction = theory.zero_class_vertex_ratio("tanh", depth)
+        prediction = kernels.zero_class_vertex_ratio("tanh", depth)
         assert abs(float(estimate.value) - prediction) <= tolerance
         assert tolerance < 0.15 * prediction
-        for variant in ("single_neuron", "asymptotic"):
-            decoy = theory.zero_class_vertex_ratio("tanh", depth, variant=variant)
-            assert abs(float(estimate.value) - decoy) > tolerance, variant
+        for decoy in (3 * prediction, 2 * depth / 3):  # single neuron's 3V, asymptotic 2l/3
+            assert abs(float(estimate.value) - decoy) > tolerance, decoy
 
 
 @pytest.mark.parametrize(("seed", "C_W", "C_b", "K"), [

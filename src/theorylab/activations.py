@@ -1,0 +1,184 @@
+r"""Elementwise activations, each defined once: sympy, torch and Gaussian kernels.
+
+As neural-tangents' ``stax`` pairs a layer's function with its kernel map, an
+:class:`Activation` holds ``sigma`` as a sympy expression in ``z`` (the theory's
+definition), the torch function a simulation runs, and the closed form of the
+Gaussian kernel ``<sigma(u) sigma(v)>`` for ``(u, v) ~ N(0, [[K11, K12], [K12, K22]])``
+where one is known (the ABReLU class after Cho & Saul, and erf after Williams).
+Activations without one are integrated by :mod:`theorylab.kernels`.
+
+Names: ``relu``; ``leaky_relu`` (the ABReLU with slopes ``a_+ = 1``, ``a_- =
+leaky_slope``, 0.2 by default; neural-tangents' ``LeakyRelu(0.1)`` is
+``activation("leaky_relu", 0.1)``); ``abs``; ``linear``; ``erf`` (plain ``erf(z)``);
+``tanh``; ``gelu`` (exact, ``z Phi(z)``); ``swish`` (``z / (1 + e^-z)``, SiLU); ``sin``.
+
+Example::
+
+    from theorylab.activations import activation
+
+    relu = activation("relu")
+    relu.kernel           # the arc-cosine kernel in K11, K22, K12 (sympy)
+    relu.torch(x)         # torch.relu(x)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import sympy
+
+__all__ = ["Activation", "activation", "torch_function", "NAMES", "SCALE_INVARIANT",
+           "ZERO_FIXED_POINT", "BOUNDED", "LEAKY_SLOPE", "z", "K11", "K22", "K12"]
+
+#: The default negative slope of ``leaky_relu`` (PyTorch's 0.01 is not it: 0.2 as in
+#: neural-tangents' examples and this catalogue's pins).
+LEAKY_SLOPE = 0.2
+NAMES = ("relu", "leaky_relu", "abs", "linear", "erf", "tanh", "gelu", "swish", "sin")
+SCALE_INVARIANT = ("relu", "leaky_relu", "abs", "linear")
+ZERO_FIXED_POINT = ("tanh", "erf", "sin")  # the K* = 0 universality class (PDLT §5.3.3)
+BOUNDED = ("tanh", "erf")
+
+z = sympy.Symbol("z", real=True)
+K11, K22 = sympy.symbols("K11 K22", positive=True)
+K12 = sympy.Symbol("K12", real=True)
+_cosine = sympy.Symbol("c", real=True)
+
+
+def _abrelu_kernel(a_plus: Any, a_minus: Any) -> sympy.Expr:
+    """<sigma(u) sigma(v)> of the ABReLU: a_+ a_- K12 + (a_+ - a_-)^2 J1(theta)/(2 pi)."""
+    theta = sympy.acos(K12 / sympy.sqrt(K11 * K22))
+    arc = sympy.sqrt(K11 * K22) * (sympy.sin(theta) + (sympy.pi - theta) * sympy.cos(theta))
+    return a_plus * a_minus * K12 + (a_plus - a_minus) ** 2 * arc / (2 * sympy.pi)
+
+
+def _modules(module: str) -> list[str]:
+    return ["mpmath"] if module == "mpmath" else ["scipy", "numpy"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation and its Gaussian kernel.
+
+    Attributes:
+        name: the public name (``activation=`` parameter).
+        expression: sigma as a sympy expression in :data:`z`.
+        kernel: closed form of ``<sigma(u) sigma(v)>`` in ``K11, K22, K12``, or None.
+        slopes: ``(a_+, a_-)`` (exact sympy numbers) for the scale-invariant class.
+        singularity: distance from the real axis of sigma's nearest complex singularity
+            (tanh: pi/2, swish: pi), None for an entire sigma; quadrature steps scale with it.
+
+    """
+
+    name: str
+    expression: sympy.Expr
+    kernel: sympy.Expr | None = None
+    slopes: tuple[Any, Any] | None = None
+    singularity: float | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def derivative(self) -> sympy.Expr:
+        """Sigma' (sympy)."""
+        return sympy.diff(self.expression, z)
+
+    @property
+    def derivative_kernel(self) -> sympy.Expr | None:
+        """<sigma'(u) sigma'(v)> = d<sigma sigma>/dK12 (Price's theorem), or None."""
+        if self.kernel is None:
+            return None
+        if "dk" not in self._cache:
+            self._cache["dk"] = sympy.simplify(sympy.diff(self.kernel, K12))
+        return self._cache["dk"]
+
+    def function(self, module: str, derivative: bool = False) -> Callable:
+        """Sigma (or sigma') lambdified for ``'numpy'`` or ``'mpmath'``."""
+        key = (module, derivative)
+        if key not in self._cache:
+            expression = self.derivative if derivative else self.expression
+            if self.slopes is not None and derivative:  # no Heaviside/DiracDelta
+                expression = sympy.Piecewise((self.slopes[0], z > 0), (self.slopes[1], True))
+            self._cache[key] = sympy.lambdify(z, expression, modules=_modules(module))
+        return self._cache[key]
+
+    def closed(self, module: str, derivative: bool = False) -> Callable:
+        """The closed-form kernel (or its K12-derivative) as a function of (K11, K22, cosine).
+
+        Written in the cosine ``K12/sqrt(K11 K22)`` so that callers can clamp it to
+        [-1, 1] (rounding puts a diagonal's cosine at 1 + eps, outside arccos' domain).
+        """
+        key = ("closed", module, derivative)
+        if key not in self._cache:
+            expression = self.derivative_kernel if derivative else self.kernel
+            expression = sympy.simplify(expression.subs(K12, _cosine * sympy.sqrt(K11 * K22)))
+            self._cache[key] = sympy.lambdify((K11, K22, _cosine), expression,
+                                              modules=_modules(module))
+        return self._cache[key]
+
+    def torch(self, x: Any) -> Any:
+        """Sigma applied to a torch tensor (float64 in the simulations)."""
+        return torch_function(self.name, *([float(self.slopes[1])]
+                                           if self.name == "leaky_relu" else []))(x)
+
+
+def _scale_invariant(name: str, a_plus: Any, a_minus: Any) -> Activation:
+    expression = sympy.Piecewise((a_plus * z, z > 0), (a_minus * z, True))
+    return Activation(name, expression, _abrelu_kernel(a_plus, a_minus), (a_plus, a_minus))
+
+
+def _exact(value: Any) -> Any:
+    """A float slope as the exact rational it was written as (0.2 -> 1/5)."""
+    return sympy.nsimplify(sympy.Float(repr(float(value))), rational=True)
+
+
+@cache
+def activation(name: str, leaky_slope: float = LEAKY_SLOPE) -> Activation:
+    """The activation called ``name``; ``leaky_slope`` is leaky_relu's negative slope.
+
+    Raises:
+        ValueError: an unknown name, or a slope that is not a finite number.
+
+    """
+    if name == "leaky_relu":
+        slope = float(leaky_slope)
+        if slope != slope or abs(slope) == float("inf"):
+            raise ValueError(f"leaky_slope must be a finite number, got {leaky_slope!r}")
+        return _scale_invariant(name, sympy.Integer(1), _exact(slope))
+    table: dict[str, Callable[[], Activation]] = {
+        "relu": lambda: _scale_invariant("relu", sympy.Integer(1), sympy.Integer(0)),
+        "abs": lambda: _scale_invariant("abs", sympy.Integer(1), sympy.Integer(-1)),
+        "linear": lambda: _scale_invariant("linear", sympy.Integer(1), sympy.Integer(1)),
+        # Williams (1997): <erf erf> = (2/pi) asin(2 K12 / sqrt((1 + 2 K11)(1 + 2 K22))).
+        "erf": lambda: Activation("erf", sympy.erf(z), 2 / sympy.pi * sympy.asin(
+            2 * K12 / sympy.sqrt((1 + 2 * K11) * (1 + 2 * K22)))),
+        "tanh": lambda: Activation("tanh", sympy.tanh(z), singularity=math.pi / 2),
+        "gelu": lambda: Activation("gelu", z * (1 + sympy.erf(z / sympy.sqrt(2))) / 2),
+        "swish": lambda: Activation("swish", z / (1 + sympy.exp(-z)), singularity=math.pi),
+        "sin": lambda: Activation("sin", sympy.sin(z)),
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(NAMES)}")
+    return table[name]()
+
+
+def torch_function(name: str, leaky_slope: float = LEAKY_SLOPE) -> Callable[[Any], Any]:
+    """The torch function of an activation (what a simulation applies elementwise)."""
+    import torch
+
+    table: dict[str, Callable[[Any], Any]] = {
+        "relu": torch.relu,
+        "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, float(leaky_slope)),
+        "abs": torch.abs,
+        "linear": lambda x: x,
+        "erf": torch.erf,
+        "tanh": torch.tanh,
+        "gelu": torch.nn.functional.gelu,  # exact: x Phi(x)
+        "swish": torch.nn.functional.silu,
+        "sin": torch.sin,
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(NAMES)}")
+    return table[name]
