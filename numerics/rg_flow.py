@@ -161,7 +161,7 @@ def _kernel_measurements(points: Sequence[dict[str, Any]], *, seed: int, device:
     for index, point in enumerate(points):
         rng = generator(seed * 1000 + index, device)
         x = _pair(point, device)
-        sigma = activation(point["activation"])
+        sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
         batch = ensemble * (NTK_NETWORKS if ntk else KERNEL_NETWORKS)
         widths = NTK_WIDTHS if ntk else KERNEL_WIDTHS
         networks = random_networks(batch, max(widths), x.shape[0], point["depth"],
@@ -257,7 +257,7 @@ def criticality(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     results = []
     for index, point in enumerate(points):
         rng = generator(seed * 1000 + index, device)
-        sigma = activation(point["activation"])
+        sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
         # One wide layer per ensemble member. Its input neurons are stratified Gaussians,
         # g_k = Phi^-1((k + u_k)/N) with independent uniform u_k: each is N(0, 1) and the
         # average over neurons is unbiased with far smaller variance than iid draws.
@@ -442,7 +442,7 @@ def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     results = []
     for index, point in enumerate(points):
         rng = generator(seed * 1000 + index, device)
-        sigma = activation(point["activation"])
+        sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
         gaussian = _stratified(ensemble, rng, device)
         C_W, C_b = point["C_W"], point["C_b"]
         q_star = _measured_fixed_point(gaussian, C_W, C_b, sigma)
@@ -477,7 +477,7 @@ def depth_scales_deep(points: Sequence[dict[str, Any]], *, seed: int, device: st
     for index, point in enumerate(points):
         rng = generator(seed * 1000 + index, device)
         batch = ensemble * DEEP_NETWORKS
-        sigma = activation(point["activation"])
+        sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
         widest = max(DEEP_WIDTHS)
         networks = random_networks(batch, widest, widest, DEEP_LAYERS, rng=rng, device=device)
         C_W, C_b = point["C_W"], point["C_b"]
@@ -558,7 +558,7 @@ def power_law_decay(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     results = []
     for index, point in enumerate(points):
         rng = generator(seed * 1000 + index, device)
-        sigma = activation(point["activation"])
+        sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
         origin = torch.zeros((), dtype=torch.float64, device=device, requires_grad=True)
         slope = float(torch.autograd.grad(sigma(origin), origin)[0])
         C_W = 1.0 / slope**2
@@ -616,7 +616,8 @@ VERTEX_CHUNK = 8_000_000  # weight entries per layer in one batched product (mem
 
 
 def _vertex_pieces(name: str, depth: int, width: int, C_W: float, networks: int, *,
-                   quantity: str, rng: torch.Generator, device: str) -> torch.Tensor:
+                   quantity: str, rng: torch.Generator, device: str,
+                   leaky_slope: float = LEAKY_SLOPE) -> torch.Tensor:
     """Per network: (G^2, G) (cross_neuron) or (mean z^4, mean z^2) (single_neuron).
 
     Real width-``width`` MLPs with one input, C_b = 0, fresh Gaussian weights per layer
@@ -624,7 +625,7 @@ def _vertex_pieces(name: str, depth: int, width: int, C_W: float, networks: int,
     layer ``depth`` given the layer below, so ``E[G^2] = E[z_j^2 z_k^2]`` (j != k) and
     ``E[G] = E[z^2]``.
     """
-    sigma = activation(name)
+    sigma = activation(name, leaky_slope)
     chunk = max(1, VERTEX_CHUNK // (width * width))
     out = []
     with torch.no_grad():
@@ -709,7 +710,8 @@ def four_point_vertex(points: Sequence[dict[str, Any]], *, seed: int, device: st
         per_member = 2 * max(500, VERTEX_NETWORK_WIDTHS // (2 * width))
         pieces = _vertex_pieces(point["activation"], point["depth"], width, point["C_W"],
                                 ensemble * per_member, quantity=point["quantity"], rng=rng,
-                                device=device)
+                                device=device,
+                                leaky_slope=point.get("leaky_slope", LEAKY_SLOPE))
         halves = pieces.reshape(ensemble, 2, per_member // 2, 2).mean(dim=2)
         whole = halves.mean(dim=1)
         ratio = whole[:, 0] / whole[:, 1].square()
@@ -750,7 +752,7 @@ def _apjn(networks: random_networks, width: int, x: torch.Tensor, point: dict[st
     W independent of M): ``J^(1,l) = (mu^2 |J|^2 + C_W |A J|^2)/n`` with ``J = dz^(l-1)/dz^(1)``
     and ``A = d sigma(source)/dz^(l-1)``, an unbiased estimate without the last layer's noise.
     """
-    sigma = activation(point["activation"])
+    sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
     C_W, C_b, mu = point["C_W"], point["C_b"], point["mu"]
     residual = architecture.startswith("residual")
     strength = mu if residual else 0.0
@@ -791,7 +793,7 @@ def partial_jacobian(points: Sequence[dict[str, Any]], *, seed: int, device: str
     results = []
     for index, point in enumerate(points):
         rng = generator(seed * 1000 + index, device)
-        sigma = activation(point["activation"])
+        sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
         # Two layer sizes n = N/2, N (common random numbers: the first half of the same
         # neurons); LayerNorm's O(1/n) finite-size bias is removed by Richardson in 1/n.
         draws = [_stratified(ensemble, rng, device) for _ in range(point["depth"] - 1)]
@@ -852,7 +854,7 @@ def _apjn_projected(point: dict[str, Any], *, ensemble: int, rng: torch.Generato
     averaged out exactly, ``E_W |dz^(l)|^2 / n = (mu^2 |t|^2 + C_W |d sigma(source) t|^2)/n``
     with t = dz^(l-1). Widths 8, 16, 32 share nested weights; the verifier extrapolates 1/n.
     """
-    sigma = activation(point["activation"])
+    sigma = activation(point["activation"], point.get("leaky_slope", LEAKY_SLOPE))
     C_W, C_b, mu, depth = point["C_W"], point["C_b"], point["mu"], point["depth"]
     widths = APJN_DEEP_WIDTHS
     widest = max(widths)

@@ -54,9 +54,9 @@ first_layer = Eq(ell, 1)
 #: Bind the undefined Gaussian expectations and lower-layer kernels to the named functions
 #: the statements evaluate: the same recursion one layer down (induction on l).
 kernel_binding = {gram: theory.input_gram(*inputs[2:]),
-                  previous_pair: theory.sigma_pair(activation, theory._previous_kernel),
-                  previous_slope: theory.derivative_pair(activation, theory._previous_kernel),
-                  Theta(ell - 1): theory.ntk(activation, ell - 1, *inputs)}
+                  previous_pair: theory._previous_pair,
+                  previous_slope: theory._previous_slope,
+                  Theta(ell - 1): theory.ntk(theory.sigma, ell - 1, *inputs)}
 
 nngp_from_network = Derivation(
     claim=nngp_kernel.id,
@@ -126,7 +126,7 @@ chi_parallel_from_recursion = Derivation(
         Step.substitute(Eq(Derivative(next_kernel(Kq), Kq),
                            criticality.statements["chi_parallel"]),
                         {Derivative(sigma_squared(Kq), Kq):
-                         theory.sigma_squared_slope(activation, Kq)},
+                         theory.sigma_squared_slope(theory.sigma, Kq)},
                         "d<sigma^2>_K/dK in closed form, or as <sigma^2 (z^2 - K)>/(2K^2) by "
                         "quadrature"),
     ),
@@ -205,8 +205,8 @@ vertex_from_layer_factors = Derivation(
                    "a constant factor over l - 1 layers; its 1/n coefficient is the vertex "
                    "V/K^2 = (3A_4/A_2^2 - 1)(l - 1) (PDLT §5.5)"),
         Step.substitute(Eq(moment_ratio(depth), four_point_vertex.statement),
-                        {second_moment: theory.slope_moment_2(activation),
-                         fourth_moment: theory.slope_moment_4(activation)},
+                        {second_moment: theory.slope_moment_2(theory.sigma),
+                         fourth_moment: theory.slope_moment_4(theory.sigma)},
                         "A_k = (a_+^k + a_-^k)/2 of the activation's slopes"),
     ),
     ranges={second_moment: (0.3, 1.0), fourth_moment: (0.3, 1.0)},
@@ -267,7 +267,7 @@ apjn_from_layer_factors = Derivation(
                         {mu**2: theory._mu**2 * theory.residual_mask(),
                          slope_norm: theory._slope_term / (C_W * theory._scale),
                          previous_apjn: theory.jacobian_norm(
-                            activation, ell - 1, *theory._jacobian_arguments)},
+                            theory.sigma, ell - 1, *theory._jacobian_arguments)},
                         "chi_J of each architecture: |A|^2 = <s'^2>_K, or E_N(0,1)[s'^2]/K^l "
                         "through LayerNorm, mu = 0 without the residual; J^(1,l-1) by the same "
                         "recursion"),

@@ -154,8 +154,8 @@ def _vertex_ratio(name: str, depth: int) -> float:
         {theory.four_point_vertex.parameter("width").symbol: width,
          theory.four_point_vertex.parameter("depth").symbol: depth})
     slopes = activation(name).slopes
-    moments = {theory.slope_moment_2(theory.activation): (slopes[0]**2 + slopes[1]**2) / 2,
-               theory.slope_moment_4(theory.activation): (slopes[0]**4 + slopes[1]**4) / 2}
+    moments = {theory.slope_moment_2(theory.sigma): (slopes[0]**2 + slopes[1]**2) / 2,
+               theory.slope_moment_4(theory.sigma): (slopes[0]**4 + slopes[1]**4) / 2}
     return float(sympy.limit(width * (statement.subs(moments) - 1), width, sympy.oo))
 
 
@@ -368,3 +368,37 @@ def test_critical_weight_variance_of_sin_extrapolates_below_its_bound(seed, C_W,
     residual = 8 * abs(float(np.tanh(levels[-1])) - levels[-1])  # 8 |c_3| h^3, c_3 = -1/3
     assert residual < 1e-14
     assert abs(float(estimate.value) - 1.0) <= float(estimate.bias_bound) + 1e-15
+
+
+def test_leaky_slope_is_a_claim_parameter():
+    # neural-tangents' LeakyRelu(0.1): at l = 2 with one input, K = C_b + C_W A_2 K^(1).
+    point = {"activation": "leaky_relu", "depth": 2, "C_W": 2.0, "C_b": 0.1,
+             "x1": [1.0, 1.0], "x2": [1.0, 1.0]}
+    first = 0.1 + 2.0 * 1.0
+    assert theory.nngp_kernel.predict(leaky_slope=0.1, **point)[0] == pytest.approx(
+        0.1 + 2.0 * (1 + 0.01) / 2 * first, rel=1e-14)
+    assert theory.nngp_kernel.predict(**point)[0] == pytest.approx(
+        0.1 + 2.0 * (1 + 0.04) / 2 * first, rel=1e-14)  # the default 0.2
+    assert theory.criticality.predict(quantity="critical_weight_variance",
+                                      activation="leaky_relu", C_W=1.0, C_b=0.0, K=1.0,
+                                      leaky_slope=0.1) == pytest.approx(2 / 1.01, rel=1e-14)
+    grid = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    assert torch.allclose(numerics.activation("leaky_relu", 0.1)(grid),
+                          torch.where(grid > 0, grid, 0.1 * grid))
+
+
+@settings(max_examples=20, database=None)
+@given(strategies.input_pairs(min_angle=0.2, max_angle=1.2))
+def test_input_pairs_draw_the_angle_and_scales_asked_for(pair):
+    first, second = pair["x1"], pair["x2"]
+    assert first.shape == second.shape and 2 <= first.size <= 4
+    cosine = first @ second / (np.linalg.norm(first) * np.linalg.norm(second))
+    assert 0.2 - 1e-9 <= math.acos(min(1.0, cosine)) <= 1.2 + 1e-9
+    assert 0.7 - 1e-9 <= np.linalg.norm(first) / math.sqrt(first.size) <= 1.3 + 1e-9
+
+
+@pytest.mark.parametrize("arguments", [{"min_dimension": 1}, {"min_angle": 2.0, "max_angle": 1.0},
+                                       {"min_scale": 0.0}, {"max_angle": 4.0}])
+def test_input_pairs_refuse_bad_arguments(arguments):
+    with pytest.raises(InvalidArgument):
+        strategies.input_pairs(**arguments).example()

@@ -74,6 +74,8 @@ DOSHI = Citation(
 
 # -- named functions: the statements' non-elementary pieces (theorylab.kernels) -------------
 
+activation_of = named_function("activation_of", kernels.statement_activation, latex=r"\sigma",
+                               pretty="σ")
 input_gram = named_function("input_gram", kernels.statement_input_gram,
                             latex=r"\tfrac{1}{n_0}\operatorname{Gram}", pretty="Gram/n₀")
 input_size = named_function("input_size", kernels.statement_input_size, latex="n_0",
@@ -154,16 +156,23 @@ x2_parameter = Parameter("x2", Matrix(ndim=1, same_shape_as="x1"), "second input
                          latex="x_2")
 kernel_parameter = Parameter("K", Real(0, math.inf), "single-input kernel K at which the "
                              "susceptibilities are evaluated")
+leaky_slope_parameter = Parameter("leaky_slope", Real(-math.inf, math.inf),
+                                  "negative slope a_- of leaky_relu (neural-tangents' "
+                                  "LeakyRelu(a_-)); the other activations do not use it",
+                                  latex="a_-", default=0.2)
 activation, ell = activation_parameter.symbol, depth_parameter.symbol
 C_W, C_b, K = weight_parameter.symbol, bias_parameter.symbol, kernel_parameter.symbol
 x1, x2 = x1_parameter.symbol, x2_parameter.symbol
+# sigma: the activation with its parameters (leaky_relu's slope), as the kernels receive it.
+sigma = activation_of(activation, leaky_slope_parameter.symbol)
 
 NETWORK = (
     "z^(1) = b + W x, z^(l+1) = b + W sigma(z^(l)); W_ij ~ N(0, C_W/n_l), b_i ~ N(0, C_b); "
     "every hidden layer has width n (PDLT).",
     "depth = PDLT layer index l: l = 1 is the first affine layer's output; neural-tangents' "
     "Dense -> [sigma -> Dense] x L is l = L + 1.",
-    "leaky_relu has negative slope 0.2; gelu is exact (z Phi(z)); swish is z/(1 + e^-z).",
+    "leaky_relu has negative slope leaky_slope (default 0.2); gelu is exact (z Phi(z)); swish "
+    "is z/(1 + e^-z).",
 )
 WIDTH_BIAS = SystematicError(
     variable="1/width",
@@ -178,16 +187,16 @@ WIDTH_BIAS = SystematicError(
 
 _inputs = (C_W, C_b, x1, x2)
 _first_layer = C_b + C_W * input_gram(x1, x2)
-_previous_kernel = nngp(activation, ell - 1, *_inputs)
-_previous_pair = sigma_pair(activation, _previous_kernel)
-_previous_slope = derivative_pair(activation, _previous_kernel)
+_previous_kernel = nngp(sigma, ell - 1, *_inputs)
+_previous_pair = sigma_pair(sigma, _previous_kernel)
+_previous_slope = derivative_pair(sigma, _previous_kernel)
 # K^(l) = C_b + C_W <sigma sigma>_{K^(l-1)} for l >= 2, the input Gram at l = 1 (PDLT §4.3).
 NNGP_STATEMENT = sympy.Piecewise((_first_layer, sympy.Eq(ell, 1)),
                                  (C_b + C_W * _previous_pair, True))
 # Theta^(l) = C_b + C_W <sigma sigma> + C_W <sigma' sigma'> Theta^(l-1) (PDLT Ch. 8).
 NTK_STATEMENT = sympy.Piecewise(
     (_first_layer, sympy.Eq(ell, 1)),
-    (C_b + C_W * _previous_pair + C_W * _previous_slope * ntk(activation, ell - 1, *_inputs),
+    (C_b + C_W * _previous_pair + C_W * _previous_slope * ntk(sigma, ell - 1, *_inputs),
      True))
 
 # Depth >= 2: at l = 1 the kernel is the input Gram and no activation enters, so no decoy
@@ -201,7 +210,7 @@ nngp_kernel = Claim(
     title="Infinite-width NNGP kernel of two inputs at layer l",
     citation=PDLT,
     parameters=(activation_parameter, depth_parameter, weight_parameter, bias_parameter,
-                x1_parameter, x2_parameter),
+                x1_parameter, x2_parameter, leaky_slope_parameter),
     quantity=sympy.Function("K")(ell),
     statement=NNGP_STATEMENT,
     conventions=NETWORK + (
@@ -219,7 +228,7 @@ nngp_kernel = Claim(
         Decoy("relu_halved_twice", "C_W <sigma sigma>/2: the 1/2 of relu counted twice "
               "(Gaussian expectation divided by 2 again), in every layer",
               statement=sympy.Piecewise((_first_layer, sympy.Eq(ell, 1)), (
-                  C_b + C_W / 2 * sigma_pair(activation, nngp(activation, ell - 1, C_W / 2, C_b,
+                  C_b + C_W / 2 * sigma_pair(sigma, nngp(sigma, ell - 1, C_W / 2, C_b,
                                                               x1, x2)), True))),
         Decoy("depth_off_by_one", "one layer too many (neural-tangents' L read as PDLT's l)",
               substitute={ell: ell + 1}),
@@ -280,17 +289,17 @@ ntk_kernel = Claim(
 
 CRITICALITY_QUANTITIES = ("chi_parallel", "chi_perpendicular", "fixed_point",
                           "critical_weight_variance", "critical_bias_variance")
-_fixed_point = kernel_fixed_point(activation, C_W, C_b)
-_fixed_point_map = C_b + C_W * sigma_squared(activation, _fixed_point)
-_critical_line = critical_kernel(activation, C_W)
+_fixed_point = kernel_fixed_point(sigma, C_W, C_b)
+_fixed_point_map = C_b + C_W * sigma_squared(sigma, _fixed_point)
+_critical_line = critical_kernel(sigma, C_W)
 CRITICALITY_STATEMENTS = {
-    "chi_parallel": C_W * sigma_squared_slope(activation, K),
-    "chi_perpendicular": C_W * slope_squared(activation, K),
+    "chi_parallel": C_W * sigma_squared_slope(sigma, K),
+    "chi_perpendicular": C_W * slope_squared(sigma, K),
     # K* is the root of this map: the statement is the fixed-point equation at K*.
     "fixed_point": _fixed_point_map,
-    "critical_weight_variance": 1 / slope_squared_at_zero(activation),
+    "critical_weight_variance": 1 / slope_squared_at_zero(sigma),
     # C_b on the critical line: q*_c - C_W <sigma^2>_{q*_c}, q*_c solving C_W <sigma'^2>_q = 1.
-    "critical_bias_variance": _critical_line - C_W * sigma_squared(activation, _critical_line),
+    "critical_bias_variance": _critical_line - C_W * sigma_squared(sigma, _critical_line),
 }
 
 
@@ -332,7 +341,8 @@ criticality = Claim(
                           "which quantity: chi_parallel(K), chi_perpendicular(K), fixed_point "
                           "K*(C_W, C_b), critical_weight_variance (C_b = 0), "
                           "critical_bias_variance(C_W) on the tanh/erf critical line"),
-                activation_parameter, weight_parameter, bias_parameter, kernel_parameter),
+                activation_parameter, weight_parameter, bias_parameter, kernel_parameter,
+                leaky_slope_parameter),
     quantity=sympy.Symbol(r"\chi"),
     statement=CRITICALITY_STATEMENTS["chi_parallel"],
     statements=CRITICALITY_STATEMENTS,
@@ -364,20 +374,20 @@ criticality = Claim(
     decoys=(
         Decoy("parallel_is_perpendicular", "chi_par and chi_perp swapped (equal only for the "
               "scale-invariant class); the critical line from chi_par = 1",
-              substitute={sigma_squared_slope(activation, K): slope_pair_at(activation, K, 1),
-                          slope_squared(activation, K): swapped_sigma_squared_slope(activation,
+              substitute={sigma_squared_slope(sigma, K): slope_pair_at(sigma, K, 1),
+                          slope_squared(sigma, K): swapped_sigma_squared_slope(sigma,
                                                                                      K),
-                          critical_kernel: parallel_critical_kernel}),
+                          _critical_line: parallel_critical_kernel(sigma, C_W)}),
         Decoy("one_over_a_plus", "A_2 read as a_+^2: the ABReLU's negative side given the "
               "positive slope (relu: chi = C_W, critical C_W = 1 instead of 2); erf: "
               "1/sigma'(0) for 1/sigma'(0)^2",
-              substitute={activation: positive_side(activation),
-                          slope_squared_at_zero: slope_at_zero}),
+              substitute={sigma: positive_side(sigma),
+                          slope_squared_at_zero(sigma): slope_at_zero(positive_side(sigma))}),
         Decoy("derivative_mean_squared", "<sigma'>^2 in place of <sigma'^2> (chi_perp and the "
               "critical points); K* without C_b",
-              substitute={slope_squared(activation, K): slope_pair_at(activation, K, 0),
-                          slope_squared_at_zero: mean_slope_squared_at_zero,
-                          critical_kernel: uncorrelated_critical_kernel,
+              substitute={slope_squared(sigma, K): slope_pair_at(sigma, K, 0),
+                          slope_squared_at_zero(sigma): mean_slope_squared_at_zero(sigma),
+                          _critical_line: uncorrelated_critical_kernel(sigma, C_W),
                           _fixed_point_map: _fixed_point_map - C_b}),
     ),
     ensemble=16,
@@ -390,8 +400,9 @@ criticality = Claim(
 DEPTH_QUANTITIES = ("variance_depth_scale", "correlation_depth_scale", "variance_contraction",
                     "correlation_contraction")
 # Per-layer slopes at q*: of the variance map (chi_par) and of the correlation map at c* = 1.
-_variance_chi = sigma_squared_slope(activation, _fixed_point)
-_correlation_chi = slope_pair_at(activation, _fixed_point, 1)
+_depth_fixed_point = kernel_fixed_point(activation, C_W, C_b)
+_variance_chi = sigma_squared_slope(activation, _depth_fixed_point)
+_correlation_chi = slope_pair_at(activation, _depth_fixed_point, 1)
 _variance_slope, _correlation_slope = C_W * _variance_chi, C_W * _correlation_chi
 # xi = -1/ln chi; the contraction e^(-1/xi) = e^(ln chi) is written unsimplified, so that a
 # decoy changing xi (through ln chi) changes the contraction with it.
@@ -459,9 +470,9 @@ depth_scales = Claim(
     uses=("rg_flow.criticality",),
     decoys=(
         Decoy("swapped", "xi_q from chi_perp and xi_c from chi_par",
-              substitute={_variance_chi: slope_squared(activation, _fixed_point),
+              substitute={_variance_chi: slope_squared(activation, _depth_fixed_point),
                           _correlation_chi: swapped_sigma_squared_slope(activation,
-                                                                        _fixed_point)}),
+                                                                        _depth_fixed_point)}),
         Decoy("inverse", "-ln chi for xi (the rate, not the depth scale); e^(-xi) for "
               "the contraction", substitute={log: 1 / log for log in _logs}),
         Decoy("squared", "xi/2: 1 - c ~ |dz|^2 (and dq) taken to contract as chi^2 per layer",
@@ -470,8 +481,8 @@ depth_scales = Claim(
               "C_W <sigma'(u1) sigma'(u2)> at c = 0 instead of c* = 1, xi_q from C_W <sigma'>^2 "
               "(at c* = 1 the issue's <sigma'^2> variant is the true value, so it is no decoy "
               "in the ordered phase)",
-              substitute={_variance_chi: slope_pair_at(activation, _fixed_point, 0),
-                          _correlation_chi: slope_pair_at(activation, _fixed_point, 0)}),
+              substitute={_variance_chi: slope_pair_at(activation, _depth_fixed_point, 0),
+                          _correlation_chi: slope_pair_at(activation, _depth_fixed_point, 0)}),
     ),
     ensemble=32,
     budget=4,
@@ -519,7 +530,7 @@ vertex_depth = Parameter("depth", Integer(1, 1000, sample_upper=4),
 vertex_width = Parameter("width", Integer(1, 10**6, sample_upper=24),
                          "hidden width n (exact at every n; at most 10^6, beyond which the "
                          "1/n correction is below float64's resolution of the ratio)")
-_vertex_coefficient = 3 * slope_moment_4(activation) / slope_moment_2(activation) ** 2 - 1
+_vertex_coefficient = 3 * slope_moment_4(sigma) / slope_moment_2(sigma) ** 2 - 1
 _layer_factor = 1 + _vertex_coefficient / vertex_width.symbol
 _cross_neuron = _layer_factor ** (vertex_depth.symbol - 1)
 _single_neuron = 3 * _cross_neuron
@@ -537,14 +548,15 @@ four_point_vertex = Claim(
                 Parameter("activation", Choice(SCALE_INVARIANT), "scale-invariant activation"),
                 vertex_depth, vertex_width,
                 Parameter("C_W", Real(0, math.inf, sample_lower=0.5, sample_upper=3.0),
-                          "weight variance (the ratios do not depend on it when C_b = 0)")),
+                          "weight variance (the ratios do not depend on it when C_b = 0)"),
+                leaky_slope_parameter),
     quantity=sympy.Symbol("E[z_j^2 z_k^2]") / sympy.Symbol("K^{(l)}") ** 2,
     statement=VERTEX_STATEMENTS["cross_neuron"],
     statements=VERTEX_STATEMENTS,
     conventions=(
         "C_b = 0, one input with x.x/n_0 = 1; sigma is scale-invariant (ABReLU), A_2 = "
         "(a_+^2 + a_-^2)/2, A_4 = (a_+^4 + a_-^4)/2; c = 3A_4/A_2^2 - 1: relu 5, linear and "
-        "abs 2, leaky_relu (a_- = 0.2) 4.556.",
+        "abs 2, leaky_relu (a_- = 0.2, the default leaky_slope) 4.556.",
         "cross_neuron (the statement): E[z_j^2 z_k^2]/K^2 = (1 + c/n)^(l-1), j != k; "
         "single_neuron: E[z^4]/K^2 = 3 (1 + c/n)^(l-1); K = E[z^2]. Exact at every width n.",
         "Normalization: E[z_i1 z_i2 z_i3 z_i4]_c = (1/n)[d_i1i2 d_i3i4 V + 2 perms]; for j != k "
@@ -600,21 +612,21 @@ q_parameter = Parameter("q", Real(0, math.inf), "input signal |x|^2/n_0, so K^(1
 _jacobian_arguments = (C_W, C_b, mu_parameter.symbol, q_parameter.symbol)
 _previous_layer = jacobian_depth.symbol - 1
 _mu = mu_parameter.symbol
-_slope_term = C_W * jacobian_slope(activation, _previous_layer, *_jacobian_arguments)
-_scale = jacobian_scale(activation, _previous_layer, *_jacobian_arguments)
+_slope_term = C_W * jacobian_slope(sigma, _previous_layer, *_jacobian_arguments)
+_scale = jacobian_scale(sigma, _previous_layer, *_jacobian_arguments)
 # chi_J = mu^2 [residual] + C_W <s'^2> / K_LN [LayerNorm], one entry per architecture.
 JACOBIAN_FACTOR = _mu**2 * residual_mask() + _slope_term / _scale
 # J^(1,l) = chi_J^(l-1) J^(1,l-1), J^(1,1) = 1 (Doshi et al.'s APJN recursion).
 JACOBIAN_STATEMENT = sympy.Piecewise(
     (1, sympy.Eq(jacobian_depth.symbol, 1)),
-    (JACOBIAN_FACTOR * jacobian_norm(activation, _previous_layer, *_jacobian_arguments), True))
+    (JACOBIAN_FACTOR * jacobian_norm(sigma, _previous_layer, *_jacobian_arguments), True))
 
 
 def _jacobian_vector(params: dict, precision: int | None) -> object:
     """The statement; at l = 1 the four architectures' 1 (the mpmath Piecewise gives one 1)."""
     if params["depth"] == 1:
         return kernels.statement_apjn(params["activation"], 1, params["C_W"], params["C_b"],
-                                      params["mu"], params["q"])
+                                      params["mu"], params["q"])  # 1 for any activation
     return partial_jacobian.evaluate_statement(params, precision)
 
 
@@ -623,7 +635,7 @@ partial_jacobian = Claim(
     title="Averaged partial Jacobian norm with LayerNorm and residual connections",
     citation=DOSHI,
     parameters=(activation_parameter, jacobian_depth, weight_parameter, bias_parameter,
-                mu_parameter, q_parameter),
+                mu_parameter, q_parameter, leaky_slope_parameter),
     quantity=sympy.Symbol("J^{1,l}"),
     statement=JACOBIAN_STATEMENT,
     conventions=(

@@ -699,6 +699,11 @@ def statement_parallel_critical_kernel(name: str, C_W: Any) -> Any:
     return critical_line_kernel(name, C_W, precision=_digits(C_W), susceptibility="parallel")
 
 
+def statement_activation(name: str, leaky_slope: Any) -> Activation:
+    """The activation ``name``; ``leaky_slope`` is leaky_relu's negative slope (others: unused)."""
+    return activation(name, float(leaky_slope)) if name == "leaky_relu" else activation(name)
+
+
 def statement_input_size(x: Any) -> int:
     """``n_0``: the number of entries of an input."""
     return int(np.size(x))
