@@ -270,3 +270,24 @@ def test_mp_cdf_derivation_is_exact_and_its_constant_is_the_atom():
                             (high - sympy.Rational(1, 10**30), 1.0)):
             value = sympy.N(claim.statement.subs({**values, theory.x_symbol: x}), 50)
             assert abs(float(value) - expected) < 1e-12
+
+
+def test_claims_and_decoys_are_declarative():
+    # Issue 14: the statements are the numbers (no evaluate hooks) and every decoy is a
+    # statement, a substitution into the statements or the claim at changed parameters.
+    for claim in registry.claims("free_probability"):
+        assert claim.evaluate is None, claim.id
+        for decoy in claim.decoys:
+            assert decoy.evaluate is None, f"{claim.id}~{decoy.name}"
+
+
+def test_mpmath_agrees_with_float64_at_every_pinned_point():
+    records = json.loads((ROOT / "tests" / "data" / "free_probability_predictions.json")
+                         .read_text())
+    for record in records:
+        claim, point = registry.get(record["claim"]), record["point"]
+        if isinstance(record["predict"], str):
+            continue
+        fast = claim.predict(**point)
+        precise = float(claim.predict(precision=40, **point))
+        assert precise == pytest.approx(fast, rel=1e-12, abs=1e-300), record
