@@ -63,11 +63,12 @@ SAMPLES, INPUTS, HIDDEN = 16, 5, 6
 #: Rates tried from 1 down (1 - x log-spaced), before bisection to the first sign change.
 CANDIDATES = 1 - np.logspace(-7, -0.05, 64)
 ROOT_ITERATIONS = 10
-#: Relative size of the perturbation that measures how the dynamics amplify rounding.
-PERTURBATION = 1e-9
-#: Rounding bound per step, in units of eps times that amplification (float64 ops per
-#: step on O(1) numbers, with a margin of 4 over the worst seen in 3000 runs).
-ROUNDING_PER_STEP = 256
+#: Relative noise added to every weight after every step of the jittered copies: several
+#: times float64's rounding of a step (a few eps on w, eps times the gradient's ops on
+#: eta b, which is small against w), so the jittered runs drift further than rounding does.
+JITTER = 64 * FLOAT64_EPS
+#: The rounding bound: this many times the largest drift of the jittered runs' quantity.
+ROUNDING_MARGIN = 4
 
 
 class _Network:
@@ -106,24 +107,31 @@ def _direction(weights: torch.Tensor) -> torch.Tensor:
 
 
 def _train(network: _Network, start: torch.Tensor, buffer: torch.Tensor, steps: int,
-           momentum: float, decay: torch.Tensor, rate: Any) -> tuple[list, list]:
+           momentum: float, decay: torch.Tensor, rate: Any,
+           jitter: tuple[torch.Tensor, torch.Generator] | None = None) -> tuple[list, list]:
     """Heavy ball, PyTorch's form, on stacked copies of the ensemble; one gradient call a step.
 
     b_s = momentum b_(s-1) + grad L(w_s) + decay w_s and w_(s+1) = w_s - rate(s) b_s, with
-    ``decay`` and ``rate(s)`` one value per row. Returns the iterates w_0 ... w_steps and
-    the buffers b_(-1) ... b_(steps-1).
+    ``decay`` and ``rate(s)`` one value per row; ``jitter`` (a relative size per row and a
+    generator) multiplies each new weight by 1 + size N(0, 1). Returns the iterates
+    w_0 ... w_steps and the buffers b_(-1) ... b_(steps-1).
     """
     weights, iterates, buffers = start, [start], [buffer]
     for step in range(steps):
         buffer = momentum * buffer + network.gradient(weights) + decay[:, None] * weights
         weights = weights - rate(step)[:, None] * buffer
+        if jitter is not None:
+            size, rng = jitter
+            weights = weights * (1 + size[:, None] * torch.randn(
+                weights.shape, generator=rng, dtype=weights.dtype, device=weights.device))
         iterates.append(weights)
         buffers.append(buffer)
     return iterates, buffers
 
 
 def _pair(network: _Network, starts: torch.Tensor, steps: int, eta: float, decay: float,
-          momentum: float, rates: torch.Tensor) -> list[torch.Tensor]:
+          momentum: float, rates: torch.Tensor,
+          jitter: tuple[torch.Tensor, torch.Generator] | None = None) -> tuple[list, list]:
     """Run A (weight decay, from rest) on the first rows, run B on the rest, in one batch.
 
     B has no weight decay and the rate eta x^(-2s-1) for its x in ``rates``; its buffer
@@ -137,15 +145,17 @@ def _pair(network: _Network, starts: torch.Tensor, steps: int, eta: float, decay
                        ((1 - 1 / rates) / eta)[:, None] * starts[ones.shape[0]:]])
     schedule = torch.cat([torch.zeros_like(ones), torch.ones_like(rates)])
     return _train(network, starts, first, steps, momentum, decays,
-                  lambda step: eta * x ** (-(2 * step + 1) * schedule))
+                  lambda step: eta * x ** (-(2 * step + 1) * schedule), jitter)
 
 
-def _rate(network: _Network, eta: float, decay: float, momentum: float) -> torch.Tensor:
+def _rate(network: _Network, eta: float, decay: float,
+          momentum: float) -> tuple[torch.Tensor, torch.Tensor]:
     """The largest x in (0, 1] whose schedule eta x^(-2s-1) keeps run A's directions.
 
     The signed mismatch <x^2 v_2 - w_2, w_2>/||w_2||^2 after two steps is positive at
     x = 1 (no decay: B outgrows A); the first sign change below 1 is bracketed on a
     grid and closed by regula falsi (Illinois), member by member, to float64 resolution.
+    Returns the rates and the mismatch's slope across the grid's bracket.
     """
     ensemble = network.data.shape[0]
     start = network.start
@@ -166,6 +176,7 @@ def _rate(network: _Network, eta: float, decay: float, momentum: float) -> torch
     members = torch.arange(ensemble, device=start.device)
     low, high = grid[first], torch.where(first > 0, grid[above], torch.ones_like(grid[first]))
     f_low, f_high = values[first, members], values[above, members]
+    slope = torch.where(first > 0, (f_high - f_low) / (high - low), 1.0)
     side = torch.zeros(ensemble, dtype=torch.int64, device=start.device)
     for _ in range(ROOT_ITERATIONS):
         gap = f_high - f_low
@@ -182,7 +193,23 @@ def _rate(network: _Network, eta: float, decay: float, momentum: float) -> torch
     root = torch.where(f_high - f_low > 0, high - f_high * (high - low) / (f_high - f_low),
                        (low + high) / 2)
     # No sign change: no decay (lambda = 0), where x = 1 keeps the directions.
-    return torch.where(negative.any(dim=0), root, 1.0)
+    return torch.where(negative.any(dim=0), root, 1.0), slope
+
+
+def _quantities(network: _Network, decayed: list, exponential: list, buffer: torch.Tensor,
+                steps: int, momentum: float) -> dict[str, torch.Tensor]:
+    """eta_t, the direction gap and the norm ratio at step t, per member.
+
+    eta_t by least squares: v_t - eta_t b'_t = c w_(t+1), with b'_t B's buffer after step
+    t's gradient; two unknowns (eta_t, c), an exact solution when the runs are equivalent.
+    """
+    weights, last = decayed[steps], exponential[steps]
+    buffer = momentum * buffer + network.gradient(last)
+    columns = torch.stack([buffer, decayed[steps + 1]], dim=2)
+    solution = torch.linalg.lstsq(columns, last[:, :, None]).solution[:, :, 0]
+    return {"learning_rate": solution[:, 0],
+            "direction_gap": (_direction(weights) - _direction(last)).norm(dim=1),
+            "norm_ratio": last.norm(dim=1) / weights.norm(dim=1)}
 
 
 def _measure(point: dict[str, Any], ensemble: int, seed: int, device: str) -> Measurement:
@@ -190,33 +217,27 @@ def _measure(point: dict[str, Any], ensemble: int, seed: int, device: str) -> Me
     network = _Network(ensemble, rng, device)
     eta, decay, momentum, steps = (point[name] for name in ("eta", "weight_decay", "momentum",
                                                            "t"))
-    rate = _rate(network, eta, decay, momentum)
-    # A perturbed copy of run A: how the dynamics amplify a perturbation of the start
-    # bounds how they amplify rounding.
-    noise = torch.randn(network.start.shape, generator=rng, dtype=torch.float64, device=device)
-    shaken = network.start + PERTURBATION * network.start.norm(dim=1, keepdim=True) * \
-        noise / noise.norm(dim=1, keepdim=True)
-    starts = torch.cat([network.start, shaken, network.start])
-    iterates, buffers = _pair(network, starts, steps + 1, eta, decay, momentum, rate)
-    decayed, moved = [w[:ensemble] for w in iterates], [w[ensemble:2 * ensemble] for w in iterates]
-    weights, last = decayed[steps], iterates[steps][2 * ensemble:]
-    # eta_t by least squares: v_t - eta_t b'_t = c w_(t+1), with b'_t B's buffer after step
-    # t's gradient; two unknowns (eta_t, c), an exact solution when the runs are equivalent.
-    buffer = momentum * buffers[steps][2 * ensemble:] + network.gradient(last)
-    columns = torch.stack([buffer, decayed[steps + 1]], dim=2)
-    solution = torch.linalg.lstsq(columns, last[:, :, None]).solution[:, :, 0]
-    values = {
-        "alpha": rate,
-        "learning_rate": solution[:, 0],
-        "direction_gap": (_direction(weights) - _direction(last)).norm(dim=1),
-        "norm_ratio": last.norm(dim=1) / weights.norm(dim=1),
-    }[point["quantity"]]
-    amplification = max(1.0, max(float((_direction(a) - _direction(b)).norm(dim=1).max())
-                                 for a, b in zip(moved, decayed, strict=True)) / PERTURBATION)
-    scale = 1.0 if point["quantity"] == "direction_gap" else float(values.abs().max())
-    rounding = ROUNDING_PER_STEP * FLOAT64_EPS * (steps + 2) * amplification * scale
-    return Measurement(samples=values.detach().cpu().numpy()[None], rounding=rounding,
-                       info={"amplification": amplification})
+    rate, slope = _rate(network, eta, decay, momentum)
+    if point["quantity"] == "alpha":
+        # The mismatch is computed to a few eps (64 here): x is known to that over the
+        # mismatch's slope at the root.
+        rounding = float((64 * FLOAT64_EPS / slope.abs()).max())
+        return Measurement(samples=rate.detach().cpu().numpy()[None], rounding=rounding)
+    # Rows: A, jittered A, B, jittered B. The jittered copies drift from the plain ones
+    # further than rounding moves them, through the same (time-varying) amplification.
+    sizes = torch.tensor([0.0, JITTER, 0.0, JITTER], dtype=torch.float64,
+                         device=device).repeat_interleave(ensemble)
+    iterates, buffers = _pair(network, network.start.repeat(4, 1), steps + 1, eta, decay,
+                              momentum, torch.cat([rate, rate]), (sizes, rng))
+    plain, jittered = (
+        _quantities(network, [w[part:part + ensemble] for w in iterates],
+                    [w[2 * ensemble + part:3 * ensemble + part] for w in iterates],
+                    buffers[steps][2 * ensemble + part:3 * ensemble + part], steps, momentum)
+        [point["quantity"]] for part in (0, ensemble))
+    drift = float((jittered - plain).abs().max())
+    rounding = ROUNDING_MARGIN * drift + 64 * FLOAT64_EPS * float(plain.abs().max())
+    return Measurement(samples=plain.detach().cpu().numpy()[None], rounding=rounding,
+                       info={"jittered_drift": drift})
 
 
 def exponential_lr(points: list[dict[str, Any]], *, seed: int, device: str,

@@ -204,8 +204,9 @@ exponential_lr = Claim(
     systematic_error=SystematicError(
         "none", order=1,
         description="Both runs are exact in discrete time: no bias, only float64 rounding, "
-        "which the simulation bounds at each point by 256 eps (t + 2) times the factor by "
-        "which the dynamics amplify a 1e-9 perturbation of the start."),
+        "which the simulation bounds at each point by 4 times the drift of copies of both "
+        "runs whose weights get a relative N(0, (64 eps)^2) kick after every step (alpha: "
+        "64 eps over the root-finder's slope)."),
     constraints=(Constraint("weight_decay eta <= (1 - sqrt(momentum))^2 (alpha is real)",
                             lambda p: p["weight_decay"] * p["eta"]
                             <= (1 - math.sqrt(p["momentum"])) ** 2,
