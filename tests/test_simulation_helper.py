@@ -150,3 +150,21 @@ def test_predict_without_a_hook_uses_the_quantitys_statement():
         statement=a, statements={"value": a, "square": a**2})
     assert claim.predict(a=3.0, quantity="square") == 9.0
     assert claim.predict(a=3.0, quantity="value") == 3.0
+
+
+def test_a_substitution_binds_to_the_statement_symbols_whatever_their_assumptions():
+    """deep_linear's helper found {"s": "2*s"} silently void on a positive (or LaTeX-named)
+    symbol: names now bind to the statement's own symbols, keys given as strings or not."""
+    a, k = sympy.Symbol("a", positive=True), sympy.Symbol("k", integer=True)
+    parameters = (Parameter("a", Real(0, 4, sample_lower=0.5, sample_upper=2.0)),
+                  Parameter("k", Integer(1, 8)))
+    claim = _claim(one_level, parameters=parameters, statement=a**2 * k, decoys=(
+        Decoy("string", "a -> 2a", substitute={"a": "2*a"}),
+        Decoy("plain_symbol", "a -> 2a", substitute={sympy.Symbol("a"): 2 * sympy.Symbol("a")}),
+        Decoy("swap", "a <-> k", substitute={"a": "k", "k": "a"})))
+    assert claim.predict_decoy(claim.decoy("string"), a=1.5, k=3) == 27.0
+    assert claim.predict_decoy(claim.decoy("plain_symbol"), a=1.5, k=3) == 27.0
+    assert claim.predict_decoy(claim.decoy("swap"), a=1.5, k=3) == 9 * 1.5  # simultaneous
+    with pytest.raises(ClaimDefinitionError, match="leaves the statement unchanged"):
+        _claim(one_level, parameters=parameters, statement=a**2 * k,
+               decoys=(Decoy("void", "c -> 2", substitute={"c": "2"}),))

@@ -341,13 +341,10 @@ class Claim:
                                 "claim declares no systematic_error; declare "
                                 "SystematicError(variable=..., order=p) with the bias order p")
         for decoy in self.decoys:
-            substituted = (sympy.sympify(self.statement).subs(decoy.substitute)
-                           if decoy.substitute is not None and not self.statements
-                           and all(not isinstance(k, str) and not isinstance(v, str)
-                                   for k, v in decoy.substitute.items()) else None)
-            if substituted is not None and _same(substituted, self.statement):
+            if decoy.substitute is not None and self._substitution_is_void(decoy):
                 problems.append(f"decoy {decoy.name!r}: the substitution leaves the statement "
-                                f"unchanged (sympy may have folded the pattern away)")
+                                f"unchanged (no symbol of it matches, or sympy folded the "
+                                f"pattern away)")
             if decoy.statement is not None and _same(decoy.statement, self.statement):
                 problems.append(f"decoy {decoy.name!r} is the statement itself (after sympy's "
                                 f"automatic simplification), so no check can reject it")
@@ -357,6 +354,16 @@ class Claim:
                 problems.append(f"{where} uses the symbol {unknown[0]!r}, which is not a "
                                 f"parameter (parameters: {', '.join(names)})")
         return problems
+
+    def _substitution_is_void(self, decoy: Decoy) -> bool:
+        """True when a substitution decoy changes no statement of the claim."""
+        statements = list(self.statements.values()) or [self.statement]
+        try:
+            return all(_same(self._substitute_into(sympy.sympify(statement),
+                                                   decoy.substitute or {}), statement)
+                       for statement in statements if isinstance(statement, sympy.Basic))
+        except (sympy.SympifyError, TypeError, ValueError, SyntaxError):
+            return False  # unparsable: reported when the decoy is evaluated
 
     def _expressions(self) -> list[tuple[str, Any]]:
         found = [("the statement", self.statement)]
@@ -566,13 +573,36 @@ class Claim:
         return self._evaluate(decoy.statement, decoy.evaluate, values, None)
 
     def _substituted(self, decoy: Decoy, values: Mapping[str, Any]) -> Any:
-        symbols = {name: sympy.Symbol(name) for name in self._binding()}
-        mapping = {}
-        for key, value in (decoy.substitute or {}).items():
-            key = sympy.sympify(key, locals=symbols) if isinstance(key, str) else key
-            value = sympy.sympify(value, locals=symbols) if isinstance(value, str) else value
-            mapping[key] = value
-        return sympy.sympify(self.statement_for(values)).subs(mapping)
+        return self._substitute_into(sympy.sympify(self.statement_for(values)),
+                                     decoy.substitute or {})
+
+    def _substitute_into(self, statement: Any, substitute: Mapping[Any, Any]) -> Any:
+        """Apply a decoy's substitution, binding names to the statement's own symbols.
+
+        ``{"s": "2*s"}`` and ``{Symbol("s"): 2*Symbol("s")}`` both mean the parameter
+        ``s``, whatever assumptions or LaTeX name the statement's symbol carries.
+        """
+        binding = self._binding()
+        present: dict[str, list[sympy.Symbol]] = {}
+        for symbol in _free_symbols(statement):
+            if symbol.name in binding:
+                present.setdefault(binding[symbol.name].name, []).append(symbol)
+        names = {name: (present.get(parameter.name) or [parameter.symbol])[0]
+                 for name, parameter in binding.items()}
+        mapping: dict[Any, Any] = {}
+        for key, value in substitute.items():
+            key = sympy.sympify(key, locals=names) if isinstance(key, str) else key
+            value = sympy.sympify(value, locals=names) if isinstance(value, str) else value
+            if isinstance(value, sympy.Basic):  # the value's symbols: the statement's too
+                value = value.xreplace({symbol: names[symbol.name]
+                                        for symbol in _free_symbols(value)
+                                        if symbol.name in names})
+            if isinstance(key, sympy.Symbol) and key.name in binding:
+                for symbol in present.get(binding[key.name].name, [key]):
+                    mapping[symbol] = value
+            else:
+                mapping[key] = value
+        return statement.subs(mapping, simultaneous=True)
 
     def _evaluate(self, statement: Any, hook: Callable | None, values: ParameterPoint,
                   precision: int | None) -> Any:
