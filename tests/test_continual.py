@@ -129,6 +129,21 @@ def test_forgetting_changes_sign_with_task_similarity():
     assert forgetting(0.9) < forgetting(0.5) < forgetting(0.0)
 
 
+@pytest.mark.parametrize("seed", [48, 134])
+def test_the_noise_decoy_meets_points_where_noise_dominates(seed):
+    # It survived at these seeds (of 160): every point noiseless (134), or the noise term
+    # too small beside the task norms for its 1/(p - n) change to be resolved (48).
+    from theorylab.verifier import draw_points
+
+    claim = theory.expected_model_error
+    decoy = claim.decoy("noise_p_minus_n")
+    gaps = []
+    for point in draw_points(claim, claim.budget, seed=seed):
+        true, wrong = claim.predict(**point), claim.predict_decoy(decoy, **point)
+        gaps.append(float(np.max(np.abs(wrong - true) / np.abs(true))))
+    assert max(gaps) > 0.05  # twice the check's typical resolution (2.5%)
+
+
 # -- the simulation ------------------------------------------------------------------------------
 
 
