@@ -19,6 +19,24 @@ from theorylab.verifier import Status, check
 CLAIMS = registry.claims()
 IDS = [claim.id for claim in CLAIMS]
 
+#: Claims whose default check takes over 5 s on one core (16-core device sweep, 20 seeds:
+#: 5-26 s). Their full-budget check and its decoys are long statistical runs (``-m slow``;
+#: ``theorylab verify`` runs them too); the default run checks them on 3 points.
+LONG_CHECKS = frozenset({
+    "free_probability.dynamical_isometry", "free_probability.fuss_catalan",
+    "free_probability.jacobian_spectrum", "free_probability.marchenko_pastur",
+    "free_probability.mp_cdf", "free_probability.s_transform_product",
+    "free_probability.semicircle", "deep_linear.deep_mode_dynamics",
+    "neural_collapse.deep_linear_imbalanced", "rg_flow.depth_scales",
+    "rg_flow.four_point_vertex", "rg_flow.nngp_kernel", "rg_flow.ntk_kernel",
+})
+SHORT_BUDGET = 3
+
+
+def _full(claim):
+    return pytest.param(claim, id=claim.id,
+                        marks=[pytest.mark.slow] if claim.id in LONG_CHECKS else [])
+
 
 @pytest.fixture(scope="module")
 def verdicts():
@@ -46,7 +64,7 @@ def test_declaration_is_complete(claim):
     assert 0 < claim.resolution <= 0.05
 
 
-@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+@pytest.mark.parametrize("claim", [_full(claim) for claim in CLAIMS])
 def test_claim_passes_across_its_domain(claim, verdicts):
     verdict = _verdict(verdicts, claim)
     assert verdict.status is Status.PASS, verdict.summary()
@@ -61,10 +79,22 @@ def test_claim_passes_across_its_domain(claim, verdicts):
         assert tightness < claim.resolution, point
 
 
+@pytest.mark.parametrize("claim", [c for c in CLAIMS if c.id in LONG_CHECKS],
+                         ids=lambda claim: claim.id)
+def test_a_long_claim_passes_a_short_check(claim):
+    """The default run's end-to-end check of a long claim: 3 points, no decoys (too few
+    points to promise that every decoy differs detectably at one of them)."""
+    verdict = check(claim, seed=1, budget=SHORT_BUDGET, decoys=False, record=False)
+    assert verdict.status is Status.PASS, verdict.summary()
+    assert verdict.relative_resolution() <= claim.resolution
+    assert len(verdict.points) == SHORT_BUDGET
+
+
 @pytest.mark.parametrize(
     "claim, decoy",
-    [(c, d) for c in CLAIMS for d in c.decoys],
-    ids=[f"{c.id}~{d.name}" for c in CLAIMS for d in c.decoys],
+    [pytest.param(c, d, id=f"{c.id}~{d.name}",
+                  marks=[pytest.mark.slow] if c.id in LONG_CHECKS else [])
+     for c in CLAIMS for d in c.decoys],
 )
 def test_decoy_is_rejected(claim, decoy, verdicts):
     verdict = _verdict(verdicts, claim)
@@ -73,7 +103,7 @@ def test_decoy_is_rejected(claim, decoy, verdicts):
     assert found.worst is not None and found.worst.ratio > 1
 
 
-@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+@pytest.mark.parametrize("claim", [_full(claim) for claim in CLAIMS])
 def test_verdict_carries_its_numbers(claim, verdicts):
     verdict = _verdict(verdicts, claim)
     assert verdict.seed == 1 and verdict.device == "cpu" and verdict.ensemble >= 2
