@@ -3,6 +3,11 @@
 tests/data/rg_flow_predictions.json holds ``predict`` and every decoy at the points that
 ``draw_points(claim, claim.budget, seed)`` drew for seeds 0-4 (plus every quantity and
 depth 1) before the statements were bound to named functions; the values must not move.
+Re-made once, with the reason: tanh's values, when Gauss-Hermite (200 nodes, up to 6.6e-6
+off at q ~ 4) gave way to trapezoid rules that follow tanh's poles (tests/test_quadrature.py);
+criticality's derivative_mean_squared at chi_perpendicular (the old code read <sigma'^2>, the
+diagonal, where the decoy says <sigma'>^2) and partial_jacobian's decoys (now in the last
+layer's chi_J, written out in the statement).
 """
 
 from __future__ import annotations
