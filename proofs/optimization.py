@@ -40,7 +40,6 @@ from theorylab.derivation import Derivation, Step
 __all__ = ["residual_by_modes", "rate_from_matched_updates"]
 
 residual = ntk_residual.quantity
-mode = sympy.Function("rho")  # rho(X, y, i, k) = v_i^T (y - u(k))
 j = sympy.Symbol("j", integer=True, positive=True)
 decay_per_step = sympy.Product(1 - eta * ntk_eigenvalue(X, i), (j, 1, k))
 
@@ -48,16 +47,14 @@ residual_by_modes = Derivation(
     claim=ntk_residual.id,
     title="The infinite-width linear recursion, diagonalised in the eigenbasis of H^inf",
     steps=(
-        Step.assume(Eq(residual, sympy.sqrt(sympy.Sum(mode(X, y, i, k) ** 2,
-                                                       (i, 1, rows(X))))),
-                    "Parseval in the orthonormal eigenbasis v_i of the symmetric H^inf, with "
-                    "rho_i(k) = v_i^T (y - u(k))"),
-        Step.substitute(
+        Step.assume(
             Eq(residual, sympy.sqrt(sympy.Sum((decay_per_step * label_projection(X, y, i)) ** 2,
                                               (i, 1, rows(X))))),
-            {mode(X, y, i, k): decay_per_step * label_projection(X, y, i)},
-            "y - u(k+1) = (I - eta H^inf)(y - u(k)) multiplies rho_i by 1 - eta lambda_i per "
-            "step, and rho_i(0) = v_i^T y since u(0) = 0 (antisymmetric start)"),
+            "||y - u(k)||^2 = sum_i (v_i^T (y - u(k)))^2 (Parseval, v_i orthonormal "
+            "eigenvectors of the symmetric H^inf); at infinite width y - u(k+1) = "
+            "(I - eta H^inf)(y - u(k)) multiplies v_i^T (y - u(k)) by 1 - eta lambda_i per "
+            "step, from v_i^T y at k = 0 since u(0) = 0 (antisymmetric start)",
+            cite="Arora et al. 2019, Sec. 4 (proof of Thm 4.1)"),
         Step.equal(Eq(residual, ntk_statement), "evaluate the product and square"),
     ),
 )
