@@ -108,6 +108,17 @@ def test_sphere_datasets_have_unit_rows(data):
     assert labels.shape == (inputs.shape[0],) and 2 <= inputs.shape[0] <= 5
 
 
+def test_sphere_datasets_refuse_an_empty_range():
+    from hypothesis.errors import InvalidArgument
+
+    @given(sphere_datasets(min_points=4, max_points=3))
+    def draw(data):
+        pass
+
+    with pytest.raises(InvalidArgument, match="min_points=4 must not exceed max_points=3"):
+        draw()
+
+
 @pytest.mark.parametrize("claim", [NTK, EXPONENTIAL], ids=lambda claim: claim.id)
 def test_derivation_derives(claim):
     from theorylab.derivation import check_derivation
