@@ -168,3 +168,23 @@ def test_a_substitution_binds_to_the_statement_symbols_whatever_their_assumption
     with pytest.raises(ClaimDefinitionError, match="leaves the statement unchanged"):
         _claim(one_level, parameters=parameters, statement=a**2 * k,
                decoys=(Decoy("void", "c -> 2", substitute={"c": "2"}),))
+
+
+def test_a_decoy_may_be_wrong_differently_for_each_quantity():
+    a = sympy.Symbol("a")
+    from theorylab.domains import Choice
+
+    parameters = (Parameter("a", Real(0, 4, sample_lower=0.5, sample_upper=2.0)),
+                  Parameter("quantity", Choice(("mean", "square"))))
+    statements = {"mean": a, "square": a**2}
+    claim = _claim(one_level, parameters=parameters, statements=statements, decoys=(
+        Decoy("shifted", "one more", statements={"mean": a + 1}),))
+    shifted = claim.decoy("shifted")
+    assert claim.predict_decoy(shifted, a=2.0, quantity="mean") == 3.0
+    assert claim.predict_decoy(shifted, a=2.0, quantity="square") == 4.0  # the truth there
+    with pytest.raises(ClaimDefinitionError, match="not one of the claim's statements"):
+        _claim(one_level, parameters=parameters, statements=statements,
+               decoys=(Decoy("bad", "x", statements={"cube": a**3}),))
+    with pytest.raises(ClaimDefinitionError, match="every statement it gives is the claim's"):
+        _claim(one_level, parameters=parameters, statements=statements,
+               decoys=(Decoy("same", "x", statements={"square": a**2}),))

@@ -172,6 +172,9 @@ class Decoy:
       ``{"depth": lambda point: point["depth"] - 1}`` (values or functions of the point);
     - ``claim``: the prediction of another registered claim (by id) at the same
       parameter values (the names it shares with this claim);
+    - ``statements``: for a claim with several quantities, a wrong statement per
+      quantity, e.g. ``{"moment": ..., "density": ...}``; a quantity left out keeps
+      the claim's own statement (the decoy agrees with the truth there);
     - ``evaluate``: a callable like :attr:`Claim.evaluate`.
     """
 
@@ -182,14 +185,15 @@ class Decoy:
     substitute: Mapping[Any, Any] | None = None
     at: Mapping[str, Any] | None = None
     claim: str | None = None
+    statements: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        given = [name for name in ("statement", "evaluate", "substitute", "at", "claim")
-                 if getattr(self, name) is not None]
+        given = [name for name in ("statement", "evaluate", "substitute", "at", "claim",
+                                   "statements") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ClaimDefinitionError(
                 f"decoy {self.name!r} needs exactly one of statement=, substitute=, at=, "
-                f"claim= or evaluate= (got {', '.join(given) or 'none'})")
+                f"claim=, statements= or evaluate= (got {', '.join(given) or 'none'})")
 
 
 @dataclass(frozen=True)
@@ -348,6 +352,17 @@ class Claim:
             if decoy.statement is not None and _same(decoy.statement, self.statement):
                 problems.append(f"decoy {decoy.name!r} is the statement itself (after sympy's "
                                 f"automatic simplification), so no check can reject it")
+            if decoy.statements is not None:
+                options = set(self.statements)
+                unknown = sorted(set(decoy.statements) - options)
+                if unknown or not options:
+                    problems.append(f"decoy {decoy.name!r}: statements= for "
+                                    f"{(unknown or list(decoy.statements))[0]!r}, which is not "
+                                    f"one of the claim's statements= quantities")
+                elif all(_same(wrong, self.statements[quantity])
+                         for quantity, wrong in decoy.statements.items()):
+                    problems.append(f"decoy {decoy.name!r}: every statement it gives is the "
+                                    f"claim's own, so no check can reject it")
         for where, expression in self._expressions():
             unknown = self._unknown_symbols(expression)
             if unknown:
@@ -371,6 +386,8 @@ class Claim:
                   for key, value in self.statements.items()]
         found += [(f"decoy {d.name!r}", d.statement) for d in self.decoys
                   if d.statement is not None]
+        found += [(f"decoy {d.name!r} for quantity={key!r}", value) for d in self.decoys
+                  if d.statements is not None for key, value in d.statements.items()]
         return [(where, e) for where, e in found if isinstance(e, sympy.Basic)]
 
     def _binding(self) -> dict[str, Parameter]:
@@ -564,6 +581,10 @@ class Claim:
             for name, value in decoy.at.items():
                 changed[name] = value(values) if callable(value) else value
             return self.predict(**changed)
+        if decoy.statements is not None:
+            wrong = decoy.statements.get(values.get("quantity"))
+            return self._evaluate(self.statement_for(values) if wrong is None else wrong,
+                                  None, values, None)
         if decoy.claim is not None:
             from theorylab import registry
 
