@@ -167,11 +167,12 @@ trace = 1 + gamma - decay * lr  # x^2 - trace x + gamma = 0
 # Held unevaluated so that show prints (trace + sqrt(trace^2 - 4 gamma))/2, not its expansion.
 alpha = sympy.Mul(sympy.Rational(1, 2), trace + sympy.sqrt(trace**2 - 4 * gamma),
                   evaluate=False)
-LR_STATEMENTS = {
-    "alpha": alpha,
-    "learning_rate": lr * alpha ** (-2 * t - 1),
-    "direction_gap": sympy.Integer(0),
-    "norm_ratio": alpha ** (-t),
+LR_STATEMENTS = {  # each quantity with the symbol show prints on its left
+    "alpha": sympy.Eq(sympy.Symbol("alpha"), alpha, evaluate=False),
+    "learning_rate": sympy.Eq(sympy.Symbol("eta_t"), lr * alpha ** (-2 * t - 1),
+                              evaluate=False),
+    "direction_gap": sympy.Eq(sympy.Symbol("delta_t"), sympy.Integer(0), evaluate=False),
+    "norm_ratio": sympy.Eq(sympy.Symbol("rho_t"), alpha ** (-t), evaluate=False),
 }
 
 exponential_lr = Claim(
