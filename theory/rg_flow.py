@@ -92,11 +92,6 @@ slope_squared = named_function("slope_squared", kernels.statement_slope_squared,
                                latex=r"\langle\sigma'^2\rangle", pretty="⟨σ'²⟩")
 sigma_squared_slope = named_function("sigma_squared_slope", kernels.statement_sigma_squared_slope,
                                      latex=r"\partial_K\langle\sigma^2\rangle", pretty="∂_K⟨σ²⟩")
-# The same function under a second name: a decoy that swaps two functions substitutes
-# this one, which the substitution (applied one pair after another) cannot swap back.
-swapped_sigma_squared_slope = named_function(
-    "swapped_sigma_squared_slope", kernels.statement_sigma_squared_slope,
-    latex=r"\partial_K\langle\sigma^2\rangle", pretty="∂_K⟨σ²⟩")
 slope_pair_at = named_function("slope_pair_at", kernels.statement_slope_pair_at,
                                latex=r"\langle\sigma'(u_1)\sigma'(u_2)\rangle",
                                pretty="⟨σ'(u₁)σ'(u₂)⟩")
@@ -374,9 +369,8 @@ criticality = Claim(
     decoys=(
         Decoy("parallel_is_perpendicular", "chi_par and chi_perp swapped (equal only for the "
               "scale-invariant class); the critical line from chi_par = 1",
-              substitute={sigma_squared_slope(sigma, K): slope_pair_at(sigma, K, 1),
-                          slope_squared(sigma, K): swapped_sigma_squared_slope(sigma,
-                                                                                     K),
+              substitute={sigma_squared_slope(sigma, K): slope_squared(sigma, K),
+                          slope_squared(sigma, K): sigma_squared_slope(sigma, K),
                           _critical_line: parallel_critical_kernel(sigma, C_W)}),
         Decoy("one_over_a_plus", "A_2 read as a_+^2: the ABReLU's negative side given the "
               "positive slope (relu: chi = C_W, critical C_W = 1 instead of 2); erf: "
@@ -471,8 +465,8 @@ depth_scales = Claim(
     decoys=(
         Decoy("swapped", "xi_q from chi_perp and xi_c from chi_par",
               substitute={_variance_chi: slope_squared(activation, _depth_fixed_point),
-                          _correlation_chi: swapped_sigma_squared_slope(activation,
-                                                                        _depth_fixed_point)}),
+                          _correlation_chi: sigma_squared_slope(activation,
+                                                                _depth_fixed_point)}),
         Decoy("inverse", "-ln chi for xi (the rate, not the depth scale); e^(-xi) for "
               "the contraction", substitute={log: 1 / log for log in _logs}),
         Decoy("squared", "xi/2: 1 - c ~ |dz|^2 (and dq) taken to contract as chi^2 per layer",
