@@ -88,7 +88,8 @@ def create_venv(path: str) -> None:
 def compare(nt_python: str, count: int) -> None:
     """Gram matrices from both libraries, their disagreement and timings."""
     import torch
-    from theorylab.theory.rg_flow import _gram_closed
+
+    from theorylab.kernels import gram_closed
 
     inputs = np.random.default_rng(0).standard_normal((count, 64))
     cases = [(name, C_W, C_b, depth) for name, C_W, C_b in CASES for depth in DEPTHS]
@@ -112,7 +113,7 @@ def compare(nt_python: str, count: int) -> None:
                 times = []
                 for _ in range(3):
                     started = time.perf_counter()
-                    ours = _gram_closed(name, gram, depth, C_W, C_b, ntk=which == "ntk")
+                    ours = gram_closed(name, gram, depth, C_W, C_b, ntk=which == "ntk")
                     times.append(time.perf_counter() - started)
                 theirs = np.load(f"{folder}/{key}-{which}.npy")
                 difference = np.max(np.abs(ours.numpy() - theirs) / np.abs(theirs))
