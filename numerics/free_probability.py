@@ -48,6 +48,7 @@ import numpy as np
 import torch
 from theorylab.numerics._torch import FLOAT64_EPS, generator, haar_orthogonal
 
+from theorylab import activations
 from theorylab.measurement import Measurement
 
 __all__ = [
@@ -150,25 +151,12 @@ def wishart_product_spectra(p: int, n_a: int, n_b: int, batch: int, *, rng: torc
 
 
 def _activation(name: str, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    if name == "linear":
-        return h, torch.ones_like(h)
-    if name == "relu":
-        return torch.relu(h), (h > 0).to(h.dtype)
-    if name == "hard_tanh":
-        return torch.clamp(h, -1.0, 1.0), (h.abs() < 1).to(h.dtype)
-    raise ValueError(f"unknown activation {name!r}")
+    return activations.torch_function(name)(h), activations.torch_derivative(name)(h)
 
 
 def _mean_square_activation(name: str, q: float) -> float:
     """``E φ(√q z)²`` for ``z ~ N(0, 1)`` (sets the bias variance of the fixed point)."""
-    if name == "linear":
-        return q
-    if name == "relu":
-        return q / 2
-    c = 1 / math.sqrt(q)
-    inside = math.erf(c / math.sqrt(2))
-    density = math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
-    return q * (inside - 2 * c * density) + (1 - inside)
+    return activations.mean_square(name, q)
 
 
 def jacobians(activation: str, weights: str, depth: int, weight_variance: float,
@@ -632,13 +620,10 @@ def active_fraction(activation: str, preactivation_variance: float) -> float:
     """``P(φ'(h) ≠ 0)`` for ``h ~ N(0, q)``: the mean-field mean of each layer's ``p̂_l``.
 
     A property of the simulated network's own fixed point (used only as the known
-    mean of the control variate in :func:`jacobian_trace_statistics`).
+    mean of the control variate in :func:`jacobian_trace_statistics`); a definition
+    from :mod:`theorylab.activations`.
     """
-    if activation == "linear":
-        return 1.0
-    if activation == "relu":
-        return 0.5
-    return math.erf(1 / math.sqrt(2 * preactivation_variance))
+    return float(activations.derivative_mean_square(activation, preactivation_variance))
 
 
 def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: float,

@@ -86,3 +86,40 @@ def test_leaky_slope_is_a_parameter():
         activation("leaky_relu", math.nan)
     with pytest.raises(ValueError, match="unknown activation"):
         activation("softplus")
+
+
+@pytest.mark.parametrize("name", ["linear", "relu", "hard_tanh"])
+@pytest.mark.parametrize("variance", [0.3, 1.0, 4.0])
+def test_piecewise_linear_moments_are_their_gaussian_integrals(name, variance):
+    """The Jacobian activations' closed forms (mean_square, derivative_mean_square) against
+    mpmath quadrature of the sympy expression (split at the kinks) and a torch Monte-Carlo."""
+    import mpmath
+    import sympy
+
+    from theorylab.activations import (
+        derivative_mean_square,
+        mean_square,
+        torch_derivative,
+        z,
+    )
+
+    act = activation(name)
+    phi = sympy.lambdify(z, act.expression, "mpmath")
+    slope = sympy.lambdify(z, sympy.diff(act.expression, z), "mpmath")
+    with mpmath.workdps(30):
+        root = mpmath.sqrt(variance)
+
+        def expect(function):
+            weight = lambda x: function(root * x) ** 2 * mpmath.npdf(x)  # noqa: E731
+            return mpmath.quad(weight, [-mpmath.inf, -1 / root, 0, 1 / root, mpmath.inf])
+
+        assert abs(expect(phi) - mpmath.mpf(mean_square(name, variance))) < 1e-14
+        assert abs(expect(slope) - mpmath.mpf(derivative_mean_square(name, variance))) < 1e-14
+        assert abs(mean_square(name, mpmath.mpf(variance)) - expect(phi)) < mpmath.mpf(10)**-25
+    generator = torch.Generator().manual_seed(7)
+    h = math.sqrt(variance) * torch.randn(SAMPLES, generator=generator, dtype=torch.float64)
+    for samples, exact in [(torch_function(name)(h) ** 2, mean_square(name, variance)),
+                           (torch_derivative(name)(h) ** 2,
+                            derivative_mean_square(name, variance))]:
+        error = float(samples.std()) / math.sqrt(SAMPLES)
+        assert abs(float(samples.mean()) - exact) <= Z * error + 1e-15

@@ -45,11 +45,10 @@ import math
 from dataclasses import replace
 from typing import Any
 
-import mpmath
 import sympy
 from hypothesis import strategies as st
 
-from theorylab import free, laws
+from theorylab import activations, free, laws
 from theorylab.claim import REQUIRED, Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Real
 from theorylab.functions import named_function
@@ -590,16 +589,13 @@ s_transform_product = Claim(
 
 # -- 5. Jacobian spectra -------------------------------------------------------------------
 
-ACTIVATIONS = ("linear", "relu", "hard_tanh")
+ACTIVATIONS = activations.PIECEWISE_LINEAR
 WEIGHTS = ("orthogonal", "gaussian")
 
 
 def active_fraction(activation: Any, q: Any) -> Any:
     """``p = E φ'(√q* z)²``: 1 (linear), 1/2 (ReLU), erf(1/√(2q*)) (hard-tanh)."""
-    if str(activation) == "hard_tanh":
-        lib = mpmath if laws.working_precision(q) else math
-        return lib.erf(1 / lib.sqrt(2 * q))
-    return (1 if str(activation) == "linear" else 0.5) + 0 * q
+    return activations.derivative_mean_square(str(activation), q)
 
 
 def _jacobian_law(activation: Any, weights: Any, depth: Any, weight_variance: Any,

@@ -10,7 +10,10 @@ Activations without one are integrated by :mod:`theorylab.kernels`.
 Names: ``relu``; ``leaky_relu`` (the ABReLU with slopes ``a_+ = 1``, ``a_- =
 leaky_slope``, 0.2 by default; neural-tangents' ``LeakyRelu(0.1)`` is
 ``activation("leaky_relu", 0.1)``); ``abs``; ``linear``; ``erf`` (plain ``erf(z)``);
-``tanh``; ``gelu`` (exact, ``z Phi(z)``); ``swish`` (``z / (1 + e^-z)``, SiLU); ``sin``.
+``tanh``; ``gelu`` (exact, ``z Phi(z)``); ``swish`` (``z / (1 + e^-z)``, SiLU); ``sin``;
+and ``hard_tanh`` (``max(-1, min(1, z))``), one of the piecewise-linear activations of
+Pennington, Schoenholz & Ganguli's Jacobian spectra (:data:`PIECEWISE_LINEAR`), whose
+Gaussian moments are closed forms (:func:`mean_square`, :func:`derivative_mean_square`).
 
 Example::
 
@@ -31,7 +34,8 @@ from typing import Any
 
 import sympy
 
-__all__ = ["Activation", "activation", "torch_function", "NAMES", "SCALE_INVARIANT",
+__all__ = ["Activation", "activation", "torch_function", "torch_derivative", "mean_square",
+           "derivative_mean_square", "NAMES", "PIECEWISE_LINEAR", "SCALE_INVARIANT",
            "ZERO_FIXED_POINT", "BOUNDED", "LEAKY_SLOPE", "z", "K11", "K22", "K12"]
 
 #: The default negative slope of ``leaky_relu`` (PyTorch's 0.01 is not it: 0.2 as in
@@ -41,6 +45,8 @@ NAMES = ("relu", "leaky_relu", "abs", "linear", "erf", "tanh", "gelu", "swish", 
 SCALE_INVARIANT = ("relu", "leaky_relu", "abs", "linear")
 ZERO_FIXED_POINT = ("tanh", "erf", "sin")  # the K* = 0 universality class (PDLT §5.3.3)
 BOUNDED = ("tanh", "erf")
+#: The Jacobian-spectrum activations (Pennington et al. 2017): phi' takes the values 0 and 1.
+PIECEWISE_LINEAR = ("linear", "relu", "hard_tanh")
 
 z = sympy.Symbol("z", real=True)
 K11, K22 = sympy.symbols("K11 K22", positive=True)
@@ -158,6 +164,8 @@ def activation(name: str, leaky_slope: float = LEAKY_SLOPE) -> Activation:
         "gelu": lambda: Activation("gelu", z * (1 + sympy.erf(z / sympy.sqrt(2))) / 2),
         "swish": lambda: Activation("swish", z / (1 + sympy.exp(-z)), singularity=math.pi),
         "sin": lambda: Activation("sin", sympy.sin(z)),
+        "hard_tanh": lambda: Activation("hard_tanh", sympy.Piecewise(
+            (-1, z < -1), (z, z < 1), (1, True))),
     }
     if name not in table:
         raise ValueError(f"unknown activation {name!r}; known: {', '.join(NAMES)}")
@@ -178,7 +186,62 @@ def torch_function(name: str, leaky_slope: float = LEAKY_SLOPE) -> Callable[[Any
         "gelu": torch.nn.functional.gelu,  # exact: x Phi(x)
         "swish": torch.nn.functional.silu,
         "sin": torch.sin,
+        "hard_tanh": torch.nn.functional.hardtanh,
     }
     if name not in table:
         raise ValueError(f"unknown activation {name!r}; known: {', '.join(NAMES)}")
     return table[name]
+
+
+def torch_derivative(name: str) -> Callable[[Any], Any]:
+    """The derivative phi' of a piecewise-linear activation, as a torch function (0 or 1)."""
+    import torch
+
+    table: dict[str, Callable[[Any], Any]] = {
+        "linear": torch.ones_like,
+        "relu": lambda h: (h > 0).to(h.dtype),
+        "hard_tanh": lambda h: (h.abs() < 1).to(h.dtype),
+    }
+    if name not in table:
+        raise ValueError(f"no closed-form derivative for {name!r}; known: "
+                         f"{', '.join(PIECEWISE_LINEAR)}")
+    return table[name]
+
+
+def _library(value: Any) -> Any:
+    import mpmath
+
+    return mpmath if isinstance(value, (mpmath.mpf, mpmath.mpc)) else math
+
+
+def derivative_mean_square(name: str, variance: Any) -> Any:
+    """``E phi'(sqrt(q) z)^2`` for ``z ~ N(0, 1)``: the fraction of active units.
+
+    1 (linear), 1/2 (ReLU), ``erf(1/sqrt(2q))`` (hard-tanh: ``P(|h| < 1)``); float64,
+    or mpmath for an mpmath ``variance``.
+    """
+    if name == "hard_tanh":
+        library = _library(variance)
+        return library.erf(1 / library.sqrt(2 * variance))
+    if name in ("linear", "relu"):
+        return (1 if name == "linear" else 0.5) + 0 * variance
+    raise ValueError(f"no closed-form Gaussian moment for {name!r}; known: "
+                     f"{', '.join(PIECEWISE_LINEAR)}")
+
+
+def mean_square(name: str, variance: Any) -> Any:
+    """``E phi(sqrt(q) z)^2`` for ``z ~ N(0, 1)`` (a fixed point's bias variance needs it).
+
+    q (linear), q/2 (ReLU); hard-tanh, with ``c = 1/sqrt(q)`` and the standard normal
+    density ``varphi``: ``q (erf(c/sqrt 2) - 2 c varphi(c)) + 1 - erf(c/sqrt 2)``.
+    """
+    if name == "hard_tanh":
+        library = _library(variance)
+        cut = 1 / library.sqrt(variance)
+        inside = library.erf(cut / library.sqrt(2))
+        density = library.exp(-cut * cut / 2) / library.sqrt(2 * library.pi)
+        return variance * (inside - 2 * cut * density) + (1 - inside)
+    if name in ("linear", "relu"):
+        return variance if name == "linear" else variance / 2
+    raise ValueError(f"no closed-form Gaussian moment for {name!r}; known: "
+                     f"{', '.join(PIECEWISE_LINEAR)}")
