@@ -50,3 +50,13 @@ def test_balanced_initializations_are_balanced(weights):
     for weight in weights[1:]:
         product = weight @ product
     assert product.shape == (3, 2)
+
+
+def test_structured_strategies_are_public_here_too():
+    from theorylab import linear_regression, matrix_functions, strategies
+
+    assert strategies.matrix_pairs is matrix_functions.matrix_pairs
+    assert strategies.task_collections is linear_regression.task_collections
+    assert set(strategies.__all__) >= {"matrix_pairs", "sequential_regressions"}
+    with pytest.raises(AttributeError, match="no attribute 'no_such'"):
+        strategies.no_such  # noqa: B018

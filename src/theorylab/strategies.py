@@ -13,9 +13,22 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+# Strategies of structured objects that live beside their definitions, public here too
+# (imported on first use: those modules import this one).
+_ELSEWHERE = {"matrix_pairs": "theorylab.matrix_functions",
+              "sequential_regressions": "theorylab.linear_regression",
+              "task_collections": "theorylab.linear_regression"}
 __all__ = ["widths", "depths", "orthogonal_matrices", "balanced_initializations",
            "psd_matrices", "gram_matrices", "activations", "input_pairs", "spectra", "class_sizes",
-           "sphere_datasets", "quantile_bins"]
+           "sphere_datasets", "quantile_bins", *_ELSEWHERE]
+
+
+def __getattr__(name: str) -> object:
+    if name in _ELSEWHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
+    raise AttributeError(f"module 'theorylab.strategies' has no attribute {name!r}")
 
 
 def _check_integer(name: str, value: object, minimum: int) -> int:
