@@ -153,14 +153,3 @@ def test_depths_have_a_practical_upper_bound(claim, name, point):
     with pytest.raises(ParameterError, match=rf"{name}.*\[\d+, 100\]"):
         claim.predict(**{name: 10**9}, **point)
 
-
-def test_singular_value_velocity_is_in_its_asymptotic_regime():
-    """16-core sweep, seed 85, point 10: at a base rate of 1e-3/scale the lr and lr^2 bias
-    terms competed (observed order 0.03, INCONCLUSIVE); at 1e-4/scale the order shows."""
-    from theorylab import registry
-    from theorylab.verifier import Status, check, draw_points
-
-    claim = registry.get("deep_linear.singular_value_dynamics")
-    point = draw_points(claim, claim.budget, 85)[10]
-    verdict = check(claim, points=[point], seed=85, record=False)
-    assert verdict.status is Status.PASS, verdict.summary()
