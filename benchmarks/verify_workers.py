@@ -34,10 +34,13 @@ def main() -> int:
                  "--workers", str(count), *args.extra],
                 env=environment, capture_output=True, text=True)
             times[count] = time.perf_counter() - started
-            summary = [line for line in result.stdout.splitlines() if "verified" in line]
+            lines = result.stdout.splitlines()
+            verified = sum(line.rstrip().endswith(")") and " fully verified (" in line
+                           for line in lines)
+            total = next((line for line in reversed(lines) if " claims, seed " in line),
+                         result.stderr.strip()[-200:])
             print(f"workers {count}: {times[count]:.0f} s, exit {result.returncode}; "
-                  f"{summary[-1].strip() if summary else result.stderr.strip()[-200:]}",
-                  flush=True)
+                  f"{verified} fully verified; {total.strip()}", flush=True)
     if len(times) >= 2:
         first, last = args.workers[0], args.workers[-1]
         print(f"ratio {first} : {last} workers = {times[first] / times[last]:.2f}")
