@@ -196,7 +196,9 @@ def _deep_time(prefactor, exponent):
 @pytest.mark.parametrize("decoy", [
     _deep_time(1 / theory.N_l, 2 - 2 / theory.N_l),  # depth_off_by_one
     _deep_time(1 / (theory.N_l - 1), 2),  # infinite_depth_integrand
-    _deep_time(1, 2 - 2 / (theory.N_l - 1)),  # missing_prefactor
+    # 54 s in a quiet default run (the other two: 11 s and under 1 s): a slow test.
+    pytest.param(_deep_time(1, 2 - 2 / (theory.N_l - 1)), marks=pytest.mark.slow,
+                 id="missing_prefactor"),
 ])
 def test_the_quadrature_step_rejects_the_deep_decoys(decoy):
     # The deep decoys are quadratures too: the integrate step itself must reject them.
