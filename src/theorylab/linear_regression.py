@@ -39,7 +39,7 @@ from sympy.printing.pretty.stringpict import prettyForm
 from theorylab.domains import Matrix
 from theorylab.errors import ParameterError
 from theorylab.functions import named_function
-from theorylab.strategies import _check_integer, _check_range, _check_real, gram_matrices
+from theorylab.strategies import _check_integer, _check_real, _integer_bounds, gram_matrices
 
 __all__ = ["GramMatrix", "gram_rank", "ground_truths", "model_error_scale", "squared_norm_value",
            "squared_distance_value",
@@ -353,12 +353,8 @@ def sequential_regressions(*, overparameterized: bool, min_tasks: int = 1, max_t
         if not isinstance(overparameterized, bool):
             raise InvalidArgument(f"overparameterized={overparameterized!r} must be True or "
                                   "False")
-        fewest = _check_integer("min_tasks", min_tasks, 1)
-        most = _check_integer("max_tasks", max_tasks, 1)
-        _check_range("min_tasks", fewest, "max_tasks", most)
-        narrowest = _check_integer("min_gap", min_gap, 2)
-        widest = _check_integer("max_gap", max_gap, 2)
-        _check_range("min_gap", narrowest, "max_gap", widest)
+        fewest, most = _integer_bounds("min_tasks", min_tasks, "max_tasks", max_tasks, 1)
+        narrowest, widest = _integer_bounds("min_gap", min_gap, "max_gap", max_gap, 2)
         loudest = _check_real("max_noise", max_noise, minimum=0.3)
 
         @st.composite
@@ -400,9 +396,7 @@ def task_collections(*, min_tasks: int = 2, max_tasks: int = 4, max_dimension: i
     """
 
     def build() -> st.SearchStrategy[dict[str, Any]]:
-        fewest = _check_integer("min_tasks", min_tasks, 2)
-        most = _check_integer("max_tasks", max_tasks, 2)
-        _check_range("min_tasks", fewest, "max_tasks", most)
+        fewest, most = _integer_bounds("min_tasks", min_tasks, "max_tasks", max_tasks, 2)
         widest = _check_integer("max_dimension", max_dimension, 2)
         longest = _check_integer("max_iterations", max_iterations, 1)
 

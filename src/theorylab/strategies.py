@@ -42,11 +42,18 @@ def _check_range(low_name: str, low: int, high_name: str, high: int) -> None:
         raise InvalidArgument(f"{low_name}={low} must not exceed {high_name}={high}")
 
 
+def _integer_bounds(low_name: str, low: object, high_name: str, high: object,
+                    minimum: int) -> tuple[int, int]:
+    """Both bounds integers >= ``minimum``, the first not above the second."""
+    fewest = _check_integer(low_name, low, minimum)
+    most = _check_integer(high_name, high, minimum)
+    _check_range(low_name, fewest, high_name, most)
+    return fewest, most
+
+
 def _positive_integers(min_value: object, max_value: object) -> st.SearchStrategy[int]:
     def build() -> st.SearchStrategy[int]:
-        low = _check_integer("min_value", min_value, 1)
-        high = _check_integer("max_value", max_value, 1)
-        _check_range("min_value", low, "max_value", high)
+        low, high = _integer_bounds("min_value", min_value, "max_value", max_value, 1)
         return st.integers(low, high)
 
     return st.deferred(build)
@@ -245,9 +252,8 @@ def input_pairs(*, min_dimension: int = 2, max_dimension: int = 4, min_angle: fl
     """
 
     def build() -> st.SearchStrategy[dict[str, np.ndarray]]:
-        low = _check_integer("min_dimension", min_dimension, 2)
-        high = _check_integer("max_dimension", max_dimension, 2)
-        _check_range("min_dimension", low, "max_dimension", high)
+        low, high = _integer_bounds("min_dimension", min_dimension, "max_dimension",
+                                    max_dimension, 2)
         first_angle = _check_real("min_angle", min_angle, minimum=0.0, maximum=math.pi)
         last_angle = _check_real("max_angle", max_angle, minimum=first_angle, maximum=math.pi)
         smallest = _check_real("min_scale", min_scale, minimum=0.0)
@@ -287,9 +293,7 @@ def spectra(*, min_size: int = 2, max_size: int = 32,
     """
 
     def build() -> st.SearchStrategy[np.ndarray]:
-        low = _check_integer("min_size", min_size, 1)
-        high = _check_integer("max_size", max_size, 1)
-        _check_range("min_size", low, "max_size", high)
+        low, high = _integer_bounds("min_size", min_size, "max_size", max_size, 1)
         chosen = tuple(ensembles) if isinstance(ensembles, (tuple, list)) else ()
         unknown = [name for name in chosen if name not in SPECTRUM_ENSEMBLES]
         if not chosen or unknown:
@@ -322,12 +326,8 @@ def class_sizes(*, min_classes: int = 2, max_classes: int = 6, min_size: int = 1
     """
 
     def build() -> st.SearchStrategy[list[int]]:
-        fewest = _check_integer("min_classes", min_classes, 2)
-        most = _check_integer("max_classes", max_classes, 2)
-        _check_range("min_classes", fewest, "max_classes", most)
-        smallest = _check_integer("min_size", min_size, 1)
-        largest = _check_integer("max_size", max_size, 1)
-        _check_range("min_size", smallest, "max_size", largest)
+        fewest, most = _integer_bounds("min_classes", min_classes, "max_classes", max_classes, 2)
+        smallest, largest = _integer_bounds("min_size", min_size, "max_size", max_size, 1)
         return st.lists(st.integers(smallest, largest), min_size=fewest, max_size=most)
 
     return st.deferred(build)
@@ -344,12 +344,9 @@ def sphere_datasets(*, min_points: int = 2, max_points: int = 6, min_dimension: 
     """
 
     def build() -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
-        fewest = _check_integer("min_points", min_points, 1)
-        most = _check_integer("max_points", max_points, 1)
-        _check_range("min_points", fewest, "max_points", most)
-        low = _check_integer("min_dimension", min_dimension, 1)
-        high = _check_integer("max_dimension", max_dimension, 1)
-        _check_range("min_dimension", low, "max_dimension", high)
+        fewest, most = _integer_bounds("min_points", min_points, "max_points", max_points, 1)
+        low, high = _integer_bounds("min_dimension", min_dimension, "max_dimension",
+                                    max_dimension, 1)
 
         def make(points: int, dimension: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
             generator = np.random.default_rng(seed)
