@@ -154,11 +154,6 @@ def _activation(name: str, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     return activations.torch_function(name)(h), activations.torch_derivative(name)(h)
 
 
-def _mean_square_activation(name: str, q: float) -> float:
-    """``E φ(√q z)²`` for ``z ~ N(0, 1)`` (sets the bias variance of the fixed point)."""
-    return activations.mean_square(name, q)
-
-
 def jacobians(activation: str, weights: str, depth: int, weight_variance: float,
               preactivation_variance: float, width: int, batch: int, *,
               rng: torch.Generator, device: str) -> torch.Tensor:
@@ -182,7 +177,7 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
                              batch: int, *, rng: torch.Generator,
                              device: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The networks of :func:`jacobians`: their Jacobians and each layer's ``mean φ'²``."""
-    bias_variance = preactivation_variance - weight_variance * _mean_square_activation(
+    bias_variance = preactivation_variance - weight_variance * activations.mean_square(
         activation, preactivation_variance)
     if bias_variance < -1e-12:
         raise ValueError(f"q*={preactivation_variance} is no fixed point at "
