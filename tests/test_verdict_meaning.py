@@ -182,6 +182,21 @@ def test_a_pre_asymptotic_coarse_level_does_not_fake_a_low_order():
     assert fit.identifiable and 0.5 < float(fit.observed) < 1.0
 
 
+def test_differences_within_the_declared_rounding_carry_no_order():
+    """singular_value_dynamics seed 180 (device sweep): a difference quotient at learning
+    rates 6.4e-5, 3.2e-5, 1.6e-5 whose true bias is below its eps/h cancellation (declared
+    rounding 6.5e-10): level differences -5.2e-12, -1.39e-11 grow as h shrinks (order -1.4)."""
+    steps = np.array([6.390644407846242e-05, 3.195322203923121e-05, 1.5976611019615605e-05])
+    means = np.array([0.7370076653338030, 0.7370076653285912, 0.7370076653146931])
+    samples = np.repeat(means[:, None], 4, axis=1)
+    fit = observed_order(Measurement(samples=samples, resolutions=steps,
+                                     rounding=6.5e-10), critical=8.0)
+    assert not fit.identifiable
+    # Without the declared rounding the same means would contradict order 1.
+    fit = observed_order(Measurement(samples=samples, resolutions=steps), critical=8.0)
+    assert fit.identifiable and float(fit.observed) < 0
+
+
 @pytest.mark.parametrize("differences", [
     # saxe_learning_time seed 20 point 4; unequal_layer_time seed 169 point 11 (16-core
     # sweep): the coarse difference has the other sign, so h and h^2 terms compete.

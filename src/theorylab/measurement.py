@@ -211,8 +211,11 @@ def observed_order(measurement: Measurement, critical: float) -> OrderFit | None
     every_difference = np.diff(every.mean(axis=1), axis=0)
     same_sign = np.all(np.sign(every_difference) == np.sign(every_difference[-1:]), axis=0)
     # Differences at rounding level (a deterministic quantity, equal at every level) carry
-    # no order: they must also clear a floating-point floor of the values themselves.
-    rounding = 1e3 * np.finfo(np.float64).eps * np.max(np.abs(means), axis=0)
+    # no order: they must also clear a floating-point floor of the values themselves, and
+    # the simulation's declared rounding (each level carries up to that much, e.g. a
+    # difference quotient's eps/h cancellation, which grows as h shrinks).
+    rounding = np.maximum(1e3 * np.finfo(np.float64).eps * np.max(np.abs(means), axis=0),
+                          2 * measurement.rounding)
     identifiable = (np.all(np.abs(differences) > np.maximum(critical * spread, rounding), axis=0)
                     & same_sign)
     log_h = np.log(h[:-1])
