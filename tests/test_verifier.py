@@ -63,6 +63,32 @@ def test_shifted_claim_fails_and_decoy_table_reports_it():
     assert verdict.decoys[0].worst.z_score > 3
 
 
+def _upper_only(threshold):
+    """A decoy wrong only above ``threshold``; the first drawn point is the lower bound."""
+    m = mean.symbol
+    return dataclasses.replace(synthetic("gaussian_mean", decoys=(
+        Decoy("upper_only", f"wrong above {threshold}",
+              sympy.Piecewise((m + 10, m > threshold), (m, True))),
+    )), parameters=(Parameter("mean", Real(-math.inf, math.inf, sample_lower=90,
+                                           sample_upper=110)),))
+
+
+def test_a_decoy_the_drawn_points_do_not_exercise_gets_a_point_that_does():
+    """jacobian_spectrum seed 8 drew only quantities where its decoy equals the truth."""
+    verdict = check(_upper_only(100), seed=0, record=False)
+    assert len(verdict.points) == 2 and verdict.points[0].point["mean"] == 90
+    assert verdict.points[1].point["mean"] > 100
+    assert verdict.status is Status.PASS
+    assert verdict.decoys[0].status is Status.FAIL
+
+
+def test_a_decoy_no_drawn_point_separates_is_inconclusive_never_passed():
+    verdict = check(_upper_only(1000), seed=0, record=False)
+    assert verdict.status is Status.PASS and not verdict.decoys_rejected
+    assert verdict.decoys[0].status is Status.INCONCLUSIVE
+    assert "cannot tell them apart" in verdict.decoys[0].reason
+
+
 def test_nan_in_simulation_is_inconclusive_never_pass():
     claim = dataclasses.replace(synthetic("blows_up"), budget=6,
                                 parameters=(Parameter("mean", Real(0, 3, sample_lower=0,

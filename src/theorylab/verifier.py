@@ -3,7 +3,8 @@
 ``check(claim, budget, seed, device)``:
 
 1. draws ``budget`` parameter points from the claim's domain with hypothesis,
-   deterministically for the seed;
+   deterministically for the seed, and adds one for each decoy that none of them
+   separates from the statement (a decoy no point separates is INCONCLUSIVE);
 2. runs the simulation once, batched over points and an ensemble;
 3. reduces each measurement to an estimate, a standard error and a bias bound
    (:mod:`theorylab.measurement`);
@@ -363,6 +364,68 @@ def draw_points(claim: Claim, budget: int, seed: int) -> list[ParameterPoint]:
             raise ClaimDefinitionError(f"claim {claim.id!r}: its sampler drew a point outside "
                                        f"the claim's domain: {error}") from None
     return points
+
+
+#: A decoy that differs from the statement by less than this fraction of the claim's
+#: resolution at every drawn point is not exercised by them.
+UNEXERCISED = 0.01
+#: Candidate points searched (predictions only), per point of the budget, for one that
+#: separates an unexercised decoy from the statement.
+SEPARATION_FACTOR = 10
+
+
+def separation(prediction: Any, decoy_prediction: Any) -> float:
+    """Largest relative difference of a decoy's prediction from the statement's.
+
+    Relative to the larger magnitude of the two, component by component; ``inf``
+    where the two cannot be compared (an error, a different shape), so that such a
+    decoy counts as exercised.
+    """
+    try:
+        first = np.asarray(prediction, dtype=float)
+        second = np.asarray(decoy_prediction, dtype=float)
+    except (TypeError, ValueError):
+        return math.inf
+    if first.shape != second.shape:
+        return math.inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.maximum(np.maximum(np.abs(first), np.abs(second)), np.finfo(float).tiny)
+        relative = np.abs(second - first) / scale
+    relative = relative[np.isfinite(relative)]
+    return float(relative.max()) if relative.size else math.inf
+
+
+def _exercise_decoys(claim: Claim, points: list[ParameterPoint], seed: int
+                     ) -> tuple[list[ParameterPoint], dict[str, float]]:
+    """Add, for each decoy the drawn points do not exercise, the point that separates it most.
+
+    A decoy equal to the statement at every drawn point (jacobian_spectrum seed 8: only
+    quantities where orthogonal and Gaussian weights agree) cannot be rejected by them.
+    Candidates are drawn with a second seeded stream and judged by their predictions
+    alone. Returns the points and, per decoy still not exercised, its best separation.
+    """
+    threshold = UNEXERCISED * claim.resolution
+    predictions = [_predict(claim, None, point) for point in points]
+    candidates: list[ParameterPoint] | None = None
+    unexercised: dict[str, float] = {}
+    for decoy in claim.decoys:
+        if any(separation(c, _predict(claim, decoy, p)) > threshold
+               for p, c in zip(points, predictions, strict=True)):
+            continue
+        if candidates is None:
+            candidates = draw_points(claim, SEPARATION_FACTOR * claim.budget,
+                                     (seed + 0x9E3779B9) % 2**32)
+            candidate_predictions = [_predict(claim, None, p) for p in candidates]
+        scores = [separation(c, _predict(claim, decoy, p)) if not isinstance(c, Exception)
+                  else 0.0 for p, c in zip(candidates, candidate_predictions, strict=True)]
+        best = int(np.argmax(scores)) if scores else -1
+        if best < 0 or scores[best] <= threshold:
+            unexercised[decoy.name] = max(scores, default=0.0)
+            continue
+        if _key(candidates[best]) not in {_key(p) for p in points}:
+            points = [*points, candidates[best]]
+            predictions.append(candidate_predictions[best])
+    return points, unexercised
 
 
 def _one_line(error: BaseException) -> str:
@@ -737,8 +800,11 @@ def check(
     say = progress or (lambda message: None)
 
     smoke = points is not None or budget < claim.budget
+    unexercised: dict[str, float] = {}
     if points is None:
         points = draw_points(claim, budget, seed)
+        if decoys and claim.relation == "==":
+            points, unexercised = _exercise_decoys(claim, points, seed)
     else:
         points = [claim.validate(point) for point in points]
         budget, shrink = len(points), False
@@ -823,6 +889,13 @@ def check(
                 if found is not None:  # shrunk by hypothesis: the minimal violation
                     decoy_verdict.points.append(found)
                     decoy_verdict.status, decoy_verdict.counterexample = Status.FAIL, found
+            if decoy.name in unexercised and decoy_verdict.status is not Status.FAIL:
+                decoy_verdict.status = Status.INCONCLUSIVE
+                decoy_verdict.reason = (
+                    f"the decoy differs from the statement by at most "
+                    f"{unexercised[decoy.name]:.2g} (relative) at every point drawn, "
+                    f"{SEPARATION_FACTOR} x the budget searched: the check cannot tell them "
+                    f"apart at resolution {claim.resolution:g}")
             verdict.decoys.append(decoy_verdict)
     verdict.wall_time = time.perf_counter() - started
     _record(record, claim, verdict)
