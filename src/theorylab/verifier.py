@@ -395,28 +395,30 @@ def separation(prediction: Any, decoy_prediction: Any) -> float:
     return float(relative.max()) if relative.size else math.inf
 
 
-def _exercise_decoys(claim: Claim, points: list[ParameterPoint], seed: int
+def _exercise_decoys(claim: Claim, points: list[ParameterPoint], seed: int,
+                     predict: Callable[[Decoy | None, ParameterPoint], Any]
                      ) -> tuple[list[ParameterPoint], dict[str, float]]:
     """Add, for each decoy the drawn points do not exercise, the point that separates it most.
 
     A decoy equal to the statement at every drawn point (jacobian_spectrum seed 8: only
     quantities where orthogonal and Gaussian weights agree) cannot be rejected by them.
     Candidates are drawn with a second seeded stream and judged by their predictions
-    alone. Returns the points and, per decoy still not exercised, its best separation.
+    alone (``predict(decoy, point)``, memoized by the caller). Returns the points and,
+    per decoy still not exercised, its best separation.
     """
     threshold = UNEXERCISED * claim.resolution
-    predictions = [_predict(claim, None, point) for point in points]
+    predictions = [predict(None, point) for point in points]
     candidates: list[ParameterPoint] | None = None
     unexercised: dict[str, float] = {}
     for decoy in claim.decoys:
-        if any(separation(c, _predict(claim, decoy, p)) > threshold
+        if any(separation(c, predict(decoy, p)) > threshold
                for p, c in zip(points, predictions, strict=True)):
             continue
         if candidates is None:
             candidates = draw_points(claim, SEPARATION_FACTOR * claim.budget,
                                      (seed + 0x9E3779B9) % 2**32)
-            candidate_predictions = [_predict(claim, None, p) for p in candidates]
-        scores = [separation(c, _predict(claim, decoy, p)) if not isinstance(c, Exception)
+            candidate_predictions = [predict(None, p) for p in candidates]
+        scores = [separation(c, predict(decoy, p)) if not isinstance(c, Exception)
                   else 0.0 for p, c in zip(candidates, candidate_predictions, strict=True)]
         best = int(np.argmax(scores)) if scores else -1
         if best < 0 or scores[best] <= threshold:
@@ -800,11 +802,19 @@ def check(
     say = progress or (lambda message: None)
 
     smoke = points is not None or budget < claim.budget
+    memo: dict[tuple[str | None, str], Any] = {}
+
+    def predicted(decoy: Decoy | None, point: ParameterPoint) -> Any:
+        key = (None if decoy is None else decoy.name, _key(point))
+        if key not in memo:
+            memo[key] = _predict(claim, decoy, point)
+        return memo[key]
+
     unexercised: dict[str, float] = {}
     if points is None:
         points = draw_points(claim, budget, seed)
         if decoys and claim.relation == "==":
-            points, unexercised = _exercise_decoys(claim, points, seed)
+            points, unexercised = _exercise_decoys(claim, points, seed, predicted)
     else:
         points = [claim.validate(point) for point in points]
         budget, shrink = len(points), False
@@ -821,7 +831,7 @@ def check(
     critical = critical_value(alpha, components, ensemble)
     bias_text = claim.systematic_error.description if claim.systematic_error else ""
 
-    predictions = [_predict(claim, None, point) for point in points]
+    predictions = [predicted(None, point) for point in points]
     disagreements = [statement_disagreement(claim, point, prediction)
                      for point, prediction in zip(points, predictions, strict=True)]
     orders = ([_order_contradiction(claim, m, critical) for m in measured]
@@ -829,7 +839,7 @@ def check(
 
     def judge(decoy: Decoy | None) -> Verdict:
         results = [
-            _compare(point, prediction if decoy is None else _predict(claim, decoy, point),
+            _compare(point, prediction if decoy is None else predicted(decoy, point),
                      estimate, critical, levels=decoy is None, relation=claim.relation)
             for point, prediction, estimate in zip(points, predictions, estimates, strict=True)
         ]
