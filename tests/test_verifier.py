@@ -68,7 +68,7 @@ def _upper_only(threshold):
     m = mean.symbol
     return dataclasses.replace(synthetic("gaussian_mean", decoys=(
         Decoy("upper_only", f"wrong above {threshold}",
-              sympy.Piecewise((m + 10, m > threshold), (m, True))),
+              sympy.Piecewise((m + 30, m > threshold), (m, True))),
     )), parameters=(Parameter("mean", Real(-math.inf, math.inf, sample_lower=90,
                                            sample_upper=110)),))
 
@@ -87,6 +87,18 @@ def test_a_decoy_no_drawn_point_separates_is_inconclusive_never_passed():
     assert verdict.status is Status.PASS and not verdict.decoys_rejected
     assert verdict.decoys[0].status is Status.INCONCLUSIVE
     assert "cannot tell them apart" in verdict.decoys[0].reason
+
+
+def test_separation_counts_a_point_where_the_decoy_cannot_be_evaluated_as_none():
+    """end_to_end_dynamics' swapped_gram is undefined at non-square points: they cannot
+    reject it, so they must not count as exercising it."""
+    from theorylab.verifier import separation
+
+    assert separation([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
+    assert separation(0.0, 1e-3) == 1.0  # relative to the larger magnitude
+    assert separation(1.0, ValueError("non-square")) == 0.0
+    assert separation(ValueError("x"), 1.0) == 0.0
+    assert separation([1.0, 2.0], [1.0]) == 0.0
 
 
 def test_nan_in_simulation_is_inconclusive_never_pass():
