@@ -475,9 +475,10 @@ def _qq_transpose(rate: sympy.Expr) -> sympy.Expr:
 
 # (row, column) of each quantity's block in QQ^T = [[W1^T W1, W1^T W2^T], [W2 W1, W2 W2^T]].
 RSM_BLOCKS = {"network": (2, 1), "input_similarity": (1, 1), "output_similarity": (2, 2)}
-RSM_SYMBOLS = {"network": sympy.Symbol("W_2 W_1(t)"),
-               "input_similarity": sympy.Symbol("W_1^T W_1(t)"),
-               "output_similarity": sympy.Symbol("W_2 W_2^T(t)")}
+# Unicode names: sympy's printers read _ and ^ in a symbol's name as sub- and superscripts.
+RSM_SYMBOLS = {"network": sympy.Symbol("W₂W₁(t)"),
+               "input_similarity": sympy.Symbol("W₁ᵀW₁(t)"),
+               "output_similarity": sympy.Symbol("W₂W₂ᵀ(t)")}
 
 
 def _rsm_statements(rate: sympy.Expr) -> dict[str, sympy.Expr]:

@@ -204,13 +204,20 @@ def _solution_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
     return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
 
-def _solution_pretty(self: sympy.Function, printer: Any) -> Any:
-    from sympy.printing.pretty.stringpict import prettyForm
+def _joined(printer: Any, *pieces: Any) -> Any:
+    """Pretty pieces side by side: strings as text, sympy objects through the printer."""
+    from sympy.printing.pretty.stringpict import prettyForm, stringPict
 
-    generator, start, time, rate = (sympy.sstr(a) for a in self.args)
-    return prettyForm(f"exp({generator} {time}) {start} [I + {rate} {start}ᵀ {generator}⁻¹ "
-                      f"(exp(2 {generator} {time}) - I) {start}]⁻¹ {start}ᵀ "
-                      f"exp({generator} {time})")
+    forms = [prettyForm(piece) if isinstance(piece, str) else printer._print(piece)
+             for piece in pieces]
+    return prettyForm(*stringPict.next(*forms))
+
+
+def _solution_pretty(self: sympy.Function, printer: Any) -> Any:
+    generator, start, time, rate = self.args
+    return _joined(printer, "exp(", generator, " ", time, ") ", start, " [I + ", rate, " ", start,
+                   "ᵀ ", generator, "⁻¹ (exp(2 ", generator, " ", time, ") - I) ", start, "]⁻¹ ",
+                   start, "ᵀ exp(", generator, " ", time, ")")
 
 
 def _block_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
@@ -220,16 +227,24 @@ def _block_latex(self: sympy.Function, printer: Any, exp: Any = None) -> str:
 
 
 def _block_pretty(self: sympy.Function, printer: Any) -> Any:
+    matrix, row, column = self.args[:3]
+    return _joined(printer, "[", matrix, f"]_{row}{column}")
+
+
+def _bare(latex: str, pretty: str) -> tuple[Any, Any]:
+    """Printers that show a function by its letter alone (its arguments are in its definition)."""
     from sympy.printing.pretty.stringpict import prettyForm
 
-    matrix, row, column = (sympy.sstr(a) for a in self.args[:3])
-    return prettyForm(f"[{matrix}]_{row}{column}")
+    return (lambda self, printer, exp=None: latex if exp is None else f"{{{latex}}}^{{{exp}}}",
+            lambda self, printer: prettyForm(pretty))
 
 
-#: ``coupling(Σ) = F = [[0, Σᵀ], [Σ, 0]]``.
-coupling = named_function("coupling", coupling_matrix, latex="F", pretty="F")
-#: ``stacked(W1, W2) = Q0 = [W1ᵀ; W2]``.
-stacked = named_function("stacked", stacked_weights, latex="Q_0", pretty="Q₀")
+#: ``coupling(Σ) = F = [[0, Σᵀ], [Σ, 0]]``, printed as F.
+coupling = named_function("coupling", coupling_matrix)
+coupling._latex, coupling._pretty = _bare("F", "F")
+#: ``stacked(W1, W2) = Q0 = [W1ᵀ; W2]``, printed as Q0.
+stacked = named_function("stacked", stacked_weights)
+stacked._latex, stacked._pretty = _bare("Q_0", "Q₀")
 #: ``riccati_solution(F, Q0, t, r)``: the closed form above, printed as written there.
 riccati_solution = named_function("riccati_solution", riccati_solution_value)
 riccati_solution._latex = _solution_latex
