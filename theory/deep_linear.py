@@ -519,8 +519,9 @@ zero_balanced_dynamics = Claim(
         "with F^-1 (e^{2Ft/tau} - I) = (2/tau) int_0^t e^{2Fu/tau} du (F may be singular).",
         "The bracket is I plus a positive semidefinite matrix, so it is invertible for every "
         "zero-balanced start, width and rank: no condition beyond zero balance. The paper "
-        "writes the same solution in the eigenbasis of F, where it assumes an invertible "
-        "matrix of initial overlaps; this form does not need it.",
+        "writes the same solution in the singular-vector basis of Sigma_yx, under an "
+        "invertibility assumption on the start's overlaps with it (its exact form not checked "
+        "against the text); this form needs none.",
         "QQ^T = [[W1^T W1, W1^T W2^T], [W2 W1, W2 W2^T]]: block 21 is the network, blocks "
         "11 and 22 the input and output representational similarity matrices.",
         "Evaluated in the eigenbasis of F in float64 up to 2 sigma_max t/tau = 16, beyond it "
