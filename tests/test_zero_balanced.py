@@ -165,6 +165,9 @@ def test_unbalanced_start_is_a_one_line_error_naming_the_residual() -> None:
         claim.predict(quantity="network", correlation=problem["correlation"], W1=problem["W1"],
                       W2=2 * problem["W2"], tau=1.0, t=1.0)
     assert "\n" not in str(error.value) and "'W2'" in str(error.value)
+    with pytest.raises(ParameterError, match="overflows float64"):
+        claim.predict(quantity="network", correlation=[[1.0]], W1=[[1e200]], W2=[[1e200]],
+                      tau=1.0, t=1.0)
     # A rounding-level imbalance is accepted.
     claim.predict(quantity="network", correlation=problem["correlation"], W1=problem["W1"],
                   W2=problem["W2"] * (1 + 1e-12), tau=1.0, t=1.0)

@@ -449,10 +449,12 @@ def _shapes_chain(point: dict) -> bool:
 def _zero_balanced(point: dict) -> bool:
     """W1 W1^T = W2^T W2 to ZERO_BALANCE_TOLERANCE; else a one-line error naming the residual."""
     residual = zero_balance_residual(point["W1"], point["W2"])
-    if residual > ZERO_BALANCE_TOLERANCE:
+    if not residual <= ZERO_BALANCE_TOLERANCE:  # NaN (overflowed Gram matrices) included
+        detail = (f"relative residual ||W1 W1^T - W2^T W2||/||W1 W1^T|| = {residual:.3g} > "
+                  f"{ZERO_BALANCE_TOLERANCE:g}" if residual == residual
+                  else "W1 W1^T or W2^T W2 overflows float64")
         raise ParameterError("W2", "such that W1 W1^T = W2^T W2 (a zero-balanced start)",
-                             detail=f"relative residual ||W1 W1^T - W2^T W2||/||W1 W1^T|| = "
-                                    f"{residual:.3g} > {ZERO_BALANCE_TOLERANCE:g}")
+                             detail=detail)
     return True
 
 

@@ -183,12 +183,15 @@ def aligned_block_value(correlation: Any, strengths: Any, row: Any, column: Any)
 
 
 def zero_balance_residual(first: Any, second: Any) -> float:
-    """``||W1 W1ᵀ - W2ᵀ W2||_F / ||W1 W1ᵀ||_F`` (0 for zero weights)."""
+    """``||W1 W1ᵀ - W2ᵀ W2||_F / ||W1 W1ᵀ||_F`` (0 for zero weights; NaN if they overflow)."""
     first = np.asarray(first, dtype=np.float64)
     second = np.asarray(second, dtype=np.float64)
-    gram = first @ first.T
-    scale = float(np.linalg.norm(gram))
-    gap = float(np.linalg.norm(gram - second.T @ second))
+    with np.errstate(all="ignore"):
+        gram = first @ first.T
+        scale = float(np.linalg.norm(gram))
+        gap = float(np.linalg.norm(gram - second.T @ second))
+        if not (np.isfinite(scale) and np.isfinite(gap)):
+            return math.nan
     return gap / scale if scale > 0 else gap
 
 
