@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import mpmath
 import numpy as np
 import pytest
+import sympy
 from scipy.integrate import solve_ivp
 from theorylab.proofs.deep_linear import ZERO_BALANCED_LEMMAS, zero_balanced_from_riccati
 from theorylab.theory.deep_linear import (
@@ -15,7 +18,7 @@ from theorylab.theory.deep_linear import (
 
 import theorylab
 from theorylab import registry
-from theorylab.derivation import StepStatus, check_derivation
+from theorylab.derivation import Step, StepStatus, check_derivation
 from theorylab.errors import ParameterError
 from theorylab.riccati import (
     FLOAT64_EXPONENT,
@@ -230,3 +233,28 @@ def test_derivations_are_exact() -> None:
     result = check_derivation(zero_balanced_from_riccati, claim.statement)
     assert result.derives and result.status is StepStatus.EXACT, result.summary()
     assert zero_balanced_from_riccati in registry.derivations(claim.id)
+
+
+def test_a_missing_half_in_the_flow_breaks_the_derivation() -> None:
+    # tau dQ/dt = FQ - Q Q^T Q (the missing_half decoy's premise) gives tau dM/dt = FM + MF
+    # - 2M^2, which the bracket with 1/2 does not solve: the chain fails.
+    steps = list(zero_balanced_from_riccati.steps)
+    flow = steps[1]
+    doubled = {key: value.subs(sympy.Rational(1, 2), 1)
+               for key, value in flow.options["mapping"].items()}
+    derivative = flow.expression.lhs
+    quadratic = sympy.Eq(derivative, sympy.expand(steps[0].expression.rhs.subs(doubled)))
+    steps[1] = Step.substitute(quadratic, doubled, flow.reason)
+    broken = dataclasses.replace(zero_balanced_from_riccati, steps=tuple(steps))
+    result = check_derivation(broken, claim.statement)
+    assert result.steps[1].status is StepStatus.EXACT  # the doubled premise, consistently used
+    assert result.steps[2].status is StepStatus.FAILED  # is not tau dM/dt = FM + MF - M^2
+    assert not result.ok
+    # A wrong factor in the ODE solution fails that step.
+    steps = list(zero_balanced_from_riccati.steps)
+    solution = steps[3]
+    steps[3] = dataclasses.replace(solution, expression=sympy.Eq(
+        solution.expression.lhs, 2 * solution.expression.rhs))
+    result = check_derivation(dataclasses.replace(zero_balanced_from_riccati, steps=tuple(steps)),
+                              claim.statement)
+    assert result.steps[3].status is StepStatus.FAILED
