@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import mpmath
 import numpy as np
@@ -18,6 +19,7 @@ from theorylab.theory.deep_linear import (
 
 import theorylab
 from theorylab import registry
+from theorylab.cli import main
 from theorylab.derivation import Step, StepStatus, check_derivation
 from theorylab.errors import ParameterError
 from theorylab.riccati import (
@@ -258,3 +260,23 @@ def test_a_missing_half_in_the_flow_breaks_the_derivation() -> None:
     result = check_derivation(dataclasses.replace(zero_balanced_from_riccati, steps=tuple(steps)),
                               claim.statement)
     assert result.steps[3].status is StepStatus.FAILED
+
+
+@pytest.mark.parametrize(("quantity", "shape"), [("network", (1, 2)),
+                                                 ("input_similarity", (2, 2)),
+                                                 ("output_similarity", (1, 1))])
+def test_predict_on_the_command_line(capsys, quantity: str, shape: tuple[int, int]) -> None:
+    arguments = ["predict", claim.id, f"quantity={quantity}", "correlation=[[2, 0.5]]",
+                 "W1=[[0.1, 0.2]]", "W2=[[0.22360679774997896]]", "tau=1.5", "t=2"]
+    assert main(arguments) == 0
+    value = np.array(json.loads(capsys.readouterr().out))
+    assert value.shape == shape
+    first, second = np.array([[0.1, 0.2]]), np.array([[0.22360679774997896]])
+    expected = claim.predict(quantity=quantity, correlation=[[2, 0.5]], W1=first, W2=second,
+                             tau=1.5, t=2.0)
+    np.testing.assert_allclose(value, expected, rtol=1e-15)
+    assert main([*arguments, "--precision", "30"]) == 0
+    precise = np.array(json.loads(capsys.readouterr().out), dtype=float)
+    np.testing.assert_allclose(precise, expected, rtol=1e-12)
+    assert main([*arguments[:4], "W1=[[0.3, 0.2]]", *arguments[5:]]) == 2
+    assert "relative residual" in capsys.readouterr().err
