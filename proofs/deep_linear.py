@@ -372,3 +372,165 @@ singular_values_from_end_to_end = Derivation(
     ),
     ranges={_sigma: (0.3, 3.0)},
 )
+
+# -- Braun et al. 2022: exact dynamics from a zero-balanced start ---------------------
+#
+# Matrices are non-commuting symbols. Q = [W1^T; W2] is a block column, so block
+# products are sympy matrices of non-commuting entries; the closed form's matrix
+# functions of t are ExponentialLeft/Right and BracketInverse, whose derivatives are
+# their definitions' (fdiff), so the ODE step is checked exactly.
+
+__all__ += ["ZERO_BALANCED_LEMMAS", "zero_balanced_from_riccati"]  # added after the others
+
+_w1, _w1t, _w2, _w2t, _sigma_yx, _sigma_yx_t = sympy.symbols(
+    "W_1 W_1^T W_2 W_2^T Sigma_yx Sigma_yx^T", commutative=False)
+_coupling, _start, _start_t = sympy.symbols("F Q_0 Q_0^T", commutative=False)
+_rsm_t, _rsm_tau = dl_theory.rsm_t, dl_theory.rsm_tau
+_q_block = sympy.Matrix([[_w1t], [_w2]])  # Q = [W1^T; W2]
+_q_block_t = sympy.Matrix([[_w1, _w2t]])
+_coupling_block = sympy.Matrix([[0, _sigma_yx_t], [_sigma_yx, 0]])
+# tau dW1/dt, tau dW2/dt and their transposes: gradient flow on 1/2||Sigma_yx - W2 W1||^2.
+_FLOW = {"W1": _w2t * (_sigma_yx - _w2 * _w1), "W1^T": (_sigma_yx_t - _w1t * _w2t) * _w2,
+         "W2": (_sigma_yx - _w2 * _w1) * _w1t, "W2^T": _w1 * (_sigma_yx_t - _w1t * _w2t)}
+_DOT = {name: sympy.Symbol(rf"\dot{{{name}}}", commutative=False) for name in _FLOW}  # tau d/dt
+FLOW_REASON = ("gradient flow with whitened inputs: tau dW1/dt = W2^T (Sigma_yx - W2 W1), "
+               "tau dW2/dt = (Sigma_yx - W2 W1) W1^T, and their transposes")
+
+
+class ExponentialLeft(sympy.Function):
+    """``e^{F t/tau}`` where it multiplies from the left: ``d/dt = F e^{Ft/tau} / tau``."""
+
+    is_commutative = False
+
+    @classmethod
+    def eval(cls, time: Any) -> Any:  # noqa: D102
+        return sympy.S.One if time == 0 else None
+
+    def fdiff(self, argindex: int = 1) -> Any:  # noqa: D102
+        return _coupling * self / _rsm_tau
+
+    def _latex(self, printer: Any) -> str:
+        return rf"e^{{F {printer._print(self.args[0])}/\tau}}"
+
+
+class ExponentialRight(ExponentialLeft):
+    """``e^{F t/tau}`` where it multiplies from the right: ``d/dt = e^{F t/tau} F / tau``.
+
+    The same matrix as :class:`ExponentialLeft` (a function of F commutes with F); two
+    names keep each derivative's factor F on the side where the product needs it.
+    """
+
+    def fdiff(self, argindex: int = 1) -> Any:  # noqa: D102
+        return self * _coupling / _rsm_tau
+
+
+class BracketInverse(sympy.Function):
+    """``K(t)^-1``, ``K = I + 1/2 Q0^T F^-1 (e^{2Ft/tau} - I) Q0``.
+
+    ``tau dK/dt = Q0^T e^{2Ft/tau} Q0``, so ``d(K^-1)/dt = -K^-1 Q0^T e^{2Ft/tau} Q0 K^-1 / tau``.
+    """
+
+    is_commutative = False
+
+    @classmethod
+    def eval(cls, time: Any) -> Any:  # noqa: D102
+        return sympy.S.One if time == 0 else None
+
+    def fdiff(self, argindex: int = 1) -> Any:  # noqa: D102
+        time = self.args[0]
+        return (-self * _start_t * ExponentialRight(time) * ExponentialLeft(time) * _start
+                * self / _rsm_tau)
+
+    def _latex(self, printer: Any) -> str:
+        return (rf"\left[I + \tfrac{{1}}{{2}} Q_0^{{T}} F^{{-1}}\left(e^{{2F "
+                rf"{printer._print(self.args[0])}/\tau}} - I\right) Q_0\right]^{{-1}}")
+
+
+_qq = sympy.Function("M", commutative=False)(_rsm_t)  # M = QQ^T
+_q = sympy.Function("Q", commutative=False)(_rsm_t)
+_q_t = sympy.Function("Q^T", commutative=False)(_rsm_t)
+_closed = (ExponentialLeft(_rsm_t) * _start * BracketInverse(_rsm_t) * _start_t
+           * ExponentialRight(_rsm_t))
+_riccati = sympy.Eq(Derivative(_qq, _rsm_t),
+                    (_coupling * _qq + _qq * _coupling - _qq * _qq) / _rsm_tau)
+_half = sympy.Rational(1, 2)
+_eigenvalue = sympy.Symbol("lambda", real=True, nonzero=True)
+
+#: Lemmas that the registered chain takes as premises; each ends in the expression given
+#: with it, checked by the tests (they end in no claim's statement, so are not registered).
+ZERO_BALANCED_LEMMAS: tuple[tuple[Derivation, Any], ...] = (
+    (Derivation(
+        claim=dl_theory.zero_balanced_dynamics.id,
+        title="zero balance is conserved: d/dt (W1 W1^T - W2^T W2) = 0",
+        steps=(
+            Step.assume(_w1 * _DOT["W1^T"] + _DOT["W1"] * _w1t
+                        - _DOT["W2^T"] * _w2 - _w2t * _DOT["W2"],
+                        "tau d/dt (W1 W1^T - W2^T W2) by the product rule (dots: tau d/dt)"),
+            Step.substitute(Integer(0), {_DOT[name]: value
+                                         for name, value in _FLOW.items()}, FLOW_REASON),
+        ),
+        conclusion="expression",
+    ), Integer(0)),
+    (Derivation(
+        claim=dl_theory.zero_balanced_dynamics.id,
+        title="the flow of Q = [W1^T; W2] from a zero-balanced start",
+        steps=(
+            Step.assume(sympy.Matrix([[_FLOW["W1^T"]], [_FLOW["W2"]]]),
+                        "tau dQ/dt, block by block: " + FLOW_REASON),
+            Step.equal(_coupling_block * _q_block - sympy.Matrix(
+                [[_w1t * _w2t * _w2], [_w2 * _w1 * _w1t]]),
+                "the linear part is F Q with F = [[0, Sigma_yx^T], [Sigma_yx, 0]]"),
+            Step.substitute(_coupling_block * _q_block - _q_block * _w1 * _w1t,
+                            {_w2t * _w2: _w1 * _w1t},
+                            "zero balance W2^T W2 = W1 W1^T, conserved (previous lemma)"),
+            Step.substitute(_coupling_block * _q_block - _half * _q_block * _q_block_t * _q_block,
+                            {_w1 * _w1t: (_w1 * _w1t + _w2t * _w2) / 2},
+                            "W1 W1^T = (W1 W1^T + W2^T W2)/2 = Q^T Q/2 under zero balance"),
+        ),
+        conclusion="expression",
+    ), _coupling_block * _q_block - _half * _q_block * _q_block_t * _q_block),
+    (Derivation(
+        claim=dl_theory.zero_balanced_dynamics.id,
+        title="tau dK/dt = Q0^T e^{2Ft/tau} Q0, eigenvalue by eigenvalue",
+        steps=(
+            Step.assume((sympy.exp(2 * _eigenvalue * _rsm_t / _rsm_tau) - 1) / (2 * _eigenvalue),
+                        "1/2 F^-1 (e^{2Ft/tau} - I) on an eigenvector of F, eigenvalue lambda"),
+            Step.differentiate(sympy.exp(2 * _eigenvalue * _rsm_t / _rsm_tau) / _rsm_tau, _rsm_t,
+                               "its time derivative: e^{2 lambda t/tau}/tau, so tau dK/dt = "
+                               "Q0^T e^{2Ft/tau} Q0 for the 1/2 of the statement"),
+        ),
+        conclusion="expression",
+    ), sympy.exp(2 * _eigenvalue * _rsm_t / _rsm_tau) / _rsm_tau),
+)
+
+zero_balanced_from_riccati = Derivation(
+    claim=dl_theory.zero_balanced_dynamics.id,
+    title="QQ^T obeys a matrix Riccati equation; its closed-form solution; the blocks",
+    steps=(
+        Step.assume(sympy.Eq(Derivative(_qq, _rsm_t), Derivative(_q, _rsm_t) * _q_t
+                             + _q * Derivative(_q_t, _rsm_t)),
+                    "M = QQ^T, Q = [W1^T; W2]: product rule"),
+        Step.substitute(sympy.Eq(Derivative(_qq, _rsm_t),
+                                 (_coupling * _q * _q_t + _q * _q_t * _coupling
+                                  - _q * _q_t * _q * _q_t) / _rsm_tau),
+                        {Derivative(_q, _rsm_t): (_coupling * _q - _half * _q * _q_t * _q)
+                         / _rsm_tau,
+                         Derivative(_q_t, _rsm_t): (_q_t * _coupling - _half * _q_t * _q * _q_t)
+                         / _rsm_tau},
+                        "tau dQ/dt = FQ - Q Q^T Q/2 from a zero-balanced start (lemma "
+                        "ZERO_BALANCED_LEMMAS[1], exact)"),
+        Step.substitute(_riccati, {_q * _q_t: _qq},
+                        "QQ^T = M: the Riccati equation tau dM/dt = FM + MF - M^2"),
+        Step.solve_ode(sympy.Eq(_qq, _closed), _qq, _rsm_t, (0, _start * _start_t),
+                       "M = e^{Ft/tau} Q0 K^-1 Q0^T e^{Ft/tau} solves it from M(0) = Q0 Q0^T "
+                       "(d e^{Ft/tau}/dt = F e^{Ft/tau}/tau = e^{Ft/tau} F/tau, d K^-1/dt = "
+                       "-K^-1 Q0^T e^{2Ft/tau} Q0 K^-1/tau); solutions are unique"),
+        Step.substitute(sympy.Eq(dl_theory.RSM_SYMBOLS["network"],
+                                 dl_theory.zero_balanced_statements["network"]),
+                        {_qq: dl_theory.RSM_SYMBOLS["network"],
+                         _closed: dl_theory.zero_balanced_statements["network"]},
+                        "the network W2 W1 is block 21 of M = [[W1^T W1, W1^T W2^T], [W2 W1, "
+                        "W2 W2^T]]; name the closed form riccati_solution(F, Q0, t/tau, 1/2), "
+                        "evaluated in the eigenbasis of F"),
+    ),
+)

@@ -90,7 +90,7 @@ def test_only_the_matrix_claims_write_a_sampler():
     # The scalar claims draw from their parameters' domains, filtered by the constraints;
     # W and its gradient must share a shape, which independent domains cannot say.
     assert sorted(claim.name for claim in CLAIMS if claim.sample is not None) == [
-        "end_to_end_dynamics", "singular_value_dynamics"]
+        "end_to_end_dynamics", "singular_value_dynamics", "zero_balanced_dynamics"]
 
 
 @pytest.mark.parametrize("point", [

@@ -23,11 +23,14 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import sympy
 from hypothesis import strategies as st
 
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
-from theorylab.domains import Integer, Matrix, Real
+from theorylab.domains import Choice, Integer, Matrix, Real
+from theorylab.errors import ParameterError
+from theorylab.functions import named_function
 from theorylab.matrix_functions import (
     gram_sandwich,
     matrix_pairs,
@@ -36,6 +39,17 @@ from theorylab.matrix_functions import (
     singular_value,
     transposed,
 )
+from theorylab.riccati import (
+    MAX_EXPONENT,
+    aligned_block,
+    block,
+    coupling,
+    matrix_product,
+    riccati_solution,
+    stacked,
+    zero_balance_residual,
+)
+from theorylab.strategies import balanced_initializations
 
 SAXE = Citation(
     authors=("Andrew M. Saxe", "James L. McClelland", "Surya Ganguli"),
@@ -381,6 +395,172 @@ singular_value_dynamics = Claim(
               -N * (sigma_of_W**2) ** (1 / N) * projection_of_W),
         Decoy("depth_off_by_one", "N + 1 in place of N (counting layers of neurons)",
               substitute={N: N + 1}),
+    ),
+    ensemble=4,
+    resolution=1e-3,
+)
+
+# -- 7. exact dynamics from any zero-balanced start (Braun et al. 2022) ---------------
+
+BRAUN = Citation(
+    authors=("Lukas Braun", "Clémentine C. J. Dominé", "James E. Fitzgerald", "Andrew M. Saxe"),
+    year=2022,
+    title="Exact learning dynamics of deep linear networks with prior knowledge",
+    where="main theorem: closed-form QQ^T(t) of the matrix Riccati equation (Sec. 4); "
+          "theorem number not checked against the text",
+    arxiv="2209.13554",
+    venue="NeurIPS",
+)
+
+#: A start counts as zero-balanced when ||W1 W1^T - W2^T W2|| / ||W1 W1^T|| is at most this.
+ZERO_BALANCE_TOLERANCE = 1e-8
+RSM_QUANTITIES = ("network", "input_similarity", "output_similarity")
+
+rsm_quantity_parameter = Parameter(
+    "quantity", Choice(RSM_QUANTITIES),
+    "network W2 W1(t) (No x Ni); input_similarity W1^T W1(t) (Ni x Ni); output_similarity "
+    "W2 W2^T(t) (No x No)")
+correlation_parameter = Parameter("correlation", Matrix(ndim=2),
+                                  "input-output correlation Sigma_yx = sum_mu y x^T (No x Ni)",
+                                  latex=r"\Sigma_{yx}")
+first_layer_parameter = Parameter("W1", Matrix(ndim=2), "initial first layer (Nh x Ni)",
+                                  latex="W_1")
+second_layer_parameter = Parameter("W2", Matrix(ndim=2), "initial second layer (No x Nh)",
+                                   latex="W_2")
+rsm_tau_parameter = Parameter("tau", Real(0, math.inf), "time constant 1/lambda", latex="tau")
+rsm_t_parameter = Parameter("t", Real(0, math.inf, lower_open=False), "time (full-batch steps)")
+correlation_symbol, first_layer, second_layer, rsm_tau, rsm_t = (
+    p.symbol for p in (correlation_parameter, first_layer_parameter, second_layer_parameter,
+                       rsm_tau_parameter, rsm_t_parameter))
+
+
+def _shapes_chain(point: dict) -> bool:
+    """W1 is Nh x Ni and W2 is No x Nh for the No x Ni correlation; else a one-line error."""
+    outputs, inputs = point["correlation"].shape
+    hidden = point["W1"].shape[0]
+    for name, shape, wanted in (("W1", point["W1"].shape, (hidden, inputs)),
+                                ("W2", point["W2"].shape, (outputs, hidden))):
+        if shape != wanted:
+            raise ParameterError(name, f"a {wanted[0]} x {wanted[1]} matrix (W1: Nh x Ni, "
+                                 "W2: No x Nh, correlation: No x Ni)", detail=f"shape {shape}")
+    return True
+
+
+def _zero_balanced(point: dict) -> bool:
+    """W1 W1^T = W2^T W2 to ZERO_BALANCE_TOLERANCE; else a one-line error naming the residual."""
+    residual = zero_balance_residual(point["W1"], point["W2"])
+    if not residual <= ZERO_BALANCE_TOLERANCE:  # NaN (overflowed Gram matrices) included
+        detail = (f"relative residual ||W1 W1^T - W2^T W2||/||W1 W1^T|| = {residual:.3g} > "
+                  f"{ZERO_BALANCE_TOLERANCE:g}" if residual == residual
+                  else "W1 W1^T or W2^T W2 overflows float64")
+        raise ParameterError("W2", "such that W1 W1^T = W2^T W2 (a zero-balanced start)",
+                             detail=detail)
+    return True
+
+
+def _exponent(point: dict) -> float:
+    """2 sigma_max(correlation) t / tau: the largest exponent of e^{2Ft/tau}."""
+    largest = float(np.linalg.svd(point["correlation"], compute_uv=False)[0])
+    return 2 * largest * point["t"] / point["tau"]
+
+
+input_count = named_function("input_count", lambda matrix: int(np.shape(matrix)[1]),
+                             latex="N_i", pretty="Nᵢ")
+half = sympy.Rational(1, 2)
+
+
+def _qq_transpose(rate: sympy.Expr) -> sympy.Expr:
+    """QQ^T(t) with the Riccati coefficient `rate` in front of Q0^T F^-1 (e^{2Ft/tau} - I) Q0."""
+    return riccati_solution(coupling(correlation_symbol), stacked(first_layer, second_layer),
+                            rsm_t / rsm_tau, rate)
+
+
+# (row, column) of each quantity's block in QQ^T = [[W1^T W1, W1^T W2^T], [W2 W1, W2 W2^T]].
+RSM_BLOCKS = {"network": (2, 1), "input_similarity": (1, 1), "output_similarity": (2, 2)}
+# Unicode names: sympy's printers read _ and ^ in a symbol's name as sub- and superscripts.
+RSM_SYMBOLS = {"network": sympy.Symbol("W₂W₁(t)"),
+               "input_similarity": sympy.Symbol("W₁ᵀW₁(t)"),
+               "output_similarity": sympy.Symbol("W₂W₂ᵀ(t)")}
+
+
+def _rsm_statements(rate: sympy.Expr) -> dict[str, sympy.Expr]:
+    qq = _qq_transpose(rate)
+    return {name: block(qq, row, column, input_count(correlation_symbol))
+            for name, (row, column) in RSM_BLOCKS.items()}
+
+
+zero_balanced_statements = _rsm_statements(half)
+
+# Decoy: each singular mode of Sigma_yx on its own, Saxe eq. 12 from the start's projection
+# u0 = |u_a^T W2 W1(0) v_a| (the decoupled picture, ignoring the misalignment).
+mode_value = singular_value(correlation_symbol)
+mode_start = sympy.Abs(singular_projection(correlation_symbol,
+                                           matrix_product(second_layer, first_layer)))
+aligned_strengths = mode_value * mode_start / (
+    mode_start + (mode_value - mode_start) * sympy.exp(-2 * mode_value * rsm_t / rsm_tau))
+
+zero_balanced_dynamics = Claim(
+    id="deep_linear.zero_balanced_dynamics",
+    title="Exact gradient-flow trajectory of a two-layer linear network from any zero-balanced "
+          "start",
+    citation=BRAUN,
+    parameters=(rsm_quantity_parameter, correlation_parameter, first_layer_parameter,
+                second_layer_parameter, rsm_tau_parameter, rsm_t_parameter),
+    quantity=RSM_SYMBOLS["network"],
+    statement=zero_balanced_statements["network"],
+    statements={name: sympy.Eq(RSM_SYMBOLS[name], value, evaluate=False)
+                for name, value in zero_balanced_statements.items()},
+    conventions=COMMON + (
+        "Two-layer network W2 W1 (W1: Nh x Ni, W2: No x Nh, any widths); gradient flow "
+        "tau dW1/dt = W2^T (Sigma_yx - W2 W1), tau dW2/dt = (Sigma_yx - W2 W1) W1^T.",
+        "Zero-balanced start W1 W1^T = W2^T W2 (relative residual <= 1e-8), in any "
+        "orientation: not aligned with the singular vectors of Sigma_yx.",
+        "Q = [W1^T; W2] ((Ni + No) x Nh), Q0 = Q(0), F = [[0, Sigma_yx^T], [Sigma_yx, 0]]: "
+        "tau d(QQ^T)/dt = F QQ^T + QQ^T F - (QQ^T)^2, solved by "
+        "QQ^T(t) = e^{Ft/tau} Q0 [I + 1/2 Q0^T F^-1 (e^{2Ft/tau} - I) Q0]^-1 Q0^T e^{Ft/tau}, "
+        "with F^-1 (e^{2Ft/tau} - I) = (2/tau) int_0^t e^{2Fu/tau} du (F may be singular).",
+        "The bracket is I plus a positive semidefinite matrix, so it is invertible for every "
+        "zero-balanced start, width and rank: no condition beyond zero balance. The paper "
+        "writes the same solution in the singular-vector basis of Sigma_yx, under an "
+        "invertibility assumption on the start's overlaps with it (its exact form not checked "
+        "against the text); this form needs none.",
+        "QQ^T = [[W1^T W1, W1^T W2^T], [W2 W1, W2 W2^T]]: block 21 is the network, blocks "
+        "11 and 22 the input and output representational similarity matrices.",
+        "Evaluated in the eigenbasis of F in float64 up to 2 sigma_max t/tau = 16, beyond it "
+        "with mpmath at 30 + 2 (2 sigma_max t/tau)/ln 10 digits (float64 cancels huge "
+        "terms there); defined up to 2 sigma_max t/tau = 1000.",
+    ),
+    simulation="theorylab.numerics.deep_linear:zero_balanced_dynamics",
+    systematic_error=STEP_SIZE,
+    constraints=(
+        Constraint("W1 is Nh x Ni and W2 is No x Nh for the No x Ni correlation",
+                   _shapes_chain, ("W1", "W2", "correlation")),
+        Constraint("W1 W1^T = W2^T W2 (a zero-balanced start)", _zero_balanced, ("W2", "W1")),
+        Constraint(f"2 sigma_max(correlation) t/tau <= {MAX_EXPONENT:g}",
+                   lambda p: _exponent(p) <= MAX_EXPONENT, ("t", "correlation", "tau")),
+    ),
+    # Sigma_yx with singular values >= 0.3 apart (distinct modes, for the decoupled decoy);
+    # a balanced start of hidden width rank + 1 from theorylab.strategies, scaled by
+    # 1e-3..1 (plateau to near saturation); t such that 2 sigma_max t/tau is in [0, 24],
+    # so that a third of the points take the mpmath path.
+    sample=lambda: matrix_pairs(min_side=1, max_side=3, min_singular_gap=0.3).flatmap(
+        lambda pair: st.builds(
+            lambda weights, scale, exponent, tau_value, quantity: {
+                "quantity": quantity, "correlation": pair[0], "W1": scale * weights[0],
+                "W2": scale * weights[1], "tau": tau_value,
+                "t": exponent * tau_value / (2 * np.linalg.svd(pair[0], compute_uv=False)[0])},
+            balanced_initializations(depth=2, rows=pair[0].shape[0], columns=pair[0].shape[1],
+                                     max_singular_value=1.5),
+            st.floats(math.log(1e-3), 0.0).map(math.exp), st.floats(0.0, 24.0),
+            st.floats(0.5, 4.0), st.sampled_from(RSM_QUANTITIES))),
+    decoys=(
+        Decoy("decoupled_modes", "Saxe's eq. 12 per singular mode of Sigma_yx from u0 = "
+              "|u_a^T W2 W1(0) v_a|: the aligned-start solution, ignoring the misalignment",
+              statements={name: aligned_block(correlation_symbol, aligned_strengths, row, column)
+                          for name, (row, column) in RSM_BLOCKS.items()}),
+        Decoy("missing_half", "1 in place of 1/2 before Q0^T F^-1 (e^{2Ft/tau} - I) Q0: "
+              "tau dQ/dt = FQ - Q Q^T Q, forgetting that Q^T Q = 2 W1 W1^T",
+              statements=_rsm_statements(sympy.Integer(1))),
     ),
     ensemble=4,
     resolution=1e-3,

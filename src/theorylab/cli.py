@@ -334,6 +334,8 @@ def _digits(value: Any, precision: int) -> Any:
     if isinstance(value, mpmath.matrix):
         return [[_digits(value[i, j], precision) for j in range(value.cols)]
                 for i in range(value.rows)]
+    if hasattr(value, "dtype") and value.dtype == object:  # a numpy array of mpmath numbers
+        return _digits(value.tolist(), precision)
     if isinstance(value, (list, tuple)):
         return [_digits(v, precision) for v in value]
     if isinstance(value, (mpmath.mpf, mpmath.mpc)):
