@@ -543,3 +543,49 @@ def critical_period(points: Sequence[dict[str, Any]], *, seed: int, device: str,
         results.append(Measurement(samples, duration[index] * np.array(PATHWAY_LEVELS), rounding,
                                    {"steps": steps, "remaining_gap": remaining}))
     return results
+
+
+# -- Saxe et al. eq. 17: the learning time at large depth ------------------------------
+
+__all__ += ["deep_time_series"]
+
+SERIES_DEPTHS = (8, 16, 32, 64, 128, 256)  # weight matrices N_l - 1, doubling
+SERIES_DIGITS = 1e-12  # relative accuracy of each quadrature (10 digits beyond float64 asked)
+
+
+def deep_time_series(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                     ensemble: int) -> list[Measurement]:
+    """``(N_l - 1) t`` over doubling depths, or the order at which it converges.
+
+    ``t`` is the exact learning time of a balanced deep mode from ``u0`` to ``uf``, the
+    quadrature of eq. 15 that ``deep_linear.deep_mode_dynamics`` checks against real
+    gradient descent (:func:`~theorylab.matrix_functions.saturation_integral_value`;
+    deterministic, one sample per level). ``scaled_time`` reports ``(N_l - 1) t`` at the
+    four deepest depths (resolution ``1/(N_l - 1)``); ``error_order`` the convergence order
+    ``p`` of ``|m(D) - m(2D)| ~ D^-p``, fitted by ``scipy.stats.linregress`` of the log
+    differences on log depth over windows of three consecutive differences (resolution:
+    ``1/D`` of the window's shallowest depth).
+    """
+    from scipy.stats import linregress
+
+    from theorylab.matrix_functions import saturation_integral_value
+
+    results = []
+    depths = np.array(SERIES_DEPTHS, dtype=float)
+    for p in points:
+        scaled = np.array([p["tau"] * saturation_integral_value(2 - 2 / depth, p["s"], p["u0"],
+                                                                p["uf"])
+                           for depth in SERIES_DEPTHS])
+        error = SERIES_DIGITS * float(np.max(scaled))
+        if p["quantity"] == "scaled_time":
+            results.append(Measurement(scaled[-4:, None], 1 / depths[-4:], error,
+                                       {"depths": SERIES_DEPTHS[-4:]}))
+            continue
+        differences = np.abs(np.diff(scaled))
+        slopes = np.array([-linregress(np.log(depths[k:k + 3]), np.log(differences[k:k + 3])).slope
+                           for k in range(len(differences) - 2)])
+        # A difference known to +-2 error moves its log by 2 error/difference.
+        rounding = 4 * error / float(np.min(differences)) / np.log(2)
+        results.append(Measurement(slopes[:, None], 1 / depths[:len(slopes)], rounding,
+                                   {"depths": SERIES_DEPTHS, "differences": differences.tolist()}))
+    return results

@@ -485,3 +485,26 @@ PATHWAY_LEMMAS: tuple[Derivation, ...] = (
         ranges=PATHWAY_RANGES,
     ),
 )
+
+
+# -- Saxe et al. eq. 17: the N_l -> oo learning time -------------------------------------
+
+__all__ += ["deep_time_at_large_depth"]
+
+_scaled_rate = sympy.Symbol("(N_l - 1) dt/du")
+
+deep_time_at_large_depth = Derivation(
+    claim=dl_theory.deep_learning_time_asymptotic.id,
+    title="eq. 17: the N_l -> oo integrand of eq. 15's learning time, integrated",
+    steps=(
+        Step.assume(Eq(_scaled_rate, tau / (u ** (2 - 2 / D) * (s - u))),
+                    "eq. 15 separated, times N_l - 1 (deep_linear.deep_mode_dynamics)"),
+        Step.limit(Eq(_scaled_rate, tau / (u**2 * (s - u))), N_l, sympy.oo,
+                   "N_l -> oo: u^(2/(N_l-1)) -> 1 uniformly on [u0, uf], so the limit passes "
+                   "under the integral"),
+        Step.integrate(Eq(dl_theory.scaled_time_limit, dl_theory.eq_17_statement), u,
+                       "integrate from u0 to uf: 1/(u^2 (s-u)) = 1/(s u^2) + 1/(s^2 u) + "
+                       "1/(s^2 (s-u)) (Saxe eq. 17)", lower=u0, upper=uf),
+    ),
+    ranges=RANGES,
+)

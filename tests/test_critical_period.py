@@ -100,7 +100,7 @@ def test_lemmas_check():
 def test_decoys_are_rejected_at_one_seed():
     import theorylab
 
-    verdict = theorylab.check(critical_period, seed=3, record=False)
+    verdict = theorylab.check(critical_period, seed=3, budget=6, record=False)
     assert verdict.passed, verdict.summary()
     assert verdict.decoys_rejected, [d.summary() for d in verdict.decoys]
 
@@ -129,3 +129,48 @@ def test_predict_from_the_command_line(capsys):
     value = json.loads(capsys.readouterr().out)["value"]
     assert value == pytest.approx(critical_period.predict(
         quantity="final_gain_a", depth=3, target=1.0, initial_gain=0.1, deficit_time=0.5))
+
+
+# -- deep_linear.deep_learning_time_asymptotic (Saxe et al. eq. 17) ---------------------
+
+
+def test_eq_17_relative_error_falls_as_one_over_depth():
+    from scipy.integrate import quad
+    from scipy.stats import linregress
+    from theorylab.theory.deep_linear import deep_learning_time_asymptotic as claim
+
+    s, u0, uf, tau = 0.6, 0.05, 0.5, 1.3
+    limit = claim.predict(quantity="scaled_time", s=s, u0=u0, uf=uf, tau=tau)
+    depths = np.array([64, 128, 256, 512])
+    exact = [tau * quad(lambda u, d=d: u ** (-2 + 2 / d) / (s - u), u0, uf,
+                        epsabs=0, epsrel=1e-13)[0] for d in depths]
+    errors = np.abs(np.array(exact) / limit - 1)
+    assert linregress(np.log(depths), np.log(errors)).slope == pytest.approx(-1, abs=0.03)
+
+
+def test_eq_17_checks_and_rejects_its_decoys():
+    from theorylab.theory.deep_linear import deep_learning_time_asymptotic as claim
+
+    import theorylab
+
+    verdict = theorylab.check(claim, seed=2, record=False)
+    assert verdict.passed, verdict.summary()
+    assert verdict.decoys_rejected, [d.summary() for d in verdict.decoys]
+    assert {p.point["quantity"] for p in verdict.points} == {"scaled_time", "error_order"}
+
+
+def test_eq_17_derivation_is_exact():
+    from theorylab.theory.deep_linear import deep_learning_time_asymptotic as claim
+
+    result = check_derivation(proofs.deep_time_at_large_depth, claim.statement)
+    assert result.status is StepStatus.EXACT and result.derives
+
+
+def test_eq_17_predict_and_bad_input(capsys):
+    arguments = ["predict", "deep_linear.deep_learning_time_asymptotic", "quantity=scaled_time",
+                 "s=0.6", "u0=0.05", "uf=0.5", "tau=1.3", "--json"]
+    assert main(arguments) == 0
+    assert json.loads(capsys.readouterr().out)["value"] > 0
+    assert main(arguments[:-2] + ["uf=0.7"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "uf" in error and len(error.splitlines()) == 1
