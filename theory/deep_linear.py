@@ -517,7 +517,7 @@ critical_period = Claim(
     simulation="theorylab.numerics.deep_linear:critical_period",
     systematic_error=SystematicError(
         "learning rate", 1,
-        "Gradient descent differs from gradient flow by O(lr); three learning rates (the "
+        "Gradient descent differs from gradient flow by O(lr); four learning rates (the "
         "deficit's divides t_d exactly), Richardson to lr -> 0, the rest bounded by the last "
         "two corrections. Training stops at |S - K_a - K_b| <= 1e-9 S; K_a can move by at "
         "most that gap afterwards (both gains move towards the line), which is added to the "
