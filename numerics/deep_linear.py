@@ -508,13 +508,13 @@ def critical_period(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     """
     rng = generator(seed, device)
     levels = len(PATHWAY_LEVELS)
-    depth, target, start, duration = [], [], [], []
+    depth, target, start, coarsest = [], [], [], []
     rates, deficit_rates, deficit_steps = [], [], []
     for p in points:
         base = PATHWAY_RATE / (p["depth"] * p["target"] ** (2 - 2 / p["depth"]))
         count = int(np.ceil(p["deficit_time"] / base))
         coarse = p["deficit_time"] / count if count else base
-        duration.append(base)
+        coarsest.append(base)
         for factor in PATHWAY_LEVELS:
             for _ in range(ensemble):
                 depth.append(p["depth"])
@@ -542,7 +542,7 @@ def critical_period(points: Sequence[dict[str, Any]], *, seed: int, device: str,
         # the sign of the gap, so K_a can change by at most the remaining gap.
         remaining = float(gaps[rows].max()) if p["quantity"] == "final_gain_a" else 0.0
         rounding = _rounding(steps, p["target"]) * p["depth"] + remaining
-        results.append(Measurement(samples, duration[index] * np.array(PATHWAY_LEVELS), rounding,
+        results.append(Measurement(samples, coarsest[index] * np.array(PATHWAY_LEVELS), rounding,
                                    {"steps": steps, "remaining_gap": remaining}))
     return results
 
