@@ -485,3 +485,192 @@ def zero_balanced_dynamics(points: Sequence[dict[str, Any]], *, seed: int, devic
         measurements.append(Measurement(np.stack(samples), resolution, rounding,
                                         {"steps": steps, "learning_rate": resolution[0]}))
     return measurements
+# -- Kleinman, Achille & Soatto 2024: two pathways and a deficit --------------------
+
+__all__ += ["two_pathway_networks", "critical_period"]
+
+# Four learning rates, as for the learning times: with three, a nearly vanishing O(lr^2)
+# coefficient left the bias bound below the O(lr^3) remainder (calibration, seed 20); and
+# a coarsest rate of 0.2, not 0.4, where the series in lr is still asymptotic (seed 4).
+PATHWAY_LEVELS = (1.0, 0.5, 0.25, 0.125)  # learning rates relative to the coarsest
+PATHWAY_RATE = 0.2  # coarsest learning rate, in units of 1/(D S^(2-2/D)) (the fastest rate)
+PATHWAY_STOP = 1e-9  # stop once |S - K_a - K_b| <= PATHWAY_STOP * S in every network
+PATHWAY_MAX_STEPS = 200_000
+PATHWAY_CHECK_EVERY = 64  # steps between convergence checks (each one syncs the device)
+
+
+def two_pathway_networks(depths: torch.Tensor, gains: torch.Tensor, target: torch.Tensor, *,
+                         layers: int, rng: torch.Generator, device: str
+                         ) -> tuple[list[list[torch.Tensor]], torch.Tensor, torch.Tensor,
+                                    torch.Tensor, torch.Tensor]:
+    """Two balanced pathways per network, padded to ``layers`` weight matrices.
+
+    Pathway ``a`` and ``b`` of network ``n`` each have ``depths[n]`` layers
+    ``W_j = p R_j R_(j-1)^T`` (``p = gains[n]^(1/D)``, Haar frames ``R_j`` of their own,
+    ``R_0 = V`` and ``R_D = U`` shared): balanced, ``W_(j+1)^T W_(j+1) = p^2 I = W_j W_j^T``,
+    and every mode of ``U p^D V^T`` starts at gain ``gains[n]``. Layers ``D+1..layers`` are
+    the identity and never trained. The target is ``target[n] u_1 v_1^T`` (rank one) on
+    whitened inputs ``X X^T = I``.
+
+    Returns:
+        (weights per pathway, inputs, targets, u_1, v_1).
+
+    """
+    batch = depths.shape[0]
+    options = {"rng": rng, "device": device}
+    left, right = haar_orthogonal(batch, WIDTH, **options), haar_orthogonal(batch, WIDTH, **options)
+    scale = gains ** (1.0 / depths.to(torch.float64))
+    identity = torch.eye(WIDTH, dtype=torch.float64, device=device).expand(batch, -1, -1)
+    pathways = []
+    for _ in range(2):
+        frames = [right] + [haar_orthogonal(batch, WIDTH, **options) for _ in range(layers - 1)]
+        weights = []
+        for layer in range(layers):
+            out = torch.where((depths == layer + 1).view(-1, 1, 1), left, frames[min(layer + 1,
+                                                                                     layers - 1)])
+            trained = (scale.view(-1, 1, 1) * out @ frames[layer].transpose(1, 2))
+            weights.append(torch.where((layer < depths).view(-1, 1, 1), trained, identity))
+        pathways.append(weights)
+    inputs = haar_orthogonal(batch, EXAMPLES, **options)[:, :WIDTH, :]  # X X^T = I exactly
+    mode = torch.einsum("bi,bj->bij", left[:, :, 0], right[:, :, 0])
+    targets = target.view(-1, 1, 1) * mode @ inputs
+    return pathways, inputs, targets, left[:, :, 0], right[:, :, 0]
+
+
+def _pathway_gains(depths: torch.Tensor, gains: torch.Tensor, target: torch.Tensor,
+                   rates: torch.Tensor, deficit_rates: torch.Tensor,
+                   deficit_steps: torch.Tensor, *, layers: int,
+                   rng: torch.Generator, device: str) -> tuple[torch.Tensor, torch.Tensor,
+                                                               torch.Tensor, int]:
+    """Train both pathways by full-batch GD, freezing ``b`` for ``deficit_steps`` steps.
+
+    Returns K_a at the end of the deficit, K_a at the end, the remaining gap
+    ``|S - K_a - K_b|`` and the number of steps taken.
+    """
+    pathways, inputs, targets, left, right = two_pathway_networks(
+        depths, gains, target, layers=layers, rng=rng, device=device)
+    live = [[w.clone().requires_grad_(True) for w in weights] for weights in pathways]
+    trained = [(layer < depths).view(-1, 1, 1).to(torch.float64) for layer in range(layers)]
+
+    def gain(weights: list[torch.Tensor]) -> torch.Tensor:
+        return torch.einsum("bi,bij,bj->b", left, _product(weights).detach(), right)
+
+    deficit_gain = gain(live[0]).clone()
+    step = 0
+    while True:
+        residual = targets - (_product(live[0]) + _product(live[1])) @ inputs
+        loss = 0.5 * residual.square().sum()
+        gradients = torch.autograd.grad(loss, live[0] + live[1])
+        # The deficit: pathway b receives no update while step < deficit_steps.
+        open_b = (step >= deficit_steps).to(torch.float64).view(-1, 1, 1)
+        rate = torch.where(step < deficit_steps, deficit_rates, rates).view(-1, 1, 1)
+        with torch.no_grad():
+            for layer in range(layers):
+                live[0][layer] -= rate * trained[layer] * gradients[layer]
+                live[1][layer] -= rate * trained[layer] * open_b * gradients[layers + layer]
+        step += 1
+        ending = deficit_steps == step
+        if bool(ending.any()):
+            deficit_gain = torch.where(ending, gain(live[0]), deficit_gain)
+        if step % PATHWAY_CHECK_EVERY == 0 or step >= PATHWAY_MAX_STEPS:
+            gap = (target - gain(live[0]) - gain(live[1])).abs()
+            done = (step >= deficit_steps) & (gap <= PATHWAY_STOP * target)
+            if bool(done.all()) or step >= PATHWAY_MAX_STEPS:
+                return deficit_gain, gain(live[0]), gap, step
+
+
+def critical_period(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                    ensemble: int) -> list[Measurement]:
+    """Gain of pathway a after a deficit of pathway b, and after training to convergence.
+
+    Every point, ensemble member and learning-rate level is one network of one batched
+    program (depths padded with frozen identity layers). The coarsest learning rate is
+    ``h = PATHWAY_RATE / (D S^(2-2/D))``; during the deficit it is ``deficit_time / n`` with
+    ``n = ceil(deficit_time / h)``, so that every level ends the deficit exactly at
+    ``deficit_time``. Finer levels halve both.
+    """
+    rng = generator(seed, device)
+    levels = len(PATHWAY_LEVELS)
+    depth, target, start, coarsest = [], [], [], []
+    rates, deficit_rates, deficit_steps = [], [], []
+    for p in points:
+        base = PATHWAY_RATE / (p["depth"] * p["target"] ** (2 - 2 / p["depth"]))
+        count = int(np.ceil(p["deficit_time"] / base))
+        coarse = p["deficit_time"] / count if count else base
+        coarsest.append(base)
+        for factor in PATHWAY_LEVELS:
+            for _ in range(ensemble):
+                depth.append(p["depth"])
+                target.append(p["target"])
+                start.append(p["initial_gain"])
+                rates.append(base * factor)
+                deficit_rates.append(coarse * factor)
+                deficit_steps.append(int(round(count / factor)))
+
+    def tensor(values: list[Any], dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        return torch.tensor(values, dtype=dtype, device=device)
+
+    depths = tensor(depth, torch.int64)
+    deficit, final, gap, steps = _pathway_gains(
+        depths, tensor(start), tensor(target), tensor(rates), tensor(deficit_rates),
+        tensor(deficit_steps, torch.int64),
+        layers=int(max(depth)), rng=rng, device=device)
+    measured = {"deficit_gain_a": deficit.cpu().numpy(), "final_gain_a": final.cpu().numpy()}
+    gaps = gap.cpu().numpy()
+    results = []
+    for index, p in enumerate(points):
+        rows = slice(index * levels * ensemble, (index + 1) * levels * ensemble)
+        samples = measured[p["quantity"]][rows].reshape(levels, ensemble)
+        # After convergence stops, K_a and K_b both still move towards K_a + K_b = S with
+        # the sign of the gap, so K_a can change by at most the remaining gap.
+        remaining = float(gaps[rows].max()) if p["quantity"] == "final_gain_a" else 0.0
+        rounding = _rounding(steps, p["target"]) * p["depth"] + remaining
+        results.append(Measurement(samples, coarsest[index] * np.array(PATHWAY_LEVELS), rounding,
+                                   {"steps": steps, "remaining_gap": remaining}))
+    return results
+
+
+# -- Saxe et al. eq. 17: the learning time at large depth ------------------------------
+
+__all__ += ["deep_time_series"]
+
+SERIES_DEPTHS = (8, 16, 32, 64, 128, 256)  # weight matrices N_l - 1, doubling
+SERIES_DIGITS = 1e-12  # relative accuracy of each quadrature (10 digits beyond float64 asked)
+
+
+def deep_time_series(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                     ensemble: int) -> list[Measurement]:
+    """``(N_l - 1) t`` over doubling depths, or the order at which it converges.
+
+    ``t`` is the exact learning time of a balanced deep mode from ``u0`` to ``uf``, the
+    quadrature of eq. 15 that ``deep_linear.deep_mode_dynamics`` checks against real
+    gradient descent (:func:`~theorylab.matrix_functions.saturation_integral_value`;
+    deterministic, one sample per level). ``scaled_time`` reports ``(N_l - 1) t`` at the
+    four deepest depths (resolution ``1/(N_l - 1)``); ``error_order`` the convergence order
+    ``p`` of ``|m(D) - m(2D)| ~ D^-p``, fitted by ``scipy.stats.linregress`` of the log
+    differences on log depth over windows of three consecutive differences (resolution:
+    ``1/D`` of the window's shallowest depth).
+    """
+    from scipy.stats import linregress
+
+    from theorylab.matrix_functions import saturation_integral_value
+
+    results = []
+    depths = np.array(SERIES_DEPTHS, dtype=float)
+    for p in points:
+        scaled = np.array([p["tau"] * saturation_integral_value(2 - 2 / depth, p["s"], p["u0"],
+                                                                p["uf"])
+                           for depth in SERIES_DEPTHS])
+        error = SERIES_DIGITS * float(np.max(scaled))
+        if p["quantity"] == "scaled_time":
+            results.append(Measurement(scaled[-4:, None], 1 / depths[-4:], error,
+                                       {"depths": SERIES_DEPTHS[-4:]}))
+            continue
+        differences = np.abs(np.diff(scaled))
+        slopes = np.array([-linregress(np.log(depths[k:k + 3]), np.log(differences[k:k + 3])).slope
+                           for k in range(len(differences) - 2)])
+        # A difference known to +-2 error moves its log by 2 error/difference.
+        rounding = 4 * error / float(np.min(differences)) / np.log(2)
+        results.append(Measurement(slopes[:, None], 1 / depths[:len(slopes)], rounding,
+                                   {"depths": SERIES_DEPTHS, "differences": differences.tolist()}))
+    return results

@@ -534,3 +534,138 @@ zero_balanced_from_riccati = Derivation(
                         "evaluated in the eigenbasis of F"),
     ),
 )
+
+# -- Kleinman, Achille & Soatto 2024: critical periods in two pathways ----------------
+
+from theorylab.theory.deep_linear import (  # noqa: E402  (this block is self-contained)
+    D_path,
+    K0_path,
+    S_path,
+    T_path,
+    critical_period,
+    deficit_flow,
+    deficit_logistic,
+)
+
+__all__ += ["critical_period_from_layers", "PATHWAY_LEMMAS"]
+
+_p = sympy.Function("p", positive=True)  # a pathway's (balanced) layer scalar
+_K = sympy.Function("K", positive=True)  # a pathway's gain p^D
+_K_a, _K_b = sympy.Function("K_a", positive=True), sympy.Function("K_b", positive=True)
+_residual = sympy.Symbol("Omega", real=True)  # S - K_a - K_b
+_A = sympy.Symbol("A", positive=True)  # K_a(t_d), the gain of a when the deficit ends
+_e = (D_path - 2) / D_path
+_gain_flow = {Derivative(_K_a(t), t): D_path * _K_a(t) ** (2 - 2 / D_path)
+              * (S_path - _K_a(t) - _K_b(t)),
+              Derivative(_K_b(t), t): D_path * _K_b(t) ** (2 - 2 / D_path)
+              * (S_path - _K_a(t) - _K_b(t))}
+_GAIN_FLOW = "the gain flow dK/dt = D K^(2-2/D)(S - K_a - K_b) of both pathways (steps 0-3)"
+PATHWAY_RANGES = {D_path: (3, 8), S_path: (0.5, 2.0), K0_path: (0.02, 0.2), T_path: (0.1, 2.0),
+                  _A: (0.3, 0.45), _residual: (-1.0, 1.0)}
+
+
+def _layer_flow() -> tuple[Step, ...]:
+    """dK/dt = D K^(2-2/D) Omega from dp/dt = p^(D-1) Omega and K = p^D."""
+    return (
+        Step.assume(Eq(_K(t), _p(t) ** D_path),
+                    "a pathway of D balanced layers: each scalar equals p, the gain is K = p^D"),
+        Step.differentiate(Eq(Derivative(_K(t), t),
+                              D_path * _p(t) ** (D_path - 1) * Derivative(_p(t), t)), t,
+                           "chain rule"),
+        Step.substitute(Eq(Derivative(_K(t), t), D_path * _p(t) ** (2 * D_path - 2) * _residual),
+                        {Derivative(_p(t), t): _p(t) ** (D_path - 1) * _residual},
+                        "gradient flow of (S - K_a - K_b)^2/2 on one scalar: dp/dt = "
+                        "p^(D-1) Omega (the product of the other D - 1), Omega = S - K_a - K_b"),
+        Step.substitute(Eq(Derivative(_K(t), t), D_path * _K(t) ** (2 - 2 / D_path) * _residual),
+                        {_p(t): _K(t) ** (1 / D_path)}, "p = K^(1/D)"),
+    )
+
+
+def _conserved() -> tuple[Step, ...]:
+    """d/dt [K_a^(-e) - K_b^(-e)] = 0 once both pathways train (D > 2)."""
+    return (
+        Step.assume(_K_a(t) ** -_e - _K_b(t) ** -_e,
+                    "Q = K_a^(-(D-2)/D) - K_b^(-(D-2)/D) after the deficit"),
+        Step.differentiate(-_e * _K_a(t) ** (-_e - 1) * Derivative(_K_a(t), t)
+                           + _e * _K_b(t) ** (-_e - 1) * Derivative(_K_b(t), t), t,
+                           "its time derivative"),
+        Step.substitute(Integer(0), _gain_flow, _GAIN_FLOW + ": dQ/dt = 0, Q is conserved"),
+    )
+
+
+critical_period_from_layers = Derivation(
+    claim=critical_period.id,
+    title="Gain flow from the layer flow, the conserved quantity, and the final gain",
+    steps=_layer_flow() + _conserved() + (
+        Step.assume(Eq(sympy.Function("K_a")(sympy.oo), sympy.Piecewise(
+            (S_path * _A / (_A + K0_path), sympy.Eq(D_path, 2)),
+            (dl_theory.conserved_split(D_path, S_path, _A**-_e - K0_path**-_e), True))),
+            "the flow ends on K_a + K_b = S (Omega -> 0 with the sign it has) with the value "
+            "of the conserved K_a/K_b (D = 2) or Q (D > 2) at t_d, K_a = A and K_b = K0"),
+        Step.substitute(Eq(sympy.Function("K_a")(sympy.oo), sympy.Piecewise(
+            (S_path * deficit_logistic / (deficit_logistic + K0_path), sympy.Eq(D_path, 2)),
+            (dl_theory.conserved_split(D_path, S_path, deficit_flow**-_e - K0_path**-_e),
+             True))),
+            {_A: sympy.Piecewise((deficit_logistic, sympy.Eq(D_path, 2)), (deficit_flow, True))},
+            "A = K_a(t_d): the logistic at D = 2 (PATHWAY_LEMMAS), the flow K_flow otherwise"),
+        Step.equal(Eq(sympy.Function("K_a")(sympy.oo), critical_period.statement),
+                   "at D = 2: S A/(A + K0) with the logistic A simplifies (R + K0 = S)"),
+    ),
+    ranges=PATHWAY_RANGES,
+)
+
+_R = S_path - K0_path
+# Lemmas, checked by the tests: the D = 2 ratio and the deficit-phase logistic.
+PATHWAY_LEMMAS: tuple[Derivation, ...] = (
+    Derivation(
+        claim=critical_period.id,
+        title="D = 2: the ratio K_a/K_b is conserved",
+        steps=(
+            Step.assume(_K_a(t) / _K_b(t), "the ratio of the two gains after the deficit"),
+            Step.differentiate(Derivative(_K_a(t), t) / _K_b(t)
+                               - _K_a(t) * Derivative(_K_b(t), t) / _K_b(t) ** 2, t,
+                               "quotient rule"),
+            Step.substitute(Integer(0), {key: value.subs(D_path, 2)
+                                         for key, value in _gain_flow.items()},
+                            "D = 2: dK/dt = 2K(S - K_a - K_b) for both; the ratio is constant"),
+        ),
+        conclusion="expression",
+    ),
+    Derivation(
+        claim=critical_period.id,
+        title="D = 2: the deficit phase is logistic",
+        steps=(
+            Step.assume(Eq(Derivative(_K_a(t), t), 2 * _K_a(t) * (_R - _K_a(t))),
+                        "D = 2, K_b frozen at K0: dK_a/dt = 2 K_a (S - K0 - K_a)"),
+            Step.solve_ode(Eq(_K_a(t), _R * K0_path * sympy.exp(2 * _R * t)
+                              / (_R - K0_path + K0_path * sympy.exp(2 * _R * t))),
+                           _K_a(t), t, (0, K0_path), "logistic equation with K_a(0) = K0"),
+            Step.equal(Eq(_K_a(t), deficit_logistic.subs(T_path, t)),
+                       "numerator and denominator times e^(-2Rt), R = S - K0"),
+        ),
+        ranges=PATHWAY_RANGES,
+    ),
+)
+
+
+# -- Saxe et al. eq. 17: the N_l -> oo learning time -------------------------------------
+
+__all__ += ["deep_time_at_large_depth"]
+
+_scaled_rate = sympy.Symbol("(N_l - 1) dt/du")
+
+deep_time_at_large_depth = Derivation(
+    claim=dl_theory.deep_learning_time_asymptotic.id,
+    title="eq. 17: the N_l -> oo integrand of eq. 15's learning time, integrated",
+    steps=(
+        Step.assume(Eq(_scaled_rate, tau / (u ** (2 - 2 / D) * (s - u))),
+                    "eq. 15 separated, times N_l - 1 (deep_linear.deep_mode_dynamics)"),
+        Step.limit(Eq(_scaled_rate, tau / (u**2 * (s - u))), N_l, sympy.oo,
+                   "N_l -> oo: u^(2/(N_l-1)) -> 1 uniformly on [u0, uf], so the limit passes "
+                   "under the integral"),
+        Step.integrate(Eq(dl_theory.scaled_time_limit, dl_theory.eq_17_statement), u,
+                       "integrate from u0 to uf: 1/(u^2 (s-u)) = 1/(s u^2) + 1/(s^2 u) + "
+                       "1/(s^2 (s-u)) (Saxe eq. 17)", lower=u0, upper=uf),
+    ),
+    ranges=RANGES,
+)

@@ -26,6 +26,8 @@ EXPECTED_COUNTS = {
     "deep_linear.end_to_end_dynamics": 1,
     "deep_linear.singular_value_dynamics": 1,
     "deep_linear.zero_balanced_dynamics": 1,
+    "deep_linear.critical_period": 1,
+    "deep_linear.deep_learning_time_asymptotic": 1,
 }
 
 # The only steps allowed to rest on numeric evidence (sympy cannot decide them):

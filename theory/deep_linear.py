@@ -31,6 +31,7 @@ from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, Syste
 from theorylab.domains import Choice, Integer, Matrix, Real
 from theorylab.errors import ParameterError
 from theorylab.functions import named_function
+from theorylab.gain_flow import conserved_split, gain_flow, gain_flow_time_value
 from theorylab.matrix_functions import (
     gram_sandwich,
     matrix_pairs,
@@ -564,4 +565,230 @@ zero_balanced_dynamics = Claim(
     ),
     ensemble=4,
     resolution=1e-3,
+)
+
+# -- 7. critical periods in two pathways (Kleinman, Achille & Soatto 2024) ----------
+
+
+KLEINMAN = Citation(
+    authors=("Michael Kleinman", "Alessandro Achille", "Stefano Soatto"),
+    year=2024,
+    title="Critical learning periods emerge even in deep linear networks",
+    where="Sec. 3, pathway singular-value dynamics dK/dt = D K^(2-2/D)(S - K_a - K_b) and "
+          "their conserved quantities (equation numbers not checked against the text)",
+    arxiv="2308.12221",
+    venue="ICLR",
+)
+
+PATHWAY_QUANTITIES = ("final_gain_a", "deficit_gain_a")
+pathway_depth = Parameter("depth", Integer(2, 100, sample_upper=6),
+                          "weight matrices per pathway D (at most 100: the simulation trains "
+                          "every layer)", latex="D")
+pathway_target = Parameter("target", Real(0, math.inf, sample_lower=0.5, sample_upper=2.0),
+                           "singular value S of the rank-one target", latex="S")
+pathway_start = Parameter("initial_gain", Real(0, math.inf, sample_lower=0.015,
+                                               sample_upper=0.8, log_scale=True),
+                          "initial gain K0 of each pathway along the target mode (K0 < S/2)",
+                          latex="K_0")
+pathway_deficit = Parameter("deficit_time", Real(0, math.inf, lower_open=False,
+                                                 sample_upper=3.0),
+                            "time during which pathway b is frozen (steps x learning rate)",
+                            latex="t_d")
+D_path, S_path, K0_path, T_path = (p.symbol for p in (pathway_depth, pathway_target,
+                                                      pathway_start, pathway_deficit))
+
+# Deficit phase: dK_a/dt = D K_a^(2-2/D)(S - K0 - K_a); logistic at D = 2, else the flow.
+_level = S_path - K0_path
+deficit_logistic = _level * K0_path / (K0_path + (_level - K0_path)
+                                       * sympy.exp(-2 * _level * T_path))
+deficit_flow = gain_flow(D_path, _level, K0_path, T_path)
+deficit_statement = sympy.Piecewise((deficit_logistic, sympy.Eq(D_path, 2)),
+                                    (deficit_flow, True))
+# After it: K_a/K_b (D = 2) or K_a^(-e) - K_b^(-e), e = (D-2)/D, is conserved, and the
+# flow ends on K_a + K_b = S.
+_conserved_exponent = (D_path - 2) / D_path
+
+
+def _final_gain(deficit_gain: sympy.Expr) -> sympy.Expr:
+    """K_a(oo) from K_a = ``deficit_gain`` and K_b = K0 when the deficit ends."""
+    return sympy.Piecewise(
+        (S_path * deficit_gain / (deficit_gain + K0_path), sympy.Eq(D_path, 2)),
+        (conserved_split(D_path, S_path, deficit_gain**-_conserved_exponent
+                         - K0_path**-_conserved_exponent), True))
+
+
+# At D = 2, S K_a/(K_a + K0) with the logistic K_a(t_d), simplified (R + K0 = S).
+final_ratio_law = S_path * _level / (S_path + (S_path - 2 * K0_path)
+                                     * sympy.exp(-2 * _level * T_path))
+final_statement = sympy.Piecewise(
+    (final_ratio_law, sympy.Eq(D_path, 2)),
+    (conserved_split(D_path, S_path, deficit_flow**-_conserved_exponent
+                     - K0_path**-_conserved_exponent), True))
+K_a_final = sympy.Function("K_a")(sympy.oo)
+K_a_deficit = sympy.Function("K_a")(T_path)
+
+
+def _either(options: tuple[str, ...], *values: float) -> str:
+    """One of ``options``, chosen by a hash of the point's other values.
+
+    hypothesis favours the first element of ``sampled_from``: a check could then draw one
+    quantity only, and a decoy of the other would go unjudged.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(repr(values).encode()).digest()
+    return options[digest[0] % len(options)]
+
+
+def _pathway_points() -> st.SearchStrategy[dict]:
+    """Points where the deficit matters, D > 2 four times in five.
+
+    Depths 2..6, K0/S in [0.03, 0.4], and deficits of 0.1 to 1.5 times the time pathway a
+    alone needs to reach S/2, half way from K0 to its level S - K0 and beyond (where the
+    effect is large). No deficit (t_d = 0, where every decoy but two is exact) is left to
+    the tests.
+    """
+
+    def point(depth: int, target: float, ratio: float, fraction: float) -> dict:
+        start = ratio * target
+        half = gain_flow_time_value(depth, target - start, start, target / 2)
+        quantity = _either(PATHWAY_QUANTITIES, depth, target, ratio, fraction)
+        return {"quantity": quantity, "depth": depth, "target": target,
+                "initial_gain": start, "deficit_time": fraction * half}
+
+    return st.builds(point, st.integers(2, 6),
+                      st.floats(0.5, 2.0), st.floats(0.03, 0.4),
+                      st.floats(0.1, 1.5))
+
+
+critical_period = Claim(
+    id="deep_linear.critical_period",
+    title="Critical period: a temporary deficit of one pathway permanently shifts the gains",
+    citation=KLEINMAN,
+    parameters=(Parameter("quantity", Choice(PATHWAY_QUANTITIES),
+                          "final_gain_a: K_a as t -> oo; deficit_gain_a: K_a when the deficit "
+                          "ends"),
+                pathway_depth, pathway_target, pathway_start, pathway_deficit),
+    quantity=K_a_final,
+    statement=final_statement,
+    statements={"final_gain_a": sympy.Eq(K_a_final, final_statement),
+                "deficit_gain_a": sympy.Eq(K_a_deficit, deficit_statement)},
+    conventions=(
+        "Two pathways a, b, each a product of D weight matrices, y = (W^a_D...W^a_1 + "
+        "W^b_D...W^b_1) x; whitened inputs (sum_mu x x^T = I), rank-one target S u v^T; "
+        "loss 1/2 sum_mu ||y_mu - yhat_mu||^2; time is steps x learning rate (no tau), the "
+        "statement is the gradient-flow limit.",
+        "Balanced start: every layer of both pathways is p x (orthogonal), p = K0^(1/D), "
+        "aligned with the target's singular vectors, so each pathway's gain along u v^T is "
+        "K = p^D and obeys dK/dt = D K^(2-2/D)(S - K_a - K_b) (gradient flow of "
+        "1/2 (S - K_a - K_b)^2 on the layer scalars, dp/dt = p^(D-1)(S - K_a - K_b)).",
+        "Deficit: for 0 <= t < t_d pathway b is frozen (no updates) but still adds K0 to the "
+        "output, as in the authors' phase-portrait code (multipath/phase-small-init.py); "
+        "then both train.",
+        "deficit_gain_a: K_a(t_d), the logistic K(t) = R K0/(K0 + (R - K0) e^(-2Rt)), "
+        "R = S - K0, at D = 2; for D > 2 the flow K_flow(D, R, K0, t) (exact antiderivative "
+        "of dt = dK/(D K^(2-2/D)(R - K)) inverted by root finding).",
+        "final_gain_a: K_a as t -> oo, from K_a + K_b = S and the conserved K_a/K_b (D = 2) "
+        "or K_a^(-(D-2)/D) - K_b^(-(D-2)/D) (D > 2) evaluated at t_d (K_a = K_a(t_d), "
+        "K_b = K0); X_split(D, S, C) is the point of K_a + K_b = S where the latter equals C.",
+    ),
+    simulation="theorylab.numerics.deep_linear:critical_period",
+    systematic_error=SystematicError(
+        "learning rate", 1,
+        "Gradient descent differs from gradient flow by O(lr); four learning rates (the "
+        "deficit's divides t_d exactly), Richardson to lr -> 0, the rest bounded by the last "
+        "two corrections. Training stops at |S - K_a - K_b| <= 1e-9 S; K_a can move by at "
+        "most that gap afterwards (both gains move towards the line), which is added to the "
+        "bound."),
+    constraints=(Constraint("0 < initial_gain < target/2",
+                            lambda p: p["initial_gain"] < p["target"] / 2,
+                            ("initial_gain", "target")),),
+    sample=_pathway_points,
+    uses=("deep_linear.deep_mode_dynamics",),
+    decoys=(
+        Decoy("no_permanent_effect", "both pathways end at S/2 (the deficit is forgotten)",
+              statements={"final_gain_a": S_path / 2}),
+        Decoy("ratio_law_every_depth", "K_a/K_b conserved at every depth (the D = 2 law)",
+              statements={"final_gain_a": S_path * deficit_flow / (deficit_flow + K0_path)}),
+        Decoy("gated_output", "pathway b's output removed during the deficit: level S, "
+              "not S - K0",
+              statements={
+                  "deficit_gain_a": gain_flow(D_path, S_path, K0_path, T_path),
+                  "final_gain_a": _final_gain(gain_flow(D_path, S_path, K0_path, T_path))}),
+        Decoy("two_layer_deficit", "the D = 2 logistic for the deficit phase at every depth",
+              statements={"deficit_gain_a": deficit_logistic}),
+    ),
+    ensemble=4,
+    resolution=1e-3,
+)
+
+
+# -- 8. the large-depth learning time (Saxe et al. eq. 17) ------------------------------
+
+ASYMPTOTIC_QUANTITIES = ("scaled_time", "error_order")
+# s <= 0.8 keeps every u below 1: the O(1/(N_l - 1)) coefficient of the relative error,
+# (2/(N_l - 1)) <ln u> under the weight 1/(u^2 (s - u)), is then bounded away from zero.
+_shallow_s = replace(s_parameter, domain=replace(s_parameter.domain, sample_lower=0.2,
+                                                 sample_upper=0.8))
+_depth_symbol = sympy.Symbol("N_l")
+_time_symbol = sympy.Symbol("t(u_0 -> u_f)")
+scaled_time_limit = sympy.Limit((_depth_symbol - 1) * _time_symbol, _depth_symbol, sympy.oo)
+# Eq. 17 times N_l - 1: tau/s^2 [s/u0 - s/uf + ln(uf(s - u0)/(u0(s - uf)))], the log split
+# as in eq. 11's statement.
+eq_17_statement = tau / s**2 * (s / u0 - s / uf + sympy.log(uf / (s - uf))
+                                - sympy.log(u0 / (s - u0)))
+order_symbol = sympy.Symbol("p")
+
+deep_learning_time_asymptotic = Claim(
+    id="deep_linear.deep_learning_time_asymptotic",
+    title="Large-depth learning time of a deep linear network (eq. 17) and its O(1/N_l) error",
+    citation=replace(SAXE, **{"where": "eq. 17 (the N_l -> oo form of eq. 15's learning time)"}),
+    parameters=(Parameter("quantity", Choice(ASYMPTOTIC_QUANTITIES),
+                          "scaled_time: lim (N_l - 1) t as N_l -> oo; error_order: the order p "
+                          "of the relative error of eq. 17, |t/t_17 - 1| ~ (N_l - 1)^-p"),
+                _shallow_s, deep_u0_parameter, uf_parameter, tau_parameter),
+    quantity=scaled_time_limit,
+    statement=eq_17_statement,
+    statements={"scaled_time": sympy.Eq(scaled_time_limit, eq_17_statement),
+                "error_order": sympy.Eq(order_symbol, sympy.Integer(1))},
+    conventions=COMMON + (
+        "N_l layers of neurons (N_l - 1 weight matrices), decoupled balanced initialisation; "
+        "t is the exact time of eq. 15 from u0 to uf, tau/(N_l - 1) int du/(u^(2-2/(N_l-1)) "
+        "(s - u)), the statement of deep_linear.deep_mode_dynamics (checked there against "
+        "real gradient descent); here it is evaluated by quadrature at N_l - 1 = 8 ... 256.",
+        "Eq. 17 as transcribed here: t ~ tau/((N_l - 1) s^2) [s/u0 - s/uf + ln(uf(s - u0)/"
+        "(u0(s - uf)))], the integral with the N_l -> oo integrand 1/(u^2 (s - u)); the "
+        "equation number was not checked against the paper's text in this session.",
+        "scaled_time is (N_l - 1) t extrapolated in 1/(N_l - 1); error_order is the order p of "
+        "|m(N) - m(2N)| ~ N^-p for m = (N_l - 1) t, from linregress slopes over three "
+        "doublings, extrapolated likewise. Expanding u^(2/(N_l - 1)) = 1 + 2 ln u/(N_l - 1) "
+        "+ ... gives p = 1 with coefficient (2/(N_l - 1)) <ln u>, nonzero for s <= 1.",
+    ),
+    simulation="theorylab.numerics.deep_linear:deep_time_series",
+    systematic_error=SystematicError(
+        "1/(N_l - 1)", 1,
+        "(N_l - 1) t and the windowed slopes are power series in 1/(N_l - 1) (u^(2/(N_l-1)) "
+        "expanded); Richardson over the deepest levels, the rest bounded by the last two "
+        "corrections; the quadratures are accurate to 1e-12 relative."),
+    constraints=(U0_BELOW_S, UF_BETWEEN),
+    sample=lambda: st.fixed_dictionaries({p.name: p.strategy() for p in (
+        _shallow_s, deep_u0_parameter, uf_parameter, tau_parameter)}).filter(
+            lambda p: p["u0"] < p["uf"] < p["s"]).map(
+            lambda p: {"quantity": _either(ASYMPTOTIC_QUANTITIES, *p.values()), **p}),
+    uses=("deep_linear.deep_mode_dynamics",),
+    decoys=(
+        Decoy("wrong_prefactor", "tau/(2 s^2) in place of tau/s^2",
+              statements={"scaled_time": eq_17_statement / 2}),
+        Decoy("plateau_only", "the plateau term tau/s^2 (s/u0 - s/uf) without the log",
+              statements={"scaled_time": tau / s**2 * (s / u0 - s / uf)}),
+        Decoy("second_order", "a relative error O(1/N_l^2)",
+              statements={"error_order": sympy.Integer(2)}),
+        Decoy("half_order", "a relative error O(1/sqrt(N_l))",
+              statements={"error_order": sympy.Rational(1, 2)}),
+    ),
+    budget=8,
+    ensemble=2,
+    # An order is an integer: the windowed slopes' bias bound (up to ~4e-3) is far below
+    # the 1/2 between orders; the scaled time alone reaches ~1e-4.
+    resolution=1e-2,
 )
