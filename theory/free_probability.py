@@ -890,7 +890,9 @@ deformed_marchenko_pastur = Claim(
         replace(k_parameter, domain=Integer(1, MAX_DEFORMED_MOMENT_ORDER, sample_upper=3),
                 description=f"moment order (quantity=moment), at most "
                 f"{MAX_DEFORMED_MOMENT_ORDER}: the exact Bell table takes O(k³) terms"),
-        real_x_parameter, real_upper_parameter),
+        replace(real_x_parameter, description="point where the density is evaluated "
+                "(quantity=density); lower end of the bin (quantity=mass)"),
+        real_upper_parameter),
     quantity=sympy.Symbol("m_k"),
     statement=DEFORMED_MOMENT,
     statements=DEFORMED_STATEMENTS,

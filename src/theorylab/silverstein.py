@@ -44,7 +44,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import mpmath
@@ -182,25 +182,30 @@ class DeformedMarchenkoPastur:
 
     # -- the Silverstein map χ and its derivatives ----------------------------------
 
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(t_i, λ w_i)`` as float64 arrays, for sums vectorised over the population."""
+        return np.asarray(self.values), self.ratio * np.asarray(self.weights)
+
+    def _sum(self, m: Any, term: Any) -> Any:
+        """``Σ_i λ w_i term(t_i, m)``: numpy over a trailing axis, or mpmath term by term."""
+        if _is_mp(m):
+            return mpmath.fsum(self.ratio * w * term(t, m)
+                               for t, w in zip(self.values, self.weights, strict=True))
+        values, scaled = self._arrays
+        m = np.asarray(m)
+        return (term(values, m[..., None]) * scaled).sum(axis=-1)
+
     def chi(self, m: Any) -> Any:
         """``χ(m̲) = −1/m̲ + λ Σ_i w_i t_i/(1 + t_i m̲)`` (numpy or mpmath)."""
-        total = -1 / m
-        for t, w in zip(self.values, self.weights, strict=True):
-            total = total + self.ratio * w * t / (1 + t * m)
-        return total
+        return -1 / m + self._sum(m, lambda t, v: t / (1 + t * v))
 
     def chi_derivative(self, m: Any) -> Any:
         """``χ'(m̲) = 1/m̲² − λ Σ_i w_i t_i²/(1 + t_i m̲)²``."""
-        total = 1 / (m * m)
-        for t, w in zip(self.values, self.weights, strict=True):
-            total = total - self.ratio * w * t * t / ((1 + t * m) * (1 + t * m))
-        return total
+        return 1 / (m * m) - self._sum(m, lambda t, v: (t / (1 + t * v)) ** 2)
 
     def _chi_second(self, m: Any) -> Any:
-        total = -2 / (m * m * m)
-        for t, w in zip(self.values, self.weights, strict=True):
-            total = total + 2 * self.ratio * w * t**3 / (1 + t * m) ** 3
-        return total
+        return -2 / (m * m * m) + 2 * self._sum(m, lambda t, v: (t / (1 + t * v)) ** 3)
 
     # -- moments ----------------------------------------------------------------------
 
@@ -272,13 +277,17 @@ class DeformedMarchenkoPastur:
     def _imaginary_psi(self, m: Any) -> Any:
         """``Im Ψ(m̲)`` with arguments in ``[0, π]`` (see the module docstring)."""
         if _is_mp(m):
-            im, arg = mpmath.im, (lambda v: mpmath.atan2(abs(mpmath.im(v)), mpmath.re(v)))
-        else:
-            im, arg = np.imag, (lambda v: np.arctan2(np.abs(np.imag(v)), np.real(v)))
-        total = arg(m)
-        for t, w in zip(self.values, self.weights, strict=True):
-            total = total + self.ratio * w * (im(t * m / (1 + t * m)) - arg(1 + t * m))
-        return total
+            def arg(v: Any) -> Any:
+                return mpmath.atan2(abs(mpmath.im(v)), mpmath.re(v))
+
+            return arg(m) + self._sum(m, lambda t, v: mpmath.im(t * v / (1 + t * v))
+                                      - arg(1 + t * v))
+
+        def arg_array(v: Any) -> Any:
+            return np.arctan2(np.abs(np.imag(v)), np.real(v))
+
+        return arg_array(m) + self._sum(m, lambda t, v: np.imag(t * v / (1 + t * v))
+                                        - arg_array(1 + t * v))
 
     def _polished(self, m0: complex, x: Any, precision: int) -> Any:
         """Newton's method in mpmath on ``χ(m̲) = x`` from the float root (Im m̲ ≥ 0)."""
