@@ -801,18 +801,20 @@ UNVERIFIED: tuple[Claim, ...] = ()
 from theorylab import silverstein  # noqa: E402
 
 SILVERSTEIN_BAI = Citation(
-    authors=("Jack W. Silverstein", "Zhidong D. Bai"), year=1995,
-    title="On the empirical distribution of eigenvalues of a class of large dimensional "
-          "random matrices",
-    where="Theorem 1.1: the limit of the spectrum of A + XTX* (X N×n i.i.d., T n×n diagonal, "
-          "n/N → c) has the Stieltjes transform m = m_A(z − c ∫ τ dH(τ)/(1 + τm)); at A = 0 "
-          "this is the companion equation z = −1/m̲ + c ∫ τ dH(τ)/(1 + τm̲), whose real "
-          "branches give the support (Silverstein & Choi 1995, J. Multivariate Anal. 54, "
-          "295–309, Sec. 4). The model and the ratio are as the abstract states; the theorem "
-          "and section numbers were not checked against the papers' text. Moments: the free "
-          "multiplicative convolution H ⊠ MP(λ) (Voiculescu 1987; Speicher 2009, Sec. 3); "
-          "Marchenko & Pastur, Mat. Sb. 1967",
-    venue="J. Multivariate Anal. 54, 175–192",
+    authors=("Haoran Li",), year=2024,
+    title="Analysis of the limiting spectral distribution of large random matrices of the "
+          "Marčenko-Pastur type",
+    where="Sec. 1, restating Silverstein & Bai 1995 (J. Multivariate Anal. 54, 175–192, "
+          "'On the empirical distribution of eigenvalues of a class of large dimensional "
+          "random matrices', Theorem 1.1: the limit of the spectrum of A + XTX*, X N×n "
+          "i.i.d., T n×n diagonal, n/N → c, has the Stieltjes transform m = m_A(z − c ∫ τ "
+          "dH(τ)/(1 + τm)); at A = 0 the companion equation z = −1/m̲ + c ∫ τ dH(τ)/(1 + τm̲), "
+          "whose real branches give the support: Silverstein & Choi 1995, J. Multivariate "
+          "Anal. 54, 295–309, Sec. 4) and Marčenko & Pastur 1967 (Mat. Sb.). The models are "
+          "as the abstracts state; the theorem, section and equation numbers were not "
+          "checked against the papers' text. Moments: the free multiplicative convolution "
+          "H ⊠ MP(λ) (Voiculescu 1987; Speicher 2009, arXiv:0911.0087, Sec. 3)",
+    arxiv="2408.10068",
 )
 
 #: Practical bound on the moment order: the exact Bell table takes O(k³) big-integer terms.
