@@ -144,6 +144,11 @@ def test_tracked_density_is_the_polynomial_root(population, ratio):
     tracked = law.density(grid)
     expected = np.array([_polynomial_density(law, x) for x in grid])
     assert np.max(np.abs(tracked - expected) / (1 + expected)) < 1e-9
+    # The upper edge (critical value of z(m̲)): the polynomial has a complex root just
+    # below it and none just above.
+    edge = law.edge()
+    assert _polynomial_density(law, edge * (1 - 1e-4)) > 1e-5
+    assert _polynomial_density(law, edge * (1 + 1e-6)) < 1e-8
 
 
 def _nodes(law, lower, upper, panels=64):
