@@ -49,6 +49,7 @@ from typing import Any
 
 import mpmath
 import numpy as np
+from hypothesis import strategies as st
 
 from theorylab.domains import Matrix, _elide
 from theorylab.errors import ParameterError
@@ -83,6 +84,11 @@ class Population(Matrix):
             raise ParameterError(name, self.describe(), _elide(value),
                                  f"entry {float(array[array <= 0][0]):g} is not positive")
         return array
+
+    def strategy(self) -> st.SearchStrategy[np.ndarray]:
+        """Lists of 1 to ``max_size`` eigenvalues in [0.1, 10] (claims usually override)."""
+        return st.lists(st.floats(0.1, 10.0), min_size=1, max_size=self.max_size).map(
+            lambda values: np.asarray(values, dtype=np.float64))
 
 
 def _is_mp(value: Any) -> bool:
