@@ -302,3 +302,33 @@ def test_predict_on_the_command_line(capsys):
                      "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["value"] == pytest.approx(expected,
                                                                              rel=1e-14)
+
+
+def test_largest_eigenvalue_extrapolates_to_the_upper_edge():
+    # E λ_max = edge + a p^(−2/3) + b p^(−4/3) (Tracy–Widom scaling): weighted least squares
+    # over four sizes; the intercept is the predicted edge, not the mean_variance_mp decoy's.
+    population, ratio = [0.5, 2.0], 0.5
+    sizes, counts = np.array([24, 48, 96, 192]), (800, 400, 200, 100)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rng = torch.Generator().manual_seed(3)
+    means, errors = [], []
+    try:
+        for size, count in zip(sizes, counts, strict=True):
+            top = sample_covariance_spectra(population, int(size), int(size / ratio), count,
+                                            rng=rng, device="cpu").max(dim=1).values.numpy()
+            means.append(top.mean())
+            errors.append(top.std(ddof=1) / math.sqrt(count))
+    finally:
+        torch.set_num_threads(threads)
+    h = sizes ** (-2 / 3)
+    design = np.column_stack([np.ones_like(h), h, h**2])
+    weights = 1 / np.square(errors)
+    normal = (design * weights[:, None]).T @ design
+    intercept = np.linalg.solve(normal, (design * weights[:, None]).T @ np.array(means))[0]
+    error = math.sqrt(np.linalg.inv(normal)[0, 0])
+    edge = CLAIM.predict(population=population, ratio=ratio, quantity="edge")
+    decoy = CLAIM.predict_decoy(CLAIM.decoy("mean_variance_mp"), population=population,
+                                ratio=ratio, quantity="edge")
+    assert abs(intercept - edge) < 4 * error
+    assert abs(intercept - decoy) > 4 * error
