@@ -687,3 +687,126 @@ def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, 
     return Measurement(samples, resolutions, rounding,
                        {"sizes": list(JACOBIAN_MOMENT_SIZES),
                         "replicas": list(counts), "seed": seed})
+
+
+# -- deformed Marchenko–Pastur: sample covariances of a discrete population -----------------
+
+__all__ += ["sample_covariance_spectra", "deformed_marchenko_pastur"]
+
+
+def sample_covariance_spectra(population: Sequence[float], p: int, n: int, batch: int, *,
+                              rng: torch.Generator, device: str) -> torch.Tensor:
+    """Eigenvalues (batch, p) of ``S = T^½XXᵀT^½/n``, ``X ∈ ℝ^{p×n}`` i.i.d. ``N(0, 1)``.
+
+    ``T`` is diagonal with each entry of ``population`` repeated ``p/len(population)``
+    times (``p`` a multiple of the length). For ``p > n`` the ``n`` eigenvalues of the
+    companion ``XᵀTX/n`` (the same nonzero spectrum) padded with ``p − n`` zeros.
+    """
+    entries = torch.as_tensor(np.asarray(population, dtype=np.float64), device=device)
+    if p % entries.numel():
+        raise ValueError(f"p={p} is not a multiple of the population's length {entries.numel()}")
+    scale = entries.repeat_interleave(p // entries.numel()).sqrt()
+    x = torch.randn(batch, p, n, generator=rng, device=device, dtype=torch.float64)
+    x = x * scale[:, None]
+    if p <= n:
+        return torch.linalg.eigvalsh(x @ x.transpose(1, 2) / n)
+    values = torch.linalg.eigvalsh(x.transpose(1, 2) @ x / n)
+    pad = torch.zeros(batch, p - n, dtype=torch.float64, device=device)
+    return torch.cat([pad, values], dim=1)
+
+
+def sample_covariance_moments(population: Sequence[float], p: int, n: int, batch: int, k: int,
+                              *, rng: torch.Generator, device: str
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``tr(S^k)/p`` (batch,) for ``S = T^½XXᵀT^½/n`` (as :func:`sample_covariance_spectra`).
+
+    From the smaller Gram matrix (``p × p``, or the ``n × n`` companion ``XᵀTX/n`` with
+    the same nonzero spectrum), without an eigendecomposition. Also returns control
+    variates (batch, k − 1) of exactly known mean zero, the lower moments minus their
+    finite-size expectations from Gaussian moments alone (``E W_ii² = n(n + 2)``,
+    ``E W_ij² = n`` for ``W = XXᵀ``): ``tr S/p − h₁`` and, for ``k ≥ 3``,
+    ``tr S²/p − h₂(1 + 1/n) − (p/n)h₁²`` with ``h_j`` the mean of ``T^j``'s diagonal.
+    """
+    entries = torch.as_tensor(np.asarray(population, dtype=np.float64), device=device)
+    if p % entries.numel():
+        raise ValueError(f"p={p} is not a multiple of the population's length {entries.numel()}")
+    diagonal = entries.repeat_interleave(p // entries.numel())
+    x = torch.randn(batch, p, n, generator=rng, device=device, dtype=torch.float64)
+    x = x * diagonal.sqrt()[:, None]
+    gram = x @ x.transpose(1, 2) / n if p <= n else x.transpose(1, 2) @ x / n
+    first = torch.diagonal(gram, dim1=1, dim2=2).sum(dim=1) / p
+    second = (gram * gram).sum(dim=(1, 2)) / p
+    h1, h2 = float(diagonal.mean()), float((diagonal**2).mean())
+    controls = [first - h1, second - h2 * (1 + 1 / n) - p / n * h1**2][:max(k - 1, 0)]
+    if k <= 2:
+        moment = first if k == 1 else second
+    else:
+        # tr(MN) = sum(M ∘ Nᵀ) with M = gram^⌈k/2⌉, N = gram^⌊k/2⌋ (symmetric).
+        half = gram
+        for _ in range(k // 2 - 1):
+            half = half @ gram
+        other = half @ gram if k % 2 else half
+        moment = (other * half).sum(dim=(1, 2)) / p
+    empty = torch.zeros(batch, 0, dtype=torch.float64, device=device)
+    return moment, torch.stack(controls, dim=1) if controls else empty
+
+
+#: Sizes p of the bin masses' two levels (eigenvalues), and matrices per ensemble member.
+DEFORMED_SIZES = (60, 120)
+DEFORMED_REPLICAS = (16, 8)
+#: Sizes p of the moments' four levels (traces: E tr(S^k)/p is a polynomial of degree
+#: k − 1 in 1/n, Wick's theorem), and matrices per ensemble member, as for the products.
+DEFORMED_MOMENT_SIZES = PRODUCT_SIZES
+DEFORMED_MOMENT_REPLICAS = PRODUCT_REPLICAS
+
+
+def _deformed_shape(point: dict[str, Any], base: Sequence[int]) -> tuple[list[int], int, int]:
+    """Sizes p near ``base``, multiples of the population's length and the ratio's numerator."""
+    numerator, denominator = _ratio_parts(point["ratio"])
+    unit = math.lcm(numerator, len(point["population"]))
+    return [max(1, round(size / unit)) * unit for size in base], numerator, denominator
+
+
+def deformed_marchenko_pastur(points: Sequence[dict[str, Any]], *, seed: int, device: str,
+                              ensemble: int) -> list[Measurement]:
+    """Moments (traces, four sizes) and bin masses (eigenvalues, two sizes) of ``S``."""
+    def sampler(point: dict[str, Any]) -> tuple[Sampler, Sequence[int]]:
+        sizes, numerator, denominator = _deformed_shape(point, DEFORMED_SIZES)
+
+        def sample(index: int, batch: int, rng: torch.Generator) -> torch.Tensor:
+            p = sizes[index]
+            return sample_covariance_spectra(point["population"], p, p // numerator
+                                             * denominator, batch, rng=rng, device=device)
+
+        return sample, sizes
+
+    rng = generator(seed, device)
+    results = []
+    with _single_thread(device):
+        for point in points:
+            if point["quantity"] != "moment":
+                results.extend(_measure([point], seed=seed, device=device, ensemble=ensemble,
+                                        sampler_for=sampler,
+                                        replicas_for=lambda _: DEFORMED_REPLICAS))
+                continue
+            sizes, numerator, denominator = _deformed_shape(point, DEFORMED_MOMENT_SIZES)
+            counts = list(DEFORMED_MOMENT_REPLICAS)
+            levels = []
+            for size, replicas in zip(sizes, counts, strict=True):
+                moments, controls = sample_covariance_moments(
+                    point["population"], size, size // numerator * denominator,
+                    ensemble * replicas, int(point["k"]), rng=rng, device=device)
+                response, control = moments.cpu().numpy(), controls.cpu().numpy()
+                if control.shape[1]:
+                    # Control variates (known mean 0, lower orders only: m_k itself is
+                    # never corrected by its own expectation): the pooled least-squares
+                    # slope removes most of the trace fluctuation, as for the products.
+                    design = np.column_stack([np.ones(len(response)), control])
+                    slope = np.linalg.lstsq(design, response, rcond=None)[0][1:]
+                    response = response - control @ slope
+                levels.append(response.reshape(ensemble, replicas).mean(axis=1))
+            samples = np.stack(levels)
+            rounding = 1e3 * max(sizes) * FLOAT64_EPS * float(np.max(np.abs(samples)))
+            results.append(Measurement(samples, np.array([1.0 / size for size in sizes]),
+                                       rounding, {"sizes": sizes, "replicas": counts}))
+    return results

@@ -320,3 +320,130 @@ isometry_variance_from_s_transform = Derivation(
     ),
     ranges={p_symbol: (0.2, 1.0), gaussian_symbol: (0.0, 1.0), w: (0.0, 0.5)},
 )
+
+
+# -- deformed Marchenko–Pastur (a discrete population) ---------------------------------------
+
+# Imported here, with its derivations, so that the block stays one addition at the end.
+from theorylab.theory.free_probability import (  # noqa: E402
+    DEFORMED_MOMENT,
+    deformed_marchenko_pastur,
+    population_bell_function,
+)
+
+__all__ += ["deformed_moments_by_kreweras", "deformed_moments_from_s_transform"]
+
+population_symbol = sympy.Symbol("T")
+block_count = sympy.Symbol("b", integer=True, positive=True)  # as in the statement
+#: NC(T, k, b): the sum over non-crossing partitions of k points into b blocks of the
+#: products Π_blocks h_{|block|}, h_j = mean(t^j) (an undefined function: only named).
+noncrossing = sympy.Function("NC")
+deformed_moments_by_kreweras = Derivation(
+    claim=deformed_marchenko_pastur.id,
+    title="Moments of H ⊠ MP(λ): non-crossing partitions counted by type (Kreweras)",
+    steps=(
+        Step.assume(Eq(moment_symbol, sympy.Sum(lam ** (block_count - 1) * noncrossing(
+            population_symbol, k_order, block_count), (block_count, 1, k_order))),
+                    "S has the moments of T·W, T and W = XXᵀ/n asymptotically free (W is "
+                    "orthogonally invariant); m_k(TW) = Σ_{π ∈ NC(k)} κ_π[W] h_{K(π)} with "
+                    "MP's free cumulants κ_j = λ^(j−1) and the Kreweras complement K(π), "
+                    "|π| + |K(π)| = k + 1; so m_k = Σ_{σ ∈ NC(k)} λ^(|σ|−1) Π_{B ∈ σ} h_|B|",
+                    cite="Nica & Speicher 2006, Lectures on the Combinatorics of Free "
+                         "Probability, Lect. 14 (products of free variables) and Lect. 12 "
+                         "(free Poisson cumulants); lecture numbers not checked"),
+        Step.substitute(Eq(moment_symbol, sympy.Sum(
+            lam ** (block_count - 1) * sympy.factorial(k_order)
+            / (sympy.factorial(k_order - block_count + 1) * sympy.factorial(block_count))
+            * population_bell_function(population_symbol, k_order, block_count),
+            (block_count, 1, k_order))),
+                        {noncrossing(population_symbol, k_order, block_count):
+                         sympy.factorial(k_order)
+                         / (sympy.factorial(k_order - block_count + 1)
+                            * sympy.factorial(block_count))
+                         * population_bell_function(population_symbol, k_order, block_count)},
+                        "the non-crossing partitions of [k] with r_j blocks of size j number "
+                        "k!/((k − b + 1)! Π r_j!) (Kreweras 1972), b = Σ r_j; the ordinary "
+                        "partial Bell polynomial B̂_{k,b} = [w^k](Σ h_j w^j)^b weights each "
+                        "type by b!/Π r_j!"),
+        Step.equal(Eq(moment_symbol, DEFORMED_MOMENT),
+                   "k!/((k − b + 1)! b!) = binom(k + 1, b)/(k + 1)"),
+    ),
+    ranges={k_order: (1, 6), lam: (0.2, 3.0)},
+)
+
+
+def deformed_moments_from_s_transform(k: int) -> tuple[sympy.Expr, sympy.Expr]:
+    """Both sides of ``m_k`` for ``H ⊠ MP(λ)`` in the population moments ``h_1..h_k`` (sympy).
+
+    Left: from the S-transform, ``S_S(w) = S_H(w)/(1 + λw)``. With ``ψ(u) = Σ_j m_j u^j``
+    (``u = 1/z``), ``S(w) = (1 + w) ψ^{<−1>}(w)/w``, so ``ψ_S^{<−1>}(w) =
+    ψ_H^{<−1>}(w)/(1 + λw)``: two series reversions, exact to order ``k``. Right: the
+    claim's statement with ``B̂_{k,b} = [w^k](Σ_j h_j w^j)^b`` expanded.
+    """
+    w_series = sympy.Symbol("w")
+    moments = sympy.symbols(f"h1:{k + 1}", positive=True)
+    population_series = sum(h * w_series ** (j + 1) for j, h in enumerate(moments))
+    inverse_population = _reverse(population_series, w_series, k)
+    product_inverse = sympy.series(inverse_population / (1 + lam * w_series), w_series, 0,
+                                   k + 1).removeO()
+    product = _reverse(sympy.expand(product_inverse), w_series, k)
+    from_s_transform = sympy.expand(product.coeff(w_series, k))
+    statement = sum(
+        sympy.binomial(k + 1, b) / (k + 1) * lam ** (b - 1)
+        * sympy.expand(population_series**b).coeff(w_series, k) for b in range(1, k + 1))
+    return from_s_transform, sympy.expand(statement)
+
+
+def _reverse(series: sympy.Expr, variable: sympy.Symbol, order: int) -> sympy.Expr:
+    """The compositional inverse ``Σ a_i w^i`` of ``series`` (no constant term) to ``order``."""
+    unknowns = sympy.symbols(f"a1:{order + 1}")
+    guess = sum(a * variable ** (i + 1) for i, a in enumerate(unknowns))
+    composed = sympy.expand(series.subs(variable, guess))
+    solution: dict[sympy.Symbol, sympy.Expr] = {}
+    for degree in range(1, order + 1):
+        equation = composed.coeff(variable, degree).subs(solution) - (1 if degree == 1 else 0)
+        solution[unknowns[degree - 1]] = sympy.solve(equation, unknowns[degree - 1])[0]
+    return sympy.expand(guess.subs(solution))
+
+
+#: T = σ²I: B̂_{k,b} = σ^(2k) binom(k − 1, b − 1) (compositions of k into b parts).
+deformed_moment_at_identity = Derivation(
+    claim=deformed_marchenko_pastur.id,
+    title="T = σ²I: the deformed moments are Marchenko–Pastur's Narayana sums",
+    steps=(
+        Step.assume(Eq(moment_symbol, sympy.Sum(
+            sympy.binomial(k_order + 1, block_count) / (k_order + 1) * lam ** (block_count - 1)
+            * sigma2**k_order * sympy.binomial(k_order - 1, block_count - 1),
+            (block_count, 1, k_order))),
+                    "the statement at h_j = σ^(2j): [w^k](σ²w/(1 − σ²w))^b = σ^(2k) "
+                    "binom(k − 1, b − 1)"),
+        Step.equal(Eq(moment_symbol, sympy.Sum(
+            sympy.binomial(k_order, block_count) * sympy.binomial(k_order, block_count - 1)
+            / k_order * lam ** (block_count - 1) * sigma2**k_order, (block_count, 1, k_order))),
+                   "binom(k + 1, b) binom(k − 1, b − 1)/(k + 1) = binom(k, b) binom(k, b − 1)/k "
+                   "= N(k, b): the Narayana moments of MP(λ, σ²) (claim marchenko_pastur)"),
+    ),
+    ranges={k_order: (1, 8), lam: (0.2, 3.0), sigma2: (0.5, 2.0)},
+    conclusion="expression",
+)
+
+#: The Silverstein equation at H = δ_{σ²} is MP's quadratic (lemma mp_quadratic's root).
+companion = sympy.Symbol("mu")  # m̲, the companion Stieltjes transform
+silverstein_at_identity = Derivation(
+    claim=deformed_marchenko_pastur.id,
+    title="The Silverstein equation at T = σ²I gives the Marchenko–Pastur root",
+    steps=(
+        Step.assume(Eq(z, -1 / companion + lam * sigma2 / (1 + sigma2 * companion)),
+                    "z = −1/m̲ + λ ∫ t dH(t)/(1 + t m̲) with H = δ_{σ²}",
+                    cite="Silverstein & Bai 1995, Thm 1.1 at A = 0; Silverstein & Choi 1995"),
+        Step.substitute(Eq(z, -1 / (-(1 - lam) / z - lam * G)
+                           + lam * sigma2 / (1 + sigma2 * (-(1 - lam) / z - lam * G))),
+                        {companion: -(1 - lam) / z - lam * G},
+                        "m̲ = −(1 − λ)/z + λm and m = ∫ dF(x)/(x − z) = −G"),
+        Step.solve(Eq(G, G_ROOT), G, "the root with G ~ 1/z: MP's (lemma mp_quadratic)"),
+    ),
+    ranges={z: (5.0, 9.0), lam: (0.2, 0.8), sigma2: (0.5, 1.0)},
+    conclusion="expression",
+)
+LEMMAS = (*LEMMAS, deformed_moment_at_identity, silverstein_at_identity)
+del deformed_moment_at_identity, silverstein_at_identity  # lemmas, not registered
