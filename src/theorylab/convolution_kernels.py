@@ -50,7 +50,10 @@ from theorylab.kernels import gaussian_moments
 from theorylab.quadrature import gaussian_rule, gaussian_step
 
 __all__ = ["PADDINGS", "input_kernel", "window_average", "position_mean", "diagonal_mean",
-           "gaussian_fields", "layer_kernels", "gram", "pair_kernels"]
+           "gaussian_fields", "layer_kernels", "gram", "pair_kernels", "blocks", "matrix",
+           "statement_nngp", "statement_ntk", "statement_nngp_zero_padded",
+           "statement_ntk_zero_padded", "statement_sigma_pair", "statement_derivative_pair",
+           "statement_pooled", "statement_diagonal_pooled"]
 
 PADDINGS = ("circular", "zero")
 FLOAT_DIGITS = 16  # what the float64 quadrature asks of its rule (as theorylab.kernels)
@@ -308,3 +311,112 @@ def _torch_window(kernel: Any, count: int, positions: int, filter: int) -> Any:
         # roll by s: result[p] = view[p - s], so s = offset - k reads position p + k - offset
         total.add_(view if k == offset else torch.roll(view, (offset - k, offset - k), (1, 3)))
     return total.div_(int(filter)).reshape(kernel.shape)
+
+
+# -- statement functions: for named_function (mpmath arguments: the mpmath path) -----------
+
+
+def _precision(*values: Any) -> int | None:
+    """Mpmath's working precision when any argument holds mpmath numbers, else None."""
+    for value in values:
+        if isinstance(value, mpmath.mpf) or (isinstance(value, np.ndarray)
+                                             and value.dtype == object):
+            return mpmath.mp.dps
+    return None
+
+
+#: The last few recursions and Gaussian fields: a statement names K^(L) in both of the NTK's
+#: terms and Theta^(L) once, and its decoys repeat them; each is computed once per point.
+_RECENT: dict[tuple, Any] = {}
+_RECENT_SIZE = 32
+
+
+def _remembered(key: tuple, compute: Any) -> Any:
+    if key not in _RECENT:
+        if len(_RECENT) >= _RECENT_SIZE:
+            _RECENT.pop(next(iter(_RECENT)))
+        _RECENT[key] = compute()
+    return _RECENT[key]
+
+
+def _array_key(value: Any) -> tuple:
+    array = np.asarray(value)
+    if array.dtype == object:
+        return (array.shape, tuple(str(v) for v in array.ravel()))
+    return (array.shape, array.astype(np.float64).tobytes())
+
+
+def _activation_key(name: Any) -> tuple:
+    act = _activation(name)
+    return (act.name, act.slopes)
+
+
+def _statement_fields(name: Any, depth: Any, filter: Any, C_W: Any, C_b: Any, x1: Any,
+                      x2: Any, padding: str, ntk: bool) -> np.ndarray:
+    precision = _precision(C_W, C_b)
+    key = ("layers", _activation_key(name), int(depth), int(filter), str(C_W), str(C_b),
+           _array_key(x1), _array_key(x2), padding, precision)
+    kernel, theta = _remembered(key, lambda: pair_kernels(
+        name, x1, x2, int(depth), int(filter), C_W, C_b, padding=padding, precision=precision))
+    return theta if ntk else kernel
+
+
+def statement_nngp(name: Any, depth: Any, filter: Any, C_W: Any, C_b: Any, x1: Any,
+                   x2: Any) -> np.ndarray:
+    """``K^(depth)`` of the last convolution, blocks 11, 22, 12 ``(3, P, P)``."""
+    return _statement_fields(name, depth, filter, C_W, C_b, x1, x2, "circular", False)
+
+
+def statement_ntk(name: Any, depth: Any, filter: Any, C_W: Any, C_b: Any, x1: Any,
+                  x2: Any) -> np.ndarray:
+    """``Theta^(depth)`` of the last convolution, blocks ``(3, P, P)``."""
+    return _statement_fields(name, depth, filter, C_W, C_b, x1, x2, "circular", True)
+
+
+def statement_nngp_zero_padded(name: Any, depth: Any, filter: Any, C_W: Any, C_b: Any,
+                               x1: Any, x2: Any) -> np.ndarray:
+    """:func:`statement_nngp` with zero padding (the decoy)."""
+    return _statement_fields(name, depth, filter, C_W, C_b, x1, x2, "zero", False)
+
+
+def statement_ntk_zero_padded(name: Any, depth: Any, filter: Any, C_W: Any, C_b: Any,
+                              x1: Any, x2: Any) -> np.ndarray:
+    """:func:`statement_ntk` with zero padding (the decoy)."""
+    return _statement_fields(name, depth, filter, C_W, C_b, x1, x2, "zero", True)
+
+
+def _pair_fields(name: Any, fields: Any, derivative: bool) -> np.ndarray:
+    precision = _precision(np.asarray(fields))
+
+    def compute() -> list[np.ndarray]:
+        with mpmath.workdps((precision or 15) + 10):
+            return gaussian_fields(name, matrix(np.asarray(fields)), precision=precision)
+
+    values = _remembered(("fields", _activation_key(name), _array_key(fields), precision),
+                         compute)
+    return blocks(values[1] if derivative else values[0])
+
+
+def statement_sigma_pair(name: Any, fields: Any) -> np.ndarray:
+    """``<s s>`` of every position pair, blocks ``(3, P, P)``, at the kernel blocks ``fields``."""
+    return _pair_fields(name, fields, False)
+
+
+def statement_derivative_pair(name: Any, fields: Any) -> np.ndarray:
+    """``<s' s'>`` of every position pair, blocks ``(3, P, P)``."""
+    return _pair_fields(name, fields, True)
+
+
+def statement_pooled(fields: Any) -> np.ndarray:
+    """Global average pooling: ``[K11, K22, K12]``, each block's mean over all position pairs."""
+    fields = np.asarray(fields)
+    return fields.reshape(3, -1).mean(axis=1) if fields.dtype != object else np.array(
+        [mpmath.fsum(block.ravel()) / block.size for block in fields], dtype=object)
+
+
+def statement_diagonal_pooled(fields: Any) -> np.ndarray:
+    """Flattening (the decoy): each block's mean over equal positions only."""
+    fields = np.asarray(fields)
+    diagonals = np.stack([np.diagonal(block) for block in fields])
+    return diagonals.mean(axis=1) if fields.dtype != object else np.array(
+        [mpmath.fsum(row) / len(row) for row in diagonals], dtype=object)
