@@ -946,7 +946,7 @@ __all__ += ["cnn_features", "cnn_kernels", "cnn_kernel"]
 CNN_CHANNELS = (4, 8, 16)  # nested: the narrower networks are sub-blocks of the widest
 # Networks per ensemble member: one convolution is measured unbiased at one width; deeper
 # networks are extrapolated from three, which multiplies the noise by about 3.
-CNN_NETWORKS = {1: 128, 2: 512}
+CNN_NETWORKS = {1: 128, 2: 1024}
 
 
 def _circular_convolution(h: torch.Tensor, omega: torch.Tensor, beta: torch.Tensor,

@@ -50,7 +50,7 @@ from theorylab.kernels import gaussian_moments
 from theorylab.quadrature import gaussian_rule, gaussian_step
 
 __all__ = ["PADDINGS", "input_kernel", "window_average", "position_mean", "diagonal_mean",
-           "gaussian_fields", "layer_kernels", "gram", "pair_kernels", "blocks", "matrix",
+           "gaussian_fields", "layer_kernels", "gram", "grams", "pair_kernels", "blocks", "matrix",
            "statement_nngp", "statement_ntk", "statement_nngp_zero_padded",
            "statement_ntk_zero_padded", "statement_sigma_pair", "statement_derivative_pair",
            "statement_pooled", "statement_diagonal_pooled"]
@@ -263,54 +263,112 @@ def matrix(fields: Any) -> np.ndarray:
 
 
 def gram(name: str | Activation, inputs: Any, depth: int, filter: int, C_W: float,
-         C_b: float, *, ntk: bool = False) -> np.ndarray:
-    """The network's output NNGP (or NTK) Gram matrix of inputs ``(N, P, C)``, float64.
+         C_b: float, *, ntk: bool = False, block_entries: int | None = None) -> np.ndarray:
+    """The network's output NNGP (or, with ``ntk``, NTK) Gram matrix of inputs ``(N, P, C)``."""
+    nngp, theta = grams(name, inputs, depth, filter, C_W, C_b, ntk=ntk,
+                        block_entries=block_entries)
+    return theta if ntk else nngp
 
-    Closed-form activations run in torch in place, one dense layer map
-    (:func:`theorylab.kernels._gram_layer`, the MLP's) then one window average per
-    block; the others go through :func:`gaussian_fields`.
+
+def grams(name: str | Activation, inputs: Any, depth: int, filter: int, C_W: float,
+          C_b: float, *, ntk: bool = True,
+          block_entries: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The output NNGP and NTK Gram matrices of inputs ``(N, P, C)`` in one pass, float64.
+
+    The NTK's recursion carries the NNGP's; ``ntk=False`` skips the NTK (None).
+
+    Closed-form activations run in torch, as :func:`theorylab.kernels.gram_closed` does for
+    the MLP: the diagonal's recursion first (a convolution averages variances along the
+    window only), then each block of input rows, all positions, through every layer while
+    it is in cache (the window never mixes inputs), only the upper triangle of inputs,
+    mirrored. Each layer is the MLP's dense map (:func:`theorylab.kernels._gram_layer`) and
+    one window average. The other activations go through :func:`gaussian_fields`.
     """
     import torch
 
-    from theorylab.kernels import _gram_layer
+    from theorylab.kernels import GRAM_BLOCK_ENTRIES, _gram_layer
 
     x = _inputs(inputs)
-    count, positions = x.shape[:2]
+    count, positions, channels = x.shape
     _check_filter(filter, positions)
     act = _activation(name)
     if act.kernel is None:
         kernel, theta = layer_kernels(act, x, depth, filter, C_W, C_b)
         pair, slope = gaussian_fields(act, kernel)
         dense = C_b + C_W * pair
-        return position_mean(dense + C_W * slope * theta if ntk else dense, count)
+        return (position_mean(dense, count),
+                position_mean(dense + C_W * slope * theta, count) if ntk else None)
     slopes = None if act.slopes is None else tuple(float(a) for a in act.slopes)
-    rows = torch.as_tensor(x.reshape(-1, x.shape[2]))
-    initial = rows @ rows.T / x.shape[2]
-    kernel = _torch_window(torch.triu(initial) + torch.triu(initial, 1).T, count, positions,
-                           filter).mul_(C_W).add_(C_b)
-    theta = kernel.clone() if ntk else None
+    width = int(filter)
+    offset = (width - 1) // 2
+    tensor = torch.as_tensor(x)
+    # The diagonal K[a p, a p] of every layer: the window averages variances along p only.
+    diagonal = C_b + C_W * _window_rows(tensor.square().sum(-1) / channels, offset, width)
+    scales = []
     for layer in range(int(depth)):
-        diagonal = torch.diagonal(kernel)
-        scale = diagonal.rsqrt() if slopes is not None else (1 + 2 * diagonal).rsqrt()
-        kernel, theta = _gram_layer(kernel, theta, scale, scale, C_W, C_b, slopes)
+        if slopes is not None:  # ABReLU: <s^2>_K = A_2 K
+            scales.append(diagonal.rsqrt())
+            dense = C_b + C_W * (slopes[0] ** 2 + slopes[1] ** 2) / 2 * diagonal
+        else:  # erf: <s^2>_K = (2/pi) asin(2K/(1 + 2K))
+            scales.append((1 + 2 * diagonal).rsqrt())
+            dense = C_b + C_W * 2 / math.pi * torch.asin(2 * diagonal / (1 + 2 * diagonal))
         if layer < int(depth) - 1:
-            kernel = _torch_window(kernel, count, positions, filter)
-            theta = None if theta is None else _torch_window(theta, count, positions, filter)
-    result = theta if ntk else kernel
-    return result.reshape(count, positions, count, positions).mean(dim=(1, 3)).numpy()
+            diagonal = _window_rows(dense, offset, width)
+    results = [torch.zeros(count, count, dtype=torch.float64) for _ in range(1 + ntk)]
+    per_input = positions * positions * count
+    step = max(1, (block_entries or GRAM_BLOCK_ENTRIES) // per_input)
+    for start in range(0, count, step):
+        stop = min(start + step, count)
+        rows, columns = tensor[start:stop], tensor[start:]
+        shape = (stop - start, positions, count - start, positions)
+        products = torch.einsum("apc,bqc->apbq", rows, columns) / channels
+        kernel = _window_block(products, offset, width).mul_(C_W).add_(C_b)
+        theta = kernel.clone() if ntk else None
+        for layer, scale in enumerate(scales):
+            kernel, theta = _gram_layer(
+                kernel.reshape(shape[0] * positions, -1),
+                None if theta is None else theta.reshape(shape[0] * positions, -1),
+                scale[start:stop].reshape(-1), scale[start:].reshape(-1), C_W, C_b, slopes)
+            kernel = kernel.reshape(shape)
+            theta = None if theta is None else theta.reshape(shape)
+            if layer < len(scales) - 1:
+                kernel = _window_block(kernel, offset, width)
+                theta = None if theta is None else _window_block(theta, offset, width)
+        for result, block in zip(results, (kernel, theta), strict=False):
+            result[start:stop, start:] = block.mean(dim=(1, 3))  # global average pooling
+    # The upper triangle, mirrored: exactly symmetric whatever the rounding within a block.
+    symmetric = [(torch.triu(r) + torch.triu(r, 1).T).numpy() for r in results]
+    return symmetric[0], symmetric[1] if ntk else None
 
 
-def _torch_window(kernel: Any, count: int, positions: int, filter: int) -> Any:
-    """The circular window average in torch: rolls of both position axes together."""
+def _window_rows(values: Any, offset: int, width: int) -> Any:
+    """The window average of per-position values ``(N, P)``: ``mean_k v[p + k - o]``."""
     import torch
 
-    view = kernel.reshape(count, positions, count, positions)
-    offset = (int(filter) - 1) // 2
-    total = torch.zeros_like(view)
-    for k in range(int(filter)):
-        # roll by s: result[p] = view[p - s], so s = offset - k reads position p + k - offset
-        total.add_(view if k == offset else torch.roll(view, (offset - k, offset - k), (1, 3)))
-    return total.div_(int(filter)).reshape(kernel.shape)
+    return sum(torch.roll(values, offset - k, dims=1) for k in range(width)) / width
+
+
+def _window_block(block: Any, offset: int, width: int) -> Any:
+    """The circular window average of a block ``(rows, P, columns, P)`` of position pairs.
+
+    ``mean_k K[p + k - o, q + k - o]`` (positions mod P): each shift adds the block to
+    itself displaced along the diagonal, in the four rectangles that the wrap-around
+    cuts it into (strided views, no copies).
+    """
+    positions = block.shape[1]
+    total = block.clone()
+    for k in range(width):
+        shift = (k - offset) % positions
+        if shift == 0:
+            continue
+        rest = positions - shift
+        # total[p, q] += block[p + shift, q + shift]: p + shift wraps for p >= rest.
+        for target_p, source_p in ((slice(0, rest), slice(shift, None)),
+                                   (slice(rest, None), slice(0, shift))):
+            for target_q, source_q in ((slice(0, rest), slice(shift, None)),
+                                       (slice(rest, None), slice(0, shift))):
+                total[:, target_p, :, target_q].add_(block[:, source_p, :, source_q])
+    return total.div_(width)
 
 
 # -- statement functions: for named_function (mpmath arguments: the mpmath path) -----------
