@@ -128,6 +128,10 @@ def compare(nt_python: str, threads: int) -> dict:
             print(f"{name:<6} {differences[0]:>17.2e} {differences[1]:>9.2e} {best:>11.3f} "
                   f"{nt_times[name]['best']:>11.3f} {nt_times[name]['first']:>10.3f} "
                   f"{nt_times[name]['best'] / best:>12.1f}")
+            pins = {which: repr(float(np.load(f"{folder}/{name}-{which}.npy")[0, 1]))
+                    for which in ("nngp", "ntk")}
+            print(f"       neural-tangents at inputs (0, 1): NNGP {pins['nngp']}, NTK "
+                  f"{pins['ntk']} (tests/test_cnn_kernel.py pins these)")
             print(f"       NTK's worst entry {rows[(name, 'worst')]}: theorylab "
                   f"{rows[(name, 'values')][0]:.15g}, neural-tangents "
                   f"{rows[(name, 'values')][1]:.15g}")
