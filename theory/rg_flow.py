@@ -791,19 +791,23 @@ cnn_kernel = Claim(
         "K = C_b + C_W mean_pq <ss>(K^(depth)); Theta = K + C_W mean_pq(<s's'> Theta^(depth)): "
         "the readout after global average pooling. depth counts the convolutions; components "
         "[K11, K22, K12].",
+        "Gaussian expectations: closed forms for relu, leaky_relu, abs, linear, erf (also in "
+        "mpmath with --precision); tanh, gelu, swish, sin by one trapezoid rule for all "
+        "position pairs, to float64's precision (about 1e-15) also on the --precision path "
+        "(an mpmath 2-D rule costs 2-20 s per position pair at 40 digits).",
         "Simulation (numerics.rg_flow:cnn_kernel): random CNNs batched over an ensemble "
         "(one einsum per convolution over the window's circular shifts), float64; the NNGP "
         "as C_b + C_W/n sum_j g_j(x_a) g_j(x_b) of the pooled features g given the network, "
         "the NTK from the parameter gradients of f (autograd). depth 1 is unbiased at every "
         "width (Gaussian first layer) and measured at n = 16 channels; deeper networks at "
-        "n = 4, 8, 16 (nested: common random numbers), Richardson in 1/n.",
+        "n = 8 and 16 (nested: common random numbers), extrapolated linearly in 1/n.",
     ),
     simulation="theorylab.numerics.rg_flow:cnn_kernel",
     systematic_error=SystematicError(
         "1/channels", 1, "From the second convolution on, finite channel count n biases the "
         "kernels by O(1/n) (the layers' outputs are not exactly Gaussian); nested networks of "
-        "4, 8 and 16 channels, Richardson in 1/n, the rest bounded by the last two "
-        "corrections. One convolution: exact at every n, one level."),
+        "8 and 16 channels, linear Richardson in 1/n, the rest bounded by the last "
+        "correction. One convolution: exact at every n, one level."),
     constraints=(Constraint("filter <= positions (the rows of x1)", _filter_fits,
                             ("filter", "x1")),),
     sample=_cnn_points,

@@ -26,7 +26,8 @@ evaluated elementwise, the Gram path in place in torch (:func:`theorylab.kernels
 dense layer map); the others (tanh, gelu, swish, sin) by one tensor-product
 trapezoid rule for all pairs, whose step follows sigma's singularities at the largest
 variance (:mod:`theorylab.quadrature`). With ``precision`` the same recursion runs in
-mpmath, one pair at a time.
+mpmath, the closed forms one pair at a time; the quadrature activations keep float64's
+rule there (about 1e-15: an mpmath 2-D rule takes seconds per position pair).
 
 Example::
 
@@ -197,8 +198,14 @@ def gaussian_fields(name: str | Activation, kernel: Any, *, derivative: bool = T
     Entry (i, j) is the expectation over (u, v) ~ N(0, [[K_ii, K_ij], [K_ij, K_jj]]).
     """
     act = _activation(name)
-    if precision:
+    if precision and act.kernel is not None:
         return _precise_fields(act, kernel, derivative, precision)
+    if precision:
+        # No closed form: the 2-D rule in mpmath costs 2-20 s per position pair at 40
+        # digits (a P-position input has P(2P+1) pairs per layer), so these activations
+        # keep float64's rule (about 1e-15) on the mpmath path.
+        values = _quadrature_fields(act, np.asarray(kernel, dtype=np.float64), derivative)
+        return [np.vectorize(mpmath.mpf, otypes=[object])(v) for v in values]
     kernel = np.asarray(kernel, dtype=np.float64)
     if act.kernel is not None:
         return _closed_fields(act, kernel, derivative)
