@@ -209,7 +209,7 @@ def test_simulation_of_one_convolution_is_one_unbiased_level():
     assert measurement.samples.shape == (1, 2, 3)
     deep = numerics.cnn_kernel([dict(point, depth=2, quantity="nngp")], seed=0, device="cpu",
                                ensemble=2)[0]
-    assert deep.samples.shape == (3, 2, 3)
+    assert deep.samples.shape == (len(numerics.CNN_CHANNELS), 2, 3)
     np.testing.assert_allclose(1 / deep.resolutions, numerics.CNN_CHANNELS)
 
 
