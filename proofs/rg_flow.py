@@ -327,3 +327,93 @@ PRICE = (
         conclusion="expression",
     ),
 )
+
+# -- convolutional networks: one convolution, then pooling and the readout ----------------
+
+_cnn = {p.name: p.symbol for p in theory.cnn_kernel.parameters}
+_filter, positions = _cnn["filter"], sympy.Symbol("P", positive=True, integer=True)
+_p, _q, _k = sympy.symbols("p q k", integer=True, nonnegative=True)
+readout_bias, readout_weight = sympy.symbols("E_{b_o} E_{w_o}", positive=True)
+conv_kernel = sympy.Function(r"\mathcal{K}^{(h+1)}")
+conv_pair = sympy.Function(r"\langle\sigma\sigma\rangle^{(h)}")  # at positions (p', q')
+conv_slope = sympy.Function(r"\langle\sigma'\sigma'\rangle^{(h)}")
+conv_theta = sympy.Function(r"\mathcal{T}^{(h)}")
+output_kernel, output_theta = sympy.Symbol("K"), sympy.Symbol(r"\Theta")
+last_pair = sympy.Function(r"\langle\sigma\sigma\rangle^{(L)}")
+last_slope = sympy.Function(r"\langle\sigma'\sigma'\rangle^{(L)}")
+last_theta = sympy.Function(r"\mathcal{T}^{(L)}")
+_window = (_k, 0, _filter - 1)
+_pairs = ((_p, 0, positions - 1), (_q, 0, positions - 1))
+_pair_mean = sympy.Sum(last_pair(_p, _q), *_pairs) / positions**2
+_chain_mean = sympy.Sum(last_slope(_p, _q) * last_theta(_p, _q), *_pairs) / positions**2
+CNN_GAUSSIAN = ("Arora et al. 2019, §4 (CNTK): at infinite width the channels of layer h are "
+                "i.i.d. Gaussian processes over positions with kernel K^(h)")
+
+cnn_nngp_from_network = Derivation(
+    claim=theory.cnn_kernel.id,
+    title="CNN-GP: one circular convolution averages the window; pooling averages all pairs",
+    steps=(
+        Step.assume(Eq(conv_kernel(_p, _q), bias_moment + n * sympy.Sum(
+                        weight_moment * conv_pair(_p + _k, _q + _k), _window)),
+                    "E[z_i[p] z_i[q]] = E[b_i^2] + sum_jkk' E[W_ijk W_ijk'] <sigma_j[p+k] "
+                    "sigma_j[q+k']>: the weights are independent with E[W_ijk W_ij'k'] = "
+                    "delta_jj' delta_kk' E_W, so only equal offsets k = k' pair up, over n "
+                    "channels (positions mod P: circular padding)", cite=CNN_GAUSSIAN),
+        Step.substitute(Eq(conv_kernel(_p, _q), C_b + n * sympy.Sum(
+                            C_W / (_filter * n) * conv_pair(_p + _k, _q + _k), _window)),
+                        {bias_moment: C_b, weight_moment: C_W / (_filter * n)},
+                        "W ~ N(0, C_W/fan_in) with fan_in = filter x n, b ~ N(0, C_b)"),
+        Step.equal(Eq(conv_kernel(_p, _q), C_b + C_W * sympy.Sum(
+                       conv_pair(_p + _k, _q + _k), _window) / _filter),
+                   "the filter average (1/filter) sum_k of the dense map: K^(h+1) = "
+                   "A(C_b + C_W <sigma sigma>_{K^(h)})"),
+        Step.assume(Eq(output_kernel, readout_bias + n * readout_weight * _pair_mean),
+                    "readout f = b + sum_j w_j g_j of the pooled features g_j = (1/P) sum_p "
+                    "sigma(z_j^(L)[p]): E[g_j(x_a) g_j(x_b)] = (1/P^2) sum_pq <sigma_a[p] "
+                    "sigma_b[q]>, n channels, weights independent of the features",
+                    cite=CNN_GAUSSIAN),
+        Step.substitute(Eq(output_kernel, C_b + C_W * _pair_mean),
+                        {readout_bias: C_b, readout_weight: C_W / n},
+                        "the readout's fan_in is the channel count n: E[w^2] = C_W/n"),
+        Step.substitute(Eq(output_kernel, theory.CNN_STATEMENTS["nngp"]),
+                        {_pair_mean: theory._pooled_pair},
+                        "the mean over all position pairs (pooled) of the 2x2 Gaussian "
+                        "expectations at K^(L), given by the window-average recursion above "
+                        "from K^(0)[p,q] = x_a[p].x_b[q]/C_0"),
+    ),
+    ranges={C_W: (0.5, 2.0), C_b: (0.0, 0.5)},
+)
+
+#: The NTK of the same network, checked against statements['ntk'] by tests/test_cnn_kernel.py
+#: (the registry checks derivations against the claim's first statement, the NNGP).
+CNN_NTK = (Derivation(
+    claim=theory.cnn_kernel.id,
+    title="CNTK: the readout's own parameters plus the chain through the pooled features",
+    steps=(
+        Step.assume(Eq(conv_theta(_p, _q), C_b + C_W * sympy.Sum(
+                        conv_pair(_p + _k, _q + _k) + n * weight_moment * _filter
+                        * conv_slope(_p + _k, _q + _k) * conv_theta(_p + _k, _q + _k),
+                        _window) / _filter),
+                    "one convolution: its own parameters give A(C_b + C_W <sigma sigma>); the "
+                    "lower ones act through dz_i[p]/dz_j[p+k] = W_ijk sigma'_j[p+k], pairing "
+                    "equal offsets and channels: n E_W <sigma' sigma'> Theta per offset",
+                    cite="Arora et al. 2019, §4 (CNTK recursion)"),
+        Step.substitute(Eq(conv_theta(_p, _q), C_b + C_W * sympy.Sum(
+                            conv_pair(_p + _k, _q + _k) + C_W * conv_slope(_p + _k, _q + _k)
+                            * conv_theta(_p + _k, _q + _k), _window) / _filter),
+                        {weight_moment: C_W / (_filter * n)},
+                        "E_W = C_W/(filter n): n filter E_W = C_W"),
+        Step.assume(Eq(output_theta, C_b + C_W * _pair_mean
+                       + n * readout_weight * _chain_mean),
+                    "readout: its own w, b give C_b + C_W mean_pq <sigma sigma>; the lower "
+                    "parameters act through df/dz_j[p] = w_j sigma'_j[p]/P",
+                    cite="Arora et al. 2019, §4 (CNTK with global average pooling)"),
+        Step.substitute(Eq(output_theta, C_b + C_W * _pair_mean + C_W * _chain_mean),
+                        {readout_weight: C_W / n}, "E[w^2] = C_W/n"),
+        Step.substitute(Eq(output_theta, theory.CNN_STATEMENTS["ntk"]),
+                        {_pair_mean: theory._pooled_pair, _chain_mean: theory._pooled_chain},
+                        "pooled Gaussian expectations at K^(L) and Theta^(L) of the recursions"),
+    ),
+    ranges={C_W: (0.5, 2.0), C_b: (0.0, 0.5)},
+),)
+__all__ += ["cnn_nngp_from_network", "CNN_NTK"]
