@@ -29,6 +29,7 @@ LONG_CHECKS = frozenset({
     "free_probability.semicircle", "deep_linear.deep_mode_dynamics",
     "neural_collapse.deep_linear_imbalanced", "rg_flow.depth_scales",
     "rg_flow.four_point_vertex", "rg_flow.nngp_kernel", "rg_flow.ntk_kernel",
+    "rg_flow.cnn_kernel",
 })
 SHORT_BUDGET = 3
 
