@@ -251,6 +251,28 @@ def _bisect(function: Callable[[torch.Tensor], torch.Tensor], low: torch.Tensor,
     return (low + high) / 2
 
 
+def _active_fraction_root(gaussian: torch.Tensor, C_W: float) -> torch.Tensor:
+    """Per member: q where a fraction 1/C_W of hard_tanh's neurons |sqrt(q) g| < 1 is active.
+
+    The layer's Jacobian norm C_W #{active}/N is a step function of q, and bisection lands
+    on a step: up to half a step (1/(2N)) off, the same way in every member, a bias many
+    standard errors wide. Instead, per stratified copy, |g|'s order statistics are placed at
+    their expected levels (two draws per stratum of |g|: the lower at 1/3, the upper at 2/3
+    of it) and the level 1/C_W is interpolated between them; the kernel is 1/a^2 at that
+    |g| = a, averaged over the copies.
+    """
+    members = gaussian.shape[0]
+    magnitudes = gaussian.reshape(members, STRATIFIED_COPIES, LAYER_INPUTS).abs().sort(
+        dim=-1).values
+    rank = torch.arange(1, LAYER_INPUTS + 1, dtype=torch.float64, device=gaussian.device)
+    levels = torch.where(rank % 2 == 1, rank - 1 / 3, rank - 2 / 3) / LAYER_INPUTS
+    target = torch.tensor(1 / C_W, dtype=torch.float64, device=gaussian.device)
+    above = int(torch.searchsorted(levels, target).clamp(1, LAYER_INPUTS - 1))
+    weight = (target - levels[above - 1]) / (levels[above] - levels[above - 1])
+    cut = magnitudes[..., above - 1] * (1 - weight) + magnitudes[..., above] * weight
+    return (1 / cut.square()).mean(dim=1)
+
+
 def criticality(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                 ensemble: int) -> list[Measurement]:
     """Susceptibilities, fixed points and critical points of one random layer."""
@@ -292,7 +314,10 @@ def criticality(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                        f: Callable = sigma) -> torch.Tensor:
                 return _layer_statistics(g, q, C_W, f)[1] - 1  # noqa: B023
 
-            q = _bisect(excess, 1e-12 * ones, 1e3 * ones)
+            if point["activation"] == "hard_tanh":
+                q = _active_fraction_root(gaussian, C_W)
+            else:
+                q = _bisect(excess, 1e-12 * ones, 1e3 * ones)
             value = q - _layer_statistics(gaussian, q, C_W, sigma)[0]
         samples = value.detach().cpu().numpy().reshape(-1, ensemble)
         levels = np.array(SMALL_KERNELS) if samples.shape[0] > 1 else np.zeros(1)
