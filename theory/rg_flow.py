@@ -55,9 +55,10 @@ SCHOENHOLZ = Citation(
     authors=("Samuel S. Schoenholz", "Justin Gilmer", "Surya Ganguli", "Jascha Sohl-Dickstein"),
     year=2017,
     title="Deep Information Propagation",
-    where="§3 (depth scales xi_q, xi_c, and the critical line of its Fig. 1); equation "
-          "numbers not checked against the paper (only its abstract and introduction were "
-          "readable)",
+    where="§3 (depth scales xi_q, xi_c; xi_c^-1 = -ln chi_c with chi_c = sigma_w^2 "
+          "<phi'(u1) phi'(u2)> at (q*, c*), in the ordered and chaotic phases; the critical "
+          "line of its Fig. 1); equation numbers not checked against the paper (only its "
+          "abstract and introduction were readable)",
     arxiv="1611.01232",
     venue="ICLR",
 )
