@@ -6,7 +6,9 @@ Definitions and methods (Roberts, Yaida & Hanin, PDLT, arXiv:2106.10165), used b
 - :func:`gaussian_moments`: ``<s(u)^2>, <s(v)^2>, <s(u)s(v)>`` (and the same of ``s'``)
   for ``(u, v) ~ N(0, [[K11, K12], [K12, K22]])``: closed forms where
   :mod:`theorylab.activations` knows them, else a tensor-product trapezoid rule
-  (:mod:`theorylab.quadrature`), in float64 or in mpmath at any precision;
+  (:mod:`theorylab.quadrature`), in float64 or in mpmath at any precision; a kinked
+  activation with single-input closed forms (hard_tanh's ``Activation.moments``) gets
+  those, for one input or two independent ones;
 - :func:`nngp_kernels`, :func:`ntk_kernels`: the kernel recursions of two inputs
   ``K^(l+1) = C_b + C_W <s s>_{K^(l)}`` and the NTK forward equation
   ``Theta^(l+1) = C_b + C_W <s s> + C_W <s' s'> Theta^(l)`` ('ntk' parameterization);
