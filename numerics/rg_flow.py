@@ -252,6 +252,28 @@ def _bisect(function: Callable[[torch.Tensor], torch.Tensor], low: torch.Tensor,
     return (low + high) / 2
 
 
+def _active_fraction_root(gaussian: torch.Tensor, C_W: float) -> torch.Tensor:
+    """Per member: q where a fraction 1/C_W of hard_tanh's neurons |sqrt(q) g| < 1 is active.
+
+    The layer's Jacobian norm C_W #{active}/N is a step function of q, and bisection lands
+    on a step: up to half a step (1/(2N)) off, the same way in every member, a bias many
+    standard errors wide. Instead, per stratified copy, |g|'s order statistics are placed at
+    their expected levels (two draws per stratum of |g|: the lower at 1/3, the upper at 2/3
+    of it) and the level 1/C_W is interpolated between them; the kernel is 1/a^2 at that
+    |g| = a, averaged over the copies.
+    """
+    members = gaussian.shape[0]
+    magnitudes = gaussian.reshape(members, STRATIFIED_COPIES, LAYER_INPUTS).abs().sort(
+        dim=-1).values
+    rank = torch.arange(1, LAYER_INPUTS + 1, dtype=torch.float64, device=gaussian.device)
+    levels = torch.where(rank % 2 == 1, rank - 1 / 3, rank - 2 / 3) / LAYER_INPUTS
+    target = torch.tensor(1 / C_W, dtype=torch.float64, device=gaussian.device)
+    above = int(torch.searchsorted(levels, target).clamp(1, LAYER_INPUTS - 1))
+    weight = (target - levels[above - 1]) / (levels[above] - levels[above - 1])
+    cut = magnitudes[..., above - 1] * (1 - weight) + magnitudes[..., above] * weight
+    return (1 / cut.square()).mean(dim=1)
+
+
 def criticality(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                 ensemble: int) -> list[Measurement]:
     """Susceptibilities, fixed points and critical points of one random layer."""
@@ -283,12 +305,20 @@ def criticality(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                 return C_b + _layer_statistics(g, q, C_W, f)[0] - q  # noqa: B023
 
             value = _bisect(gap, 1e-12 * ones, (4.0 * (C_b + C_W) + 4.0) * ones)
+        elif quantity == "critical_line_bias_variance":
+            # The critical network whose fixed point is K: C_W = 1/<s'^2>_K makes the layer's
+            # Jacobian norm 1, and C_b = K - C_W <s^2>_K keeps K fixed (one layer at C_W = 1).
+            square, slope = _layer_statistics(gaussian, float(point["K"]) * ones, 1.0, sigma)
+            value = float(point["K"]) - square / slope
         else:  # critical_bias_variance: chi_perp(q) = 1, then C_b = q - C_W <s^2>_q
             def excess(q: torch.Tensor, g: torch.Tensor = gaussian,
                        f: Callable = sigma) -> torch.Tensor:
                 return _layer_statistics(g, q, C_W, f)[1] - 1  # noqa: B023
 
-            q = _bisect(excess, 1e-12 * ones, 1e3 * ones)
+            if point["activation"] == "hard_tanh":
+                q = _active_fraction_root(gaussian, C_W)
+            else:
+                q = _bisect(excess, 1e-12 * ones, 1e3 * ones)
             value = q - _layer_statistics(gaussian, q, C_W, sigma)[0]
         samples = value.detach().cpu().numpy().reshape(-1, ensemble)
         levels = np.array(SMALL_KERNELS) if samples.shape[0] > 1 else np.zeros(1)
@@ -344,7 +374,8 @@ CONTRACTION_LAYERS = {"variance": 3, "correlation": 6}
 
 
 def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, which: str, *,
-                      ensemble: int, rng: torch.Generator, device: str) -> Measurement:
+                      ensemble: int, rng: torch.Generator, device: str,
+                      c_star: torch.Tensor | None = None) -> Measurement:
     """Per-layer contraction of a perturbation of the fixed point, on real deep MLPs.
 
     Real networks of widths 8, 16, 32 (nested blocks of the widest one's standard-normal
@@ -363,7 +394,14 @@ def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, w
     weights averaged out exactly). Per member the contraction is the mean over the layers of
     ``mean D^(l+1) / mean D^(l)`` over its networks (jackknifed over two halves for the
     ratio of means); the verifier extrapolates the widths in 1/n.
+
+    With ``c_star`` (one measured correlation fixed point c* < 1 per member: the chaotic
+    phase) the correlation is measured on two inputs at K^(1) = q* [[1, c*], [c*, 1]]
+    instead (:func:`_chaotic_contractions`).
     """
+    if c_star is not None and which == "correlation":
+        return _chaotic_contractions(name, C_W, C_b, q_star, c_star, ensemble=ensemble,
+                                     rng=rng, device=device)
     sigma = activation(name)
     widths = CONTRACTION_WIDTHS
     widest = max(widths)
@@ -427,6 +465,142 @@ def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, w
                              "networks": batch})
 
 
+def _chaotic_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor,
+                          c_star: torch.Tensor, *, ensemble: int, rng: torch.Generator,
+                          device: str) -> Measurement:
+    """Per-layer contraction of a perturbation of c around c* < 1, on real deep MLPs.
+
+    As :func:`deep_contractions` (widths 8, 16, 32 nested, fresh weights per layer,
+    ``ensemble x CONTRACTION_NETWORKS['correlation']`` networks), with two inputs per
+    network: |x_a|^2 = |x_b|^2 with K^(1)_aa = K^(1)_bb = q* and K^(1)_ab = c* q* (the
+    member's measured fixed points), and x_b rotated towards x_a in their plane by a
+    tangent t (|x_b| fixed to first order). ``D^(l) = dc^(l)/ds`` with
+    ``c^(l) = G_ab/sqrt(G_aa G_bb)`` and ``G`` layer l's kernel given layer l - 1 (its
+    weights averaged out exactly); forward-mode through sigma. In the chaotic phase
+    dc^(l+1) = chi_c dc^(l) at first order (Schoenholz et al. §3), so the contraction is the
+    mean over layers of ``mean D^(l+1)/mean D^(l)``, jackknifed over two halves.
+    """
+    sigma = activation(name)
+    widths = CONTRACTION_WIDTHS
+    widest = max(widths)
+    layers = CONTRACTION_LAYERS["correlation"]
+    networks = CONTRACTION_NETWORKS["correlation"]
+    batch = ensemble * networks
+    options = {"generator": rng, "device": device, "dtype": torch.float64}
+    with torch.no_grad():
+        kernel = q_star.repeat_interleave(networks)  # (batch,)
+        correlation = c_star.repeat_interleave(networks)
+        # Orthonormal e1, e2 per network; x_a = r e1, x_b = r (cos e1 + sin e2).
+        first = torch.randn(batch, widest, **options)
+        first = first / first.norm(dim=1, keepdim=True)
+        second = torch.randn(batch, widest, **options)
+        second = second - (second * first).sum(1, keepdim=True) * first
+        second = second / second.norm(dim=1, keepdim=True)
+        radius = torch.sqrt((kernel - C_b) / C_W * widest)[:, None]
+        cosine = ((correlation * kernel - C_b) / (kernel - C_b))[:, None]
+        sine = torch.sqrt(1 - cosine.square())
+        x_a = radius * first
+        x_b = radius * (cosine * first + sine * second)
+        tangent = radius * (-sine * first + cosine * second)  # d x_b / d(angle)
+        start = C_W * (x_a * tangent).sum(1) / widest / kernel  # G_aa = G_bb = q*
+        series: dict[int, list[torch.Tensor]] = {n: [start] for n in widths}
+        omega = _gaussian(batch, widest, widest, rng=rng, device=device)
+        beta = torch.randn(batch, widest, **options)
+        pair = math.sqrt(C_W / widest) * (omega @ torch.stack([x_a, x_b, tangent], dim=-1))
+        z_a = {n: pair[:, :n, 0] + math.sqrt(C_b) * beta[:, :n] for n in widths}
+        z_b = {n: pair[:, :n, 1] + math.sqrt(C_b) * beta[:, :n] for n in widths}
+        dz = {n: pair[:, :n, 2] for n in widths}
+        for layer in range(1, layers):
+            last = layer == layers - 1
+            if not last:
+                omega = _gaussian(batch, widest, widest, rng=rng, device=device)
+                beta = torch.randn(batch, widest, **options)
+            for n in widths:
+                s_a = sigma(z_a[n])
+                s_b, ds = torch.func.jvp(sigma, (z_b[n],), (dz[n],))
+                aa = C_b + C_W / n * s_a.square().sum(1)
+                bb = C_b + C_W / n * s_b.square().sum(1)
+                ab = C_b + C_W / n * (s_a * s_b).sum(1)
+                d_ab = C_W / n * (s_a * ds).sum(1)
+                d_bb = 2 * C_W / n * (s_b * ds).sum(1)
+                series[n].append(d_ab / torch.sqrt(aa * bb) - ab * d_bb / (2 * bb
+                                                                           * torch.sqrt(aa * bb)))
+                if not last:
+                    pair = math.sqrt(C_W / n) * (omega[:, :n, :n] @ torch.stack([s_a, s_b, ds],
+                                                                                 -1))
+                    z_a[n] = pair[..., 0] + math.sqrt(C_b) * beta[:, :n]
+                    z_b[n] = pair[..., 1] + math.sqrt(C_b) * beta[:, :n]
+                    dz[n] = pair[..., 2]
+        levels = []
+        for n in widths:
+            values = torch.stack(series[n], dim=-1)  # (batch, layers)
+            halves = values.reshape(ensemble, 2, networks // 2, layers).mean(2)
+            whole = halves.mean(1)
+
+            def contraction(means: torch.Tensor) -> torch.Tensor:
+                return (means[..., 1:] / means[..., :-1]).mean(-1)
+
+            levels.append(2 * contraction(whole) - contraction(halves).mean(1))
+        samples = torch.stack(levels).cpu().numpy()
+    return Measurement(samples, 1.0 / np.array(widths, dtype=float),
+                       rounding=1e-12 * float(np.abs(samples).max()),
+                       info={"widths": widths, "layers": layers, "networks": batch,
+                             "phase": "chaotic"})
+
+
+PAIR_STRATA = 256  # strata per input of the correlation map's grid of neuron pairs
+
+
+def _pair_grid(ensemble: int, rng: torch.Generator, device: str) -> tuple[torch.Tensor,
+                                                                          torch.Tensor]:
+    """Two independent stratified N(0, 1) draws (g, h) of PAIR_STRATA strata per member.
+
+    The layer's neurons are the grid of pairs (g_i, h_j): stratified in both coordinates,
+    an unbiased average of any function of two independent normals, with a variance far
+    below that of as many independent pairs (the map's root amplifies that noise by
+    1/(1 - chi_c)).
+    """
+    strata = torch.arange(PAIR_STRATA, device=device, dtype=torch.float64)
+    draws = []
+    for _ in range(2):
+        jitter = torch.rand((ensemble, PAIR_STRATA), generator=rng, device=device,
+                            dtype=torch.float64)
+        draws.append(torch.special.ndtri((strata + jitter) / PAIR_STRATA))
+    return draws[0], draws[1]
+
+
+def _pair_map(first: torch.Tensor, second: torch.Tensor, q: torch.Tensor, c: torch.Tensor,
+              C_W: float, C_b: float, sigma: Callable) -> torch.Tensor:
+    """The measured correlation map of one random layer, per member.
+
+    ``(C_b + C_W <sigma(u1) sigma(u2)>)/q`` over the neurons (g_i, h_j) of
+    :func:`_pair_grid`, ``u1 = sqrt(q) g_i``, ``u2 = sqrt(q) (c g_i + sqrt(1 - c^2) h_j)``:
+    the layer's weights averaged out given its inputs, as in :func:`_layer_statistics`.
+    """
+    root = torch.sqrt(q)[:, None, None]
+    u1 = root * first[:, :, None]
+    u2 = root * (c[:, None, None] * first[:, :, None]
+                 + torch.sqrt(1 - c.square())[:, None, None] * second[:, None, :])
+    return (C_b + C_W * (sigma(u1) * sigma(u2)).mean(dim=(1, 2))) / q
+
+
+def _measured_correlation_point(first: torch.Tensor, second: torch.Tensor, q: torch.Tensor,
+                                C_W: float, C_b: float, sigma: Callable) -> torch.Tensor:
+    """Per member: the root c* in [0, 1) of the measured correlation map, other than c = 1.
+
+    ``q`` is the root of the variance map measured on ``first`` alone, so that the measured
+    map has c = 1 as a fixed point exactly. In the chaotic phase (slope above 1 at c = 1)
+    the map lies above the diagonal below c* and below it between c* and 1: bisection on
+    [0, 1 - 1e-6] to 2^-24 (the root's noise across members is ~1e-3).
+    """
+    ones = torch.ones_like(q)
+
+    def gap(c: torch.Tensor) -> torch.Tensor:
+        return _pair_map(first, second, q, c, C_W, C_b, sigma) - c
+
+    return _bisect(gap, 0 * ones, (1 - 1e-6) * ones, steps=24).detach()
+
+
 def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
                  ensemble: int) -> list[Measurement]:
     """Depth scales xi = -1/ln(slope of the per-layer map at its measured fixed point).
@@ -439,6 +613,14 @@ def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
     linearization of 1 - c^(l+1) against 1 - c^(l) for two nearly parallel inputs).
     The ``*_contraction`` quantities are measured on deep networks by
     :func:`deep_contractions`.
+
+    The phase is the measured one: where the layer's Jacobian norm at q* (the correlation
+    map's slope at c = 1), averaged over the members, exceeds 1, c = 1 repels (chaotic
+    phase) and the correlation quantities are measured at the root c* < 1 of the measured
+    correlation map on a grid of stratified neuron pairs (:func:`_pair_grid`,
+    :func:`_measured_correlation_point`): correlation_depth_scale from the map's pathwise
+    slope dc'/dc there (autograd through u2(c)), correlation_contraction on deep networks
+    fed two inputs at correlation c*.
     """
     results = []
     for index, point in enumerate(points):
@@ -447,15 +629,27 @@ def depth_scales(points: Sequence[dict[str, Any]], *, seed: int, device: str,
         gaussian = _stratified(ensemble, rng, device)
         C_W, C_b = point["C_W"], point["C_b"]
         q_star = _measured_fixed_point(gaussian, C_W, C_b, sigma)
+        c_star = None
+        if point["quantity"].startswith("correlation"):
+            jacobian = _layer_statistics(gaussian, q_star, C_W, sigma)[1].detach()
+            if float(jacobian.mean()) > 1:
+                first, second = _pair_grid(ensemble, rng, device)
+                q_pair = _measured_fixed_point(first, C_W, C_b, sigma)
+                c_star = _measured_correlation_point(first, second, q_pair, C_W, C_b, sigma)
         if point["quantity"].endswith("contraction"):
             which = "variance" if point["quantity"].startswith("variance") else "correlation"
             results.append(deep_contractions(point["activation"], C_W, C_b, q_star, which,
-                                             ensemble=ensemble, rng=rng, device=device))
+                                             ensemble=ensemble, rng=rng, device=device,
+                                             c_star=c_star))
             continue
         if point["quantity"] == "variance_depth_scale":
             kernel = q_star.clone().requires_grad_(True)
             square, _ = _layer_statistics(gaussian, kernel, C_W, sigma)
             slope = torch.autograd.grad(square.sum(), kernel)[0]
+        elif c_star is not None:  # the chaotic phase: the pathwise slope dc'/dc at c*
+            cosine = c_star.clone().requires_grad_(True)
+            mapped = _pair_map(first, second, q_pair, cosine, C_W, C_b, sigma)
+            slope = torch.autograd.grad(mapped.sum(), cosine)[0]
         else:
             slope = _layer_statistics(gaussian, q_star, C_W, sigma)[1]
         value = (-1.0 / torch.log(slope)).detach().cpu().numpy()[None]

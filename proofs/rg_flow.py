@@ -29,12 +29,13 @@ from theorylab.theory.rg_flow import (
 
 from theorylab.activations import K11, K12, K22
 from theorylab.activations import activation as activation_definition
+from theorylab.activations import variance as activation_variance
 from theorylab.derivation import Derivation, Step
 
 __all__ = ["nngp_from_network", "ntk_from_network", "chi_parallel_from_recursion",
            "power_law_from_odd_activation", "vertex_from_layer_factors",
            "depth_scale_from_linear_map", "apjn_from_layer_factors", "PRICE",
-           "ZERO_CLASS_VERTEX"]
+           "ZERO_CLASS_VERTEX", "CHAOTIC_CORRELATION", "HARD_TANH", "CRITICAL_NETWORK"]
 
 C_W, C_b = weight_parameter.symbol, bias_parameter.symbol
 n = sympy.Symbol("n", positive=True, integer=True)
@@ -167,6 +168,78 @@ power_law_from_odd_activation = Derivation(
     ranges={sigma_1: (0.5, 2.0), sigma_3: (-1.0, -0.1), small: (0.01, 0.5)},
 )
 
+# -- hard_tanh's single-input moments, and the critical network of a given q* --------------
+# Tuples, like PRICE: they end in hard_tanh's closed forms (theorylab.activations) and in the
+# critical_line_bias_variance statement, not in criticality's chi_parallel statement; the
+# tests check them (tests/test_rg_flow_chaos.py).
+
+_u, _cut = sympy.symbols("u t", positive=True)
+_variance = activation_variance  # K: u ~ N(0, K)
+_density = sympy.exp(-_u**2 / (2 * _variance)) / sympy.sqrt(2 * sympy.pi * _variance)
+_inside = sympy.erf(_cut / sympy.sqrt(2 * _variance))
+_clipped_square = sympy.Function("M")  # M(t) = E[clip(u, -t, t)^2]
+_active = sympy.Function("P")  # P(t) = P(|u| < t)
+_clipped_closed = (_variance * _inside - sympy.sqrt(2 * _variance / sympy.pi) * _cut
+                   * sympy.exp(-_cut**2 / (2 * _variance)) + _cut**2 * (1 - _inside))
+_tail = sympy.Integral(_density, (_u, _cut, sympy.oo))
+
+HARD_TANH = (
+    Derivation(
+        claim=criticality.id,
+        title="hard_tanh: <sigma^2>_K = E[clip(u, -1, 1)^2] in closed form",
+        steps=(
+            Step.assume(Eq(_clipped_square(_cut), sympy.Integral(_u**2 * _density,
+                                                                 (_u, -_cut, _cut))
+                           + 2 * _cut**2 * _tail),
+                        "clip(u, -t, t)^2 is u^2 for |u| < t and t^2 outside; u ~ N(0, K)"),
+            Step.differentiate(Eq(Derivative(_clipped_square(_cut), _cut), 4 * _cut * _tail),
+                               _cut, "Leibniz: the boundary terms +-t^2 rho(t) cancel"),
+            Step.equal(Eq(Derivative(_clipped_square(_cut), _cut), 2 * _cut * (1 - _inside)),
+                       "the Gaussian tail P(u > t) = (1 - erf(t/sqrt(2K)))/2"),
+            Step.integrate(Eq(_clipped_square(_cut), _clipped_closed), _cut,
+                           "integrate from M(0) = 0 (parts: t erf and t e^(-t^2/2K))",
+                           lower=0, upper=_cut),
+            Step.substitute(Eq(_clipped_square(1), _clipped_closed.subs(_cut, 1)), {_cut: 1},
+                            "hard_tanh clips at t = 1"),
+        ),
+    ),
+    Derivation(
+        claim=criticality.id,
+        title="hard_tanh: <sigma'^2>_K = P(|u| < 1) = erf(1/sqrt(2K)), so chi_1 = C_W erf",
+        steps=(
+            Step.assume(Eq(_active(_cut), sympy.Integral(_density, (_u, -_cut, _cut))),
+                        "sigma' = 1 on |u| < 1, 0 outside: sigma'^2 = sigma' is the indicator"),
+            Step.differentiate(Eq(Derivative(_active(_cut), _cut), 2 * _density.subs(_u, _cut)),
+                               _cut, "Leibniz: the density at +-t"),
+            Step.integrate(Eq(_active(_cut), _inside), _cut, "integrate from P(0) = 0",
+                           lower=0, upper=_cut),
+            Step.substitute(Eq(_active(1), _inside.subs(_cut, 1)), {_cut: 1},
+                            "hard_tanh's kinks at +-1"),
+        ),
+    ),
+)
+
+_square_mean, _slope_mean = sympy.symbols(r"\langle\sigma^2\rangle_K \langle\sigma'^2\rangle_K",
+                                          positive=True)
+CRITICAL_NETWORK = (Derivation(
+    claim=criticality.id,
+    title="C_b of the critical network with fixed point q* = K",
+    steps=(
+        Step.assume(Eq(Kq, C_b + C_W * _square_mean),
+                    "q* = K is the fixed point of K = C_b + C_W <sigma^2>_K (Schoenholz et al. "
+                    "§2)"),
+        Step.substitute(Eq(Kq, C_b + _square_mean / _slope_mean), {C_W: 1 / _slope_mean},
+                        "critical: chi_1 = C_W <sigma'^2>_K = 1 (hard_tanh: C_W = "
+                        "1/erf(1/sqrt(2K)))"),
+        Step.solve(Eq(C_b, Kq - _square_mean / _slope_mean), C_b, "solve for C_b"),
+        Step.substitute(Eq(C_b, criticality.statements["critical_line_bias_variance"]),
+                        {_square_mean: theory.sigma_squared(theory.sigma, Kq),
+                         _slope_mean: theory.slope_squared(theory.sigma, Kq)},
+                        "the activation's Gaussian expectations at K (closed forms for erf and "
+                        "hard_tanh, quadrature for tanh)"),
+    ),
+),)
+
 # -- four-point vertex: exact finite-width moments of the scale-invariant class -------------
 
 _vertex_params = {p.name: p.symbol for p in four_point_vertex.parameters}
@@ -239,6 +312,55 @@ depth_scale_from_linear_map = Derivation(
     ),
     ranges={slope_at_fixed_point: (0.1, 0.9)},
 )
+
+# -- the chaotic phase: xi_c from the correlation map's slope at c* < 1 ----------------------
+# A tuple: it ends in the correlation_depth_scale statement, not depth_scales' statement
+# (xi_q); the tests check it.
+
+_correlation = sympy.Symbol("c")
+_correlation_map = sympy.Function("f")
+_pair_mean = sympy.Function(r"\langle\sigma\sigma\rangle")  # <sigma(u1) sigma(u2)>(c)
+_slope_pair = sympy.Function(r"\langle\sigma'\sigma'\rangle")  # <sigma'(u1) sigma'(u2)>(c)
+_fixed_variance = sympy.Symbol("q^*", positive=True)
+_correlation_slope = sympy.Symbol(r"\chi_c", positive=True)
+
+CHAOTIC_CORRELATION = (Derivation(
+    claim=depth_scales.id,
+    title="xi_c = -1/ln chi_c, chi_c = C_W <sigma'(u1) sigma'(u2)> at (q*, c*)",
+    steps=(
+        Step.assume(Eq(_correlation_map(_correlation),
+                       (C_b + C_W * _pair_mean(_correlation)) / _fixed_variance),
+                    "the correlation map of two inputs at the variance fixed point q*: "
+                    "c' = q'_12/q* with q'_12 = C_b + C_W <sigma(u1) sigma(u2)>, (u1, u2) of "
+                    "variance q* and correlation c", cite="Schoenholz et al. 2017, §2"),
+        Step.differentiate(Eq(Derivative(_correlation_map(_correlation), _correlation),
+                              C_W * Derivative(_pair_mean(_correlation), _correlation)
+                              / _fixed_variance), _correlation,
+                           "the map's slope in c"),
+        Step.substitute(Eq(Derivative(_correlation_map(_correlation), _correlation),
+                           C_W * _slope_pair(_correlation)),
+                        {Derivative(_pair_mean(_correlation), _correlation):
+                         _fixed_variance * _slope_pair(_correlation)},
+                        "Price's theorem: d<sigma sigma>/dK_12 = <sigma' sigma'>, and "
+                        "K_12 = q* c, so d/dc = q* d/dK_12"),
+        Step.assume(Eq(deviation(ell), deviation_start * _correlation_slope**ell),
+                    "linearize at the stable fixed point c* = f(c*) (c* < 1 in the chaotic "
+                    "phase): c^(l) - c* = delta^(l), delta^(l+1) = f'(c*) delta^(l) = chi_c "
+                    "delta^(l), chi_c = C_W <sigma' sigma'>(c*) by the step above",
+                    cite="Schoenholz et al. 2017, §3"),
+        Step.assume(Eq(sympy.exp(-1 / depth_scale_symbol), _correlation_slope),
+                    "define xi_c by delta^(l) = delta_0 e^(-l/xi_c)"),
+        Step.solve(Eq(depth_scale_symbol, -1 / sympy.log(_correlation_slope)),
+                   depth_scale_symbol, "take logarithms (0 < chi_c < 1 at a stable c*)"),
+        Step.substitute(Eq(depth_scale_symbol,
+                           depth_scales.statements["correlation_depth_scale"]),
+                        {_correlation_slope: theory._correlation_slope},
+                        "chi_c = C_W <sigma'(u1) sigma'(u2)> at q* and c* (theorylab."
+                        "mean_field: c* = 1 in the ordered phase, the map's root below 1 in "
+                        "the chaotic one)"),
+    ),
+    ranges={_correlation_slope: (0.1, 0.9)},
+),)
 
 # -- partial Jacobians: one factor chi_J per layer ------------------------------------------
 

@@ -34,7 +34,7 @@ import sympy
 from hypothesis import strategies as st
 
 from theorylab import convolution_kernels as convolution
-from theorylab import kernels
+from theorylab import kernels, mean_field
 from theorylab.activations import BOUNDED, NAMES, SCALE_INVARIANT, ZERO_FIXED_POINT
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Matrix, Real
@@ -56,9 +56,10 @@ SCHOENHOLZ = Citation(
     authors=("Samuel S. Schoenholz", "Justin Gilmer", "Surya Ganguli", "Jascha Sohl-Dickstein"),
     year=2017,
     title="Deep Information Propagation",
-    where="§3 (depth scales xi_q, xi_c, and the critical line of its Fig. 1); equation "
-          "numbers not checked against the paper (only its abstract and introduction were "
-          "readable)",
+    where="§3 (depth scales xi_q, xi_c; xi_c^-1 = -ln chi_c with chi_c = sigma_w^2 "
+          "<phi'(u1) phi'(u2)> at (q*, c*), in the ordered and chaotic phases; the critical "
+          "line of its Fig. 1); equation numbers not checked against the paper (only its "
+          "abstract and introduction were readable)",
     arxiv="1611.01232",
     venue="ICLR",
 )
@@ -284,7 +285,13 @@ ntk_kernel = Claim(
 # -- 3. criticality ----------------------------------------------------------------------
 
 CRITICALITY_QUANTITIES = ("chi_parallel", "chi_perpendicular", "fixed_point",
-                          "critical_weight_variance", "critical_bias_variance")
+                          "critical_weight_variance", "critical_bias_variance",
+                          "critical_line_bias_variance")
+#: The activations of criticality: the kernels' and hard_tanh (free_probability's
+#: piecewise-linear networks; its single-input expectations are closed forms).
+CRITICALITY_ACTIVATIONS = NAMES + ("hard_tanh",)
+#: Activations with a fixed point q* > 0 and a critical line (bounded, odd).
+CRITICAL_LINE = BOUNDED + ("hard_tanh",)
 _fixed_point = kernel_fixed_point(sigma, C_W, C_b)
 _fixed_point_map = C_b + C_W * sigma_squared(sigma, _fixed_point)
 _critical_line = critical_kernel(sigma, C_W)
@@ -296,6 +303,10 @@ CRITICALITY_STATEMENTS = {
     "critical_weight_variance": 1 / slope_squared_at_zero(sigma),
     # C_b on the critical line: q*_c - C_W <sigma^2>_{q*_c}, q*_c solving C_W <sigma'^2>_q = 1.
     "critical_bias_variance": _critical_line - C_W * sigma_squared(sigma, _critical_line),
+    # The critical network whose fixed point is q* = K: C_W = 1/<sigma'^2>_K (chi_perp = 1)
+    # and C_b = K - C_W <sigma^2>_K (hard_tanh: C_W = 1/erf(1/sqrt(2K)), as free_probability's
+    # critical networks).
+    "critical_line_bias_variance": K - sigma_squared(sigma, K) / slope_squared(sigma, K),
 }
 
 
@@ -304,17 +315,21 @@ def _defined(point: dict) -> bool:
     if point["quantity"] == "critical_weight_variance":
         return point["activation"] in SCALE_INVARIANT + ZERO_FIXED_POINT
     if point["quantity"] == "critical_bias_variance":
-        return point["activation"] in BOUNDED and point["C_W"] > float(
-            kernels.critical_weight_variance(point["activation"]))
-    return point["quantity"] != "fixed_point" or point["activation"] in BOUNDED
+        # hard_tanh: chi_perp = C_W erf(1/sqrt(2q)) = 1 needs C_W > 1 (its sigma'(0)^2 = 1).
+        return point["activation"] in CRITICAL_LINE and point["C_W"] > (
+            1.0 if point["activation"] == "hard_tanh" else float(
+                kernels.critical_weight_variance(point["activation"])))
+    if point["quantity"] == "critical_line_bias_variance":
+        return point["activation"] in CRITICAL_LINE
+    return point["quantity"] != "fixed_point" or point["activation"] in CRITICAL_LINE
 
 
 _susceptibility_point = st.fixed_dictionaries({
     "quantity": st.sampled_from(("chi_parallel", "chi_perpendicular")),
-    "activation": st.sampled_from(NAMES), "C_W": st.floats(0.5, 2.0),
+    "activation": st.sampled_from(CRITICALITY_ACTIVATIONS), "C_W": st.floats(0.5, 2.0),
     "C_b": st.floats(0.05, 1.0), "K": st.floats(0.2, 1.2)})
 _fixed_point_point = st.fixed_dictionaries({
-    "quantity": st.just("fixed_point"), "activation": st.sampled_from(BOUNDED),
+    "quantity": st.just("fixed_point"), "activation": st.sampled_from(CRITICAL_LINE),
     "C_W": st.floats(0.5, 2.0), "C_b": st.floats(0.05, 1.0), "K": st.floats(0.2, 1.2)})
 _critical_weight_point = st.fixed_dictionaries({
     "quantity": st.just("critical_weight_variance"),
@@ -326,6 +341,15 @@ _critical_line_points = tuple(st.fixed_dictionaries({
     "quantity": st.just("critical_bias_variance"), "activation": st.just(name),
     "C_W": st.floats(2.5 * critical, 2.5 * critical + 1.5), "C_b": st.floats(0.05, 1.0),
     "K": st.floats(0.2, 1.2)}) for name, critical in (("tanh", 1.0), ("erf", math.pi / 4)))
+# hard_tanh's line from C_W = 1.3 (C_b = 0.12) to 2.5 (C_b = 1.8).
+_hard_tanh_line_point = st.fixed_dictionaries({
+    "quantity": st.just("critical_bias_variance"), "activation": st.just("hard_tanh"),
+    "C_W": st.floats(1.3, 2.5), "C_b": st.floats(0.05, 1.0), "K": st.floats(0.2, 1.2)})
+# The critical network of a given q* = K: K from 0.5 keeps C_b above 0.04.
+_critical_network_point = st.fixed_dictionaries({
+    "quantity": st.just("critical_line_bias_variance"),
+    "activation": st.sampled_from(CRITICAL_LINE), "C_W": st.floats(0.5, 2.0),
+    "C_b": st.floats(0.05, 1.0), "K": st.floats(0.5, 1.5)})
 
 criticality = Claim(
     id="rg_flow.criticality",
@@ -336,8 +360,12 @@ criticality = Claim(
     parameters=(Parameter("quantity", Choice(CRITICALITY_QUANTITIES),
                           "which quantity: chi_parallel(K), chi_perpendicular(K), fixed_point "
                           "K*(C_W, C_b), critical_weight_variance (C_b = 0), "
-                          "critical_bias_variance(C_W) on the tanh/erf critical line"),
-                activation_parameter, weight_parameter, bias_parameter, kernel_parameter,
+                          "critical_bias_variance(C_W) on the tanh/erf/hard_tanh critical "
+                          "line, critical_line_bias_variance(K): C_b of the critical network "
+                          "with fixed point q* = K"),
+                Parameter("activation", Choice(CRITICALITY_ACTIVATIONS),
+                          "elementwise activation sigma (theorylab.activations): the kernels' "
+                          "and hard_tanh"), weight_parameter, bias_parameter, kernel_parameter,
                 leaky_slope_parameter),
     quantity=sympy.Symbol(r"\chi"),
     statement=CRITICALITY_STATEMENTS["chi_parallel"],
@@ -350,7 +378,13 @@ criticality = Claim(
         "for the scale-invariant class (relu: 2), 1/sigma'(0)^2 for the K* = 0 class (tanh: 1, "
         "erf: pi/4); C_W, C_b, K are not used.",
         "critical_bias_variance: Schoenholz et al.'s critical line sigma_b^2(sigma_w^2 = C_W) "
-        "for tanh/erf: chi_perp(q*) = 1 at the fixed point q* (C_b, K not used).",
+        "for tanh/erf/hard_tanh: chi_perp(q*) = 1 at the fixed point q* (C_b, K not used).",
+        "critical_line_bias_variance: the same line parameterized by its fixed point q* = K: "
+        "C_W = 1/<sigma'^2>_K, C_b = K - C_W <sigma^2>_K (C_W, C_b not used). hard_tanh "
+        "(clip(z, -1, 1), free_probability's networks): <sigma'^2>_K = erf(1/sqrt(2K)), "
+        "<sigma^2>_K = K (erf(1/sqrt(2K)) - sqrt(2/(pi K)) e^(-1/(2K))) + 1 - erf(1/sqrt(2K)) "
+        "(closed forms, theorylab.activations; hard_tanh's kinks defeat the quadrature, so "
+        "criticality only evaluates its single-input expectations).",
     ),
     simulation="theorylab.numerics.rg_flow:criticality",
     systematic_error=SystematicError(
@@ -360,12 +394,14 @@ criticality = Claim(
         "are roots of the measured layer map, biased by O(1/inputs), below the standard "
         "error. critical_weight_variance is the K -> 0 limit of 1/chi_perp(K) at C_W = 1, "
         "extrapolated from K = 4e-5, 2e-5, 1e-5 (Richardson)."),
-    constraints=(Constraint("the quantity is defined for the activation and C_W (fixed_point and "
-                            "critical_bias_variance: tanh or erf with C_W above critical; "
+    constraints=(Constraint("the quantity is defined for the activation and C_W (fixed_point, "
+                            "critical_bias_variance and critical_line_bias_variance: tanh, erf "
+                            "or hard_tanh, with C_W above critical for critical_bias_variance; "
                             "critical_weight_variance: scale-invariant or K*=0 activations)",
                             _defined, ("activation", "quantity", "C_W")),),
     sample=partial(st.one_of, _susceptibility_point, _susceptibility_point, _fixed_point_point,
-                   _critical_weight_point, *_critical_line_points),
+                   _critical_weight_point, *_critical_line_points, _hard_tanh_line_point,
+                   _critical_network_point),
     uses=("rg_flow.nngp_kernel",),
     decoys=(
         Decoy("parallel_is_perpendicular", "chi_par and chi_perp swapped (equal only for the "
@@ -394,10 +430,16 @@ criticality = Claim(
 
 DEPTH_QUANTITIES = ("variance_depth_scale", "correlation_depth_scale", "variance_contraction",
                     "correlation_contraction")
-# Per-layer slopes at q*: of the variance map (chi_par) and of the correlation map at c* = 1.
+# c*: the stable fixed point of the correlation map, 1 in the ordered phase, < 1 in the
+# chaotic one (theorylab.mean_field).
+correlation_fixed_point = named_function(
+    "correlation_fixed_point", mean_field.statement_correlation_fixed_point, latex="c^*",
+    pretty="c*")
+# Per-layer slopes at q*: of the variance map (chi_par) and of the correlation map at c*.
 _depth_fixed_point = kernel_fixed_point(activation, C_W, C_b)
+_correlation_point = correlation_fixed_point(activation, C_W, C_b)
 _variance_chi = sigma_squared_slope(activation, _depth_fixed_point)
-_correlation_chi = slope_pair_at(activation, _depth_fixed_point, 1)
+_correlation_chi = slope_pair_at(activation, _depth_fixed_point, _correlation_point)
 _variance_slope, _correlation_slope = C_W * _variance_chi, C_W * _correlation_chi
 # xi = -1/ln chi; the contraction e^(-1/xi) = e^(ln chi) is written unsimplified, so that a
 # decoy changing xi (through ln chi) changes the contraction with it.
@@ -409,16 +451,29 @@ DEPTH_STATEMENTS = {
 }
 
 
-def _ordered(point: dict) -> bool:
-    """chi_perp(q*) < 1 at the fixed point q* of (C_W, C_b)."""
+#: Smallest chi_1 - 1 in the chaotic phase: 1 - c* shrinks with it (and xi_c grows), and a
+#: root c* within rounding of 1 would leave chi_c, and xi_c, undetermined.
+CHAOTIC_MARGIN = 1e-3
+
+
+def _off_critical_line(point: dict) -> bool:
+    """chi_1 = chi_perp(q*) < 1 (ordered) or > 1 + CHAOTIC_MARGIN (chaotic)."""
     q = kernels.fixed_point(point["activation"], point["C_W"], point["C_b"])
-    return kernels.chi_perpendicular(point["activation"], point["C_W"], q) < 1
+    chi = kernels.chi_perpendicular(point["activation"], point["C_W"], q)
+    return chi < 1 or chi > 1 + CHAOTIC_MARGIN
+
+
+def _chaotic(quantities: tuple[str, ...], largest_weight: float) -> st.SearchStrategy:
+    """Points deep in the chaotic phase (chi_1 >= 1.09: tanh at C_W = 3, C_b = 0.25)."""
+    return st.fixed_dictionaries({
+        "quantity": st.sampled_from(quantities), "activation": st.sampled_from(BOUNDED),
+        "C_W": st.floats(3.0, largest_weight), "C_b": st.floats(0.05, 0.25)})
 
 
 _logs = (sympy.log(_variance_slope), sympy.log(_correlation_slope))
 depth_scales = Claim(
     id="rg_flow.depth_scales",
-    title="Depth scales of signal propagation in the ordered phase",
+    title="Depth scales of signal propagation in the ordered and chaotic phases",
     citation=SCHOENHOLZ,
     parameters=(Parameter("quantity", Choice(DEPTH_QUANTITIES),
                           "variance_depth_scale xi_q, correlation_depth_scale xi_c, or the "
@@ -432,9 +487,13 @@ depth_scales = Claim(
     statements=DEPTH_STATEMENTS,
     conventions=(
         "sigma_w^2 = C_W, sigma_b^2 = C_b; q* is the fixed point of the variance map.",
-        "xi_q^-1 = -ln chi_par(q*); xi_c^-1 = -ln[C_W <sigma'(u1) sigma'(u2)>] at (q*, c*), "
-        "which in the ordered phase (c* = 1, chi_perp(q*) < 1, the domain here) is "
-        "-ln chi_perp(q*).",
+        "xi_q^-1 = -ln chi_par(q*); xi_c^-1 = -ln chi_c with chi_c = C_W <sigma'(u1) "
+        "sigma'(u2)>, (u1, u2) Gaussian of variance q* and correlation c*: the slope of the "
+        "correlation map c -> (C_b + C_W <sigma(u1) sigma(u2)>)/q* at its stable fixed point "
+        "c*. Ordered phase (chi_1 = chi_perp(q*) < 1): c* = 1 and chi_c = chi_1. Chaotic "
+        "phase (chi_1 > 1): c = 1 repels, c* < 1 is the map's other root "
+        "(theorylab.mean_field), chi_c < chi_1. The domain leaves out 1 <= chi_1 <= 1.001, "
+        "where xi_c diverges on the critical line.",
         "q^(l) - q* decays as e^(-l/xi_q) and 1 - c^(l) as e^(-l/xi_c) (Schoenholz et al. "
         "§3). variance_depth_scale and correlation_depth_scale are measured as -1/ln of "
         "the slope of the per-layer map at its fixed point on one wide random layer; "
@@ -442,6 +501,11 @@ depth_scales = Claim(
         "e^(-1/xi) measured on real deep networks of widths 8, 16, 32 (extrapolated in 1/n): "
         "inputs at K^(1) = q*, perturbed in scale (q) or orthogonally (1 - c), the ratio of "
         "consecutive layers' mean perturbation averaged over layers 1-3 (q) or 1-6 (c).",
+        "Chaotic phase (the measured slope at c = 1 above 1): c* is the root of the "
+        "correlation map measured on a grid of stratified neuron pairs; "
+        "correlation_depth_scale uses the map's pathwise slope there, and "
+        "correlation_contraction deep networks fed two inputs at K^(1) = q* [[1, c*], [c*, "
+        "1]], rotated towards each other: dc^(l)/ds contracts by chi_c per layer.",
     ),
     simulation="theorylab.numerics.rg_flow:depth_scales",
     systematic_error=SystematicError(
@@ -452,11 +516,17 @@ depth_scales = Claim(
         "extrapolation). Contractions: deep networks at widths 8, 16, 32 with nested weights "
         "(common random numbers); the O(1/n) finite-width bias is removed by Richardson in "
         "1/n and what is left bounded by the last two corrections."),
-    constraints=(Constraint("the network is in the ordered phase (chi_perp(q*) < 1)", _ordered,
-                            ("C_W", "C_b")),),
+    constraints=(Constraint("the network is off the critical line (chi_perp(q*) < 1, ordered, "
+                            "or > 1.001, chaotic)", _off_critical_line, ("C_W", "C_b")),),
     # variance_contraction at small C_b keeps chi_par near chi_perp: a perturbation of q then
     # stays visible over several layers above the perpendicular noise of a finite network.
-    sample=partial(st.one_of, *(st.fixed_dictionaries({
+    # The chaotic correlation points first: hypothesis draws the first strategy's simplest
+    # point first, so every check has one, where the slope_at_one decoy differs.
+    # Contractions up to C_W = 3.4: beyond, the finite-width Richardson correction of the
+    # deep networks grows (erf at C_W = 3.75: bias bound 2.3%, tolerance 4.6% of the 5%).
+    sample=partial(st.one_of, _chaotic(("correlation_depth_scale", "variance_depth_scale"),
+                                       4.0),
+                   _chaotic(("correlation_contraction",), 3.4), *(st.fixed_dictionaries({
         "quantity": st.just(quantity), "activation": st.sampled_from(BOUNDED),
         "C_W": st.floats(0.5, 1.5), "C_b": st.floats(0.3, 1.0)}) for quantity in
         DEPTH_QUANTITIES[:2] + DEPTH_QUANTITIES[3:]), st.fixed_dictionaries({
@@ -478,6 +548,10 @@ depth_scales = Claim(
               "in the ordered phase)",
               substitute={_variance_chi: slope_pair_at(activation, _depth_fixed_point, 0),
                           _correlation_chi: slope_pair_at(activation, _depth_fixed_point, 0)}),
+        Decoy("slope_at_one", "chi_1 = C_W <sigma'^2> (the correlation map's slope at c = 1) "
+              "in place of its slope at c*: the ordered phase's xi_c carried into the chaotic "
+              "phase, where chi_1 > 1 (xi_c < 0, contraction > 1); equal in the ordered phase",
+              substitute={_correlation_chi: slope_pair_at(activation, _depth_fixed_point, 1)}),
     ),
     ensemble=32,
     budget=4,

@@ -36,7 +36,7 @@ import sympy
 
 __all__ = ["Activation", "activation", "torch_function", "torch_derivative", "mean_square",
            "derivative_mean_square", "NAMES", "PIECEWISE_LINEAR", "SCALE_INVARIANT",
-           "ZERO_FIXED_POINT", "BOUNDED", "LEAKY_SLOPE", "z", "K11", "K22", "K12"]
+           "ZERO_FIXED_POINT", "BOUNDED", "LEAKY_SLOPE", "z", "K11", "K22", "K12", "variance"]
 
 #: The default negative slope of ``leaky_relu`` (PyTorch's 0.01 is not it: 0.2 as in
 #: neural-tangents' examples and this catalogue's pins).
@@ -52,6 +52,8 @@ z = sympy.Symbol("z", real=True)
 K11, K22 = sympy.symbols("K11 K22", positive=True)
 K12 = sympy.Symbol("K12", real=True)
 _cosine = sympy.Symbol("c", real=True)
+#: The variance K of a single Gaussian input u ~ N(0, K) in :attr:`Activation.moments`.
+variance = sympy.Symbol("K", positive=True)
 
 
 def _abrelu_kernel(a_plus: Any, a_minus: Any) -> sympy.Expr:
@@ -76,6 +78,10 @@ class Activation:
         slopes: ``(a_+, a_-)`` (exact sympy numbers) for the scale-invariant class.
         singularity: distance from the real axis of sigma's nearest complex singularity
             (tanh: pi/2, swish: pi), None for an entire sigma; quadrature steps scale with it.
+        moments: closed forms in :data:`variance` of one input's ``<sigma>``,
+            ``<sigma'>``, ``<sigma^2>``, ``<sigma'^2>`` (keys ``mean``, ``mean_slope``,
+            ``sigma_squared``, ``slope_squared``) for an activation without a closed-form
+            kernel whose kinks defeat the trapezoid rule (hard_tanh), or None.
 
     """
 
@@ -84,6 +90,7 @@ class Activation:
     kernel: sympy.Expr | None = None
     slopes: tuple[Any, Any] | None = None
     singularity: float | None = None
+    moments: dict | None = field(default=None, compare=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -165,11 +172,25 @@ def activation(name: str, leaky_slope: float = LEAKY_SLOPE) -> Activation:
         "swish": lambda: Activation("swish", z / (1 + sympy.exp(-z)), singularity=math.pi),
         "sin": lambda: Activation("sin", sympy.sin(z)),
         "hard_tanh": lambda: Activation("hard_tanh", sympy.Piecewise(
-            (-1, z < -1), (z, z < 1), (1, True))),
+            (-1, z < -1), (z, z < 1), (1, True)), moments=_hard_tanh_moments()),
     }
     if name not in table:
         raise ValueError(f"unknown activation {name!r}; known: {', '.join(NAMES)}")
     return table[name]()
+
+
+def _hard_tanh_moments() -> dict[str, sympy.Expr]:
+    """One input u ~ N(0, K) through clip(u, -1, 1) (proofs.rg_flow derives them).
+
+    ``<sigma'^2> = <sigma'> = P(|u| < 1) = erf(1/sqrt(2K))``; ``<sigma> = 0`` (odd);
+    ``<sigma^2> = K (erf(1/sqrt(2K)) - sqrt(2/(pi K)) e^(-1/(2K))) + 1 - erf(1/sqrt(2K))``:
+    ``u^2`` inside the clip, 1 outside.
+    """
+    inside = sympy.erf(1 / sympy.sqrt(2 * variance))
+    density = sympy.sqrt(2 / (sympy.pi * variance)) * sympy.exp(-1 / (2 * variance))
+    return {"mean": sympy.Integer(0), "mean_slope": inside,
+            "sigma_squared": variance * (inside - density) + 1 - inside,
+            "slope_squared": inside}
 
 
 def torch_function(name: str, leaky_slope: float = LEAKY_SLOPE) -> Callable[[Any], Any]:

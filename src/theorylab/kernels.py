@@ -6,7 +6,9 @@ Definitions and methods (Roberts, Yaida & Hanin, PDLT, arXiv:2106.10165), used b
 - :func:`gaussian_moments`: ``<s(u)^2>, <s(v)^2>, <s(u)s(v)>`` (and the same of ``s'``)
   for ``(u, v) ~ N(0, [[K11, K12], [K12, K22]])``: closed forms where
   :mod:`theorylab.activations` knows them, else a tensor-product trapezoid rule
-  (:mod:`theorylab.quadrature`), in float64 or in mpmath at any precision;
+  (:mod:`theorylab.quadrature`), in float64 or in mpmath at any precision; a kinked
+  activation with single-input closed forms (hard_tanh's ``Activation.moments``) gets
+  those, for one input or two independent ones;
 - :func:`nngp_kernels`, :func:`ntk_kernels`: the kernel recursions of two inputs
   ``K^(l+1) = C_b + C_W <s s>_{K^(l)}`` and the NTK forward equation
   ``Theta^(l+1) = C_b + C_W <s s> + C_W <s' s'> Theta^(l)`` ('ntk' parameterization);
@@ -33,7 +35,16 @@ import mpmath
 import numpy as np
 import sympy
 
-from theorylab.activations import K11, K12, K22, ZERO_FIXED_POINT, Activation, activation, z
+from theorylab.activations import (
+    K11,
+    K12,
+    K22,
+    ZERO_FIXED_POINT,
+    Activation,
+    activation,
+    variance,
+    z,
+)
 from theorylab.errors import ParameterError
 from theorylab.quadrature import (
     FLOAT_DIGITS,
@@ -104,9 +115,49 @@ def gaussian_moments(name: str | Activation, K11: Any, K22: Any, K12: Any, *,
         if precision:
             return tuple(mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v for v in values)
         return tuple(float(v) for v in values)
+    if act.moments is not None:
+        return _moments_closed(act, K11, K22, K12, precision, derivative)
     if precision:
         return _moments_precise(act, K11, K22, K12, precision, derivative)
     return _moments_float(act, float(K11), float(K22), float(K12), derivative)
+
+
+def _single_moment(act: Activation, key: str, precision: int | None) -> Callable:
+    """``act.moments[key]`` lambdified in the variance (mpmath or numpy/scipy)."""
+    module = "mpmath" if precision else "numpy"
+    if (key, module) not in act._cache:
+        act._cache[(key, module)] = sympy.lambdify(variance, act.moments[key],
+                                                   modules=["mpmath"] if precision
+                                                   else ["scipy", "numpy"])
+    return act._cache[(key, module)]
+
+
+def _moments_closed(act: Activation, K11: Any, K22: Any, K12: Any, precision: int | None,
+                    derivative: bool) -> tuple[Any, ...]:
+    """One input's closed forms (``act.moments``): the diagonal, or independent inputs.
+
+    A kinked sigma (hard_tanh) defeats the trapezoid rule, so only the expectations with a
+    closed form are given: ``K12 = K11 = K22`` (one input) and ``K12 = 0`` (independent,
+    ``<s(u) s(v)> = <s>_11 <s>_22``).
+
+    Raises:
+        ParameterError: any other correlation.
+
+    """
+    K11, K22, K12 = _numbers(precision, K11, K22, K12)
+    diagonal = K11 == K22 == K12
+    if not diagonal and K12 != 0:
+        raise ParameterError("K12", f"K11 = K22 = K12 or 0 ({act.name}'s Gaussian "
+                             "expectations are closed forms only there)", K12)
+    pairs = [("sigma_squared", "mean")] + ([("slope_squared", "mean_slope")] if derivative
+                                          else [])
+    values: list[Any] = []
+    for square, mean in pairs:
+        first, second = (_single_moment(act, square, precision)(k) for k in (K11, K22))
+        cross = first if diagonal else (_single_moment(act, mean, precision)(K11)
+                                        * _single_moment(act, mean, precision)(K22))
+        values += [first, second, cross]
+    return tuple(_numbers(precision, *values))
 
 
 def _rule(act: Activation, kernel: Any, digits: int | None) -> tuple[Any, Any]:
@@ -187,6 +238,13 @@ def _dk_sigma_squared(name: str | Activation, kernel: Any, precision: int | None
     act = _activation(name)
     module = "mpmath" if precision else "numpy"
     variable = sympy.Symbol("K", positive=True)
+    if act.moments is not None:  # the closed form's derivative (hard_tanh)
+        key = ("dK moments", module)
+        if key not in act._cache:
+            act._cache[key] = sympy.lambdify(variance, sympy.diff(
+                act.moments["sigma_squared"], variance), modules=["mpmath"] if precision
+                else ["scipy", "numpy"])
+        return act._cache[key](kernel)
     if act.kernel is not None:
         key = ("dK", module)
         if key not in act._cache:
