@@ -466,7 +466,7 @@ last_slope = sympy.Function(r"\langle\sigma'\sigma'\rangle^{(L)}")
 last_theta = sympy.Function(r"\mathcal{T}^{(L)}")
 _window = (_k, 0, _filter - 1)
 _pairs = ((_p, 0, positions - 1), (_q, 0, positions - 1))
-_pair_mean = sympy.Sum(last_pair(_p, _q), *_pairs) / positions**2
+_pooled_pair_mean = sympy.Sum(last_pair(_p, _q), *_pairs) / positions**2
 _chain_mean = sympy.Sum(last_slope(_p, _q) * last_theta(_p, _q), *_pairs) / positions**2
 CNN_GAUSSIAN = ("Arora et al. 2019, §4 (CNTK): at infinite width the channels of layer h are "
                 "i.i.d. Gaussian processes over positions with kernel K^(h)")
@@ -489,16 +489,16 @@ cnn_nngp_from_network = Derivation(
                        conv_pair(_p + _k, _q + _k), _window) / _filter),
                    "the filter average (1/filter) sum_k of the dense map: K^(h+1) = "
                    "A(C_b + C_W <sigma sigma>_{K^(h)})"),
-        Step.assume(Eq(output_kernel, readout_bias + n * readout_weight * _pair_mean),
+        Step.assume(Eq(output_kernel, readout_bias + n * readout_weight * _pooled_pair_mean),
                     "readout f = b + sum_j w_j g_j of the pooled features g_j = (1/P) sum_p "
                     "sigma(z_j^(L)[p]): E[g_j(x_a) g_j(x_b)] = (1/P^2) sum_pq <sigma_a[p] "
                     "sigma_b[q]>, n channels, weights independent of the features",
                     cite=CNN_GAUSSIAN),
-        Step.substitute(Eq(output_kernel, C_b + C_W * _pair_mean),
+        Step.substitute(Eq(output_kernel, C_b + C_W * _pooled_pair_mean),
                         {readout_bias: C_b, readout_weight: C_W / n},
                         "the readout's fan_in is the channel count n: E[w^2] = C_W/n"),
         Step.substitute(Eq(output_kernel, theory.CNN_STATEMENTS["nngp"]),
-                        {_pair_mean: theory._pooled_pair},
+                        {_pooled_pair_mean: theory._pooled_pair},
                         "the mean over all position pairs (pooled) of the 2x2 Gaussian "
                         "expectations at K^(L), given by the window-average recursion above "
                         "from K^(0)[p,q] = x_a[p].x_b[q]/C_0"),
@@ -525,15 +525,15 @@ CNN_NTK = (Derivation(
                             * conv_theta(_p + _k, _q + _k), _window) / _filter),
                         {weight_moment: C_W / (_filter * n)},
                         "E_W = C_W/(filter n): n filter E_W = C_W"),
-        Step.assume(Eq(output_theta, C_b + C_W * _pair_mean
+        Step.assume(Eq(output_theta, C_b + C_W * _pooled_pair_mean
                        + n * readout_weight * _chain_mean),
                     "readout: its own w, b give C_b + C_W mean_pq <sigma sigma>; the lower "
                     "parameters act through df/dz_j[p] = w_j sigma'_j[p]/P",
                     cite="Arora et al. 2019, §4 (CNTK with global average pooling)"),
-        Step.substitute(Eq(output_theta, C_b + C_W * _pair_mean + C_W * _chain_mean),
+        Step.substitute(Eq(output_theta, C_b + C_W * _pooled_pair_mean + C_W * _chain_mean),
                         {readout_weight: C_W / n}, "E[w^2] = C_W/n"),
         Step.substitute(Eq(output_theta, theory.CNN_STATEMENTS["ntk"]),
-                        {_pair_mean: theory._pooled_pair, _chain_mean: theory._pooled_chain},
+                        {_pooled_pair_mean: theory._pooled_pair, _chain_mean: theory._pooled_chain},
                         "pooled Gaussian expectations at K^(L) and Theta^(L) of the recursions"),
     ),
     ranges={C_W: (0.5, 2.0), C_b: (0.0, 0.5)},
