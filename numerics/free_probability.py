@@ -551,7 +551,7 @@ def jacobian_spectrum(points: Sequence[dict[str, Any]], *, seed: int, device: st
     results = []
     with _single_thread(device):
         for point in points:
-            if point["quantity"] in ("mean", "relative_variance", "mass"):
+            if point["quantity"] in ("mean", "relative_variance", "mass", "moment"):
                 results.append(jacobian_trace_statistics(
                     point, point["weight_variance"], seed=seed, rng=rng, device=device,
                     ensemble=ensemble))
@@ -569,7 +569,9 @@ def _critical_weight_variance(activation: str, q: float) -> float:
         return 1.0
     if activation == "relu":
         return 2.0
-    return 1 / math.erf(1 / math.sqrt(2 * q))
+    if activation == "hard_tanh":
+        return 1 / math.erf(1 / math.sqrt(2 * q))
+    return 1 / float(activations.derivative_moment(activation, q, 1))  # tanh, erf
 
 
 def dynamical_isometry(points: Sequence[dict[str, Any]], *, seed: int, device: str,
@@ -612,13 +614,15 @@ def jacobian_moment_replicas(point: dict[str, Any]) -> tuple[int, ...]:
 
 
 def active_fraction(activation: str, preactivation_variance: float) -> float:
-    """``P(φ'(h) ≠ 0)`` for ``h ~ N(0, q)``: the mean-field mean of each layer's ``p̂_l``.
+    """``E φ'(h)²`` for ``h ~ N(0, q)``: the mean-field mean of each layer's ``mean φ'(h_l)²``.
+
+    For piecewise-linear φ it is ``P(φ'(h) ≠ 0)``, the mean of the active fraction ``p̂_l``.
 
     A property of the simulated network's own fixed point (used only as the known
     mean of the control variate in :func:`jacobian_trace_statistics`); a definition
     from :mod:`theorylab.activations`.
     """
-    return float(activations.derivative_mean_square(activation, preactivation_variance))
+    return float(activations.derivative_moment(activation, preactivation_variance, 1))
 
 
 def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: float,
@@ -642,10 +646,11 @@ def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: 
 def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, seed: int,
                               rng: torch.Generator, device: str, ensemble: int
                               ) -> Measurement:
-    """``mean`` (``m₁``), ``relative_variance`` (``m₂/m₁² − 1``) or ``mass`` per network.
+    """``mean`` (``m₁``), ``relative_variance`` (``m₂/m₁² − 1``), ``moment`` or ``mass``.
 
     ``mass`` (the fraction of ``JJᵀ``'s eigenvalues in ``(x, upper]``) takes the
-    eigenvalues; the others need only traces.
+    eigenvalues; the others need only traces (``moment``: ``tr((JJᵀ)^k)/n`` by matrix
+    products).
 
     Each network's statistic ``Y`` fluctuates as ``n^{−1/2}`` with its activation pattern
     (the fractions ``p̂_l``, a binomial count). The control variate
@@ -666,6 +671,16 @@ def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, 
                 device=device)
             spectra = torch.linalg.eigvalsh(product @ product.transpose(1, 2))
             values = spectral_statistic(spectra, "mass", x=point["x"], upper=point["upper"])
+        elif quantity == "moment":
+            product, fractions = _jacobians_and_fractions(
+                point["activation"], point["weights"], point["depth"], weight_variance,
+                point["preactivation_variance"], width, ensemble * replicas, rng=rng,
+                device=device)
+            gram = product @ product.transpose(1, 2)
+            power = gram
+            for _ in range(int(point["k"]) - 1):
+                power = power @ gram
+            values = torch.diagonal(power, dim1=1, dim2=2).sum(dim=1) / width
         else:
             first, second, fractions = jacobian_traces(
                 point["activation"], point["weights"], point["depth"], weight_variance,
