@@ -176,7 +176,11 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
                              weight_variance: float, preactivation_variance: float, width: int,
                              batch: int, *, rng: torch.Generator,
                              device: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The networks of :func:`jacobians`: their Jacobians and each layer's ``mean φ'²``."""
+    """The networks of :func:`jacobians`: their Jacobians and each layer's ``mean φ'²``.
+
+    For smooth φ (tanh, erf) each layer's ``mean φ'⁴`` follows as more columns (``(batch,
+    2 depth)``): D²'s empirical law moves both of the spectrum's first moments.
+    """
     bias_variance = preactivation_variance - weight_variance * activations.mean_square(
         activation, preactivation_variance)
     if bias_variance < -1e-12:
@@ -186,7 +190,7 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
     options = {"generator": rng, "device": device, "dtype": torch.float64}
     h = torch.randn(batch, width, **options) * math.sqrt(preactivation_variance)
     product = None
-    fractions = []
+    fractions, fourth = [], []
     for _ in range(depth):
         if weights == "gaussian":
             w = torch.randn(batch, width, width, **options) * math.sqrt(weight_variance / width)
@@ -197,9 +201,12 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
                                                                             **options)
         _, slope = _activation(activation, h)
         fractions.append((slope * slope).mean(dim=1))
+        fourth.append((slope**4).mean(dim=1))
         layer = slope.unsqueeze(-1) * w
         product = layer if product is None else layer @ product
     assert product is not None
+    if activation in activations.SMOOTH_JACOBIAN:
+        fractions += fourth
     return product, torch.stack(fractions, dim=1)
 
 
@@ -631,7 +638,8 @@ def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: 
                                                                 torch.Tensor]:
     """``m₁ = tr(JJᵀ)/n``, ``m₂ = tr((JJᵀ)²)/n`` and each layer's active fraction ``p̂_l``.
 
-    Shapes ``(batch,)``, ``(batch,)`` and ``(batch, depth)``; the networks are those of
+    Shapes ``(batch,)``, ``(batch,)`` and ``(batch, depth)`` (``2 depth`` for smooth φ: the
+    ``mean φ'⁴`` too); the networks are those of
     :func:`jacobians`, built once (forward pass and Jacobian together).
     """
     product, fractions = _jacobians_and_fractions(
@@ -660,7 +668,13 @@ def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, 
     Richardson extrapolation over ``1/n`` removes with the rest of the finite-width bias.
     """
     quantity = point["quantity"]
-    mean_fraction = active_fraction(point["activation"], point["preactivation_variance"])
+    mean_fraction: Any = active_fraction(point["activation"], point["preactivation_variance"])
+    if point["activation"] in activations.SMOOTH_JACOBIAN:  # columns φ'² then φ'⁴ per layer
+        fourth = float(activations.derivative_moment(point["activation"],
+                                                     point["preactivation_variance"], 2))
+        mean_fraction = torch.tensor([mean_fraction] * point["depth"]
+                                     + [fourth] * point["depth"], dtype=torch.float64,
+                                     device=device)
     levels = []
     counts = jacobian_moment_replicas(point)
     for width, replicas in zip(JACOBIAN_MOMENT_SIZES, counts, strict=True):

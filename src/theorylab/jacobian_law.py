@@ -26,7 +26,10 @@ weights' part), an explicit function of ``ζ`` that Newton's method inverts from
 the first critical point of ``ζ ↦ z`` on ``ζ > max φ'²``.
 
 Everything is float64 (the moments of D² by quadrature are); ``precision=`` is accepted
-for the interface of :class:`theorylab.free.STransform` and gives floats.
+for the interface of :class:`theorylab.free.STransform` and gives floats. Accuracy (one
+orthogonal layer, against the exact law of ``σ_w² φ'(h)²``): 1e-9 in the CDF and 1e-7
+in the density up to 90% of the top of D²'s support; within its top 1% the roots of
+``φ'(h)² = ζ`` near ``h = 0`` come close to the contour (1e-6 and 1e-4 there).
 
 Example::
 
