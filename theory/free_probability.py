@@ -614,38 +614,9 @@ def active_fraction(activation: Any, q: Any) -> Any:
 
 def _jacobian_law(activation: Any, weights: Any, depth: Any, weight_variance: Any,
                   q: Any) -> Any:
-    """``S_{JJᵀ} = S_{WWᵀ}^L S_{D²}^L`` (Pennington et al. 2017, 2018) as a law.
-
-    Piecewise-linear φ: D² is Bernoulli(p), a power-product law (:mod:`theorylab.free`);
-    tanh and erf: D²'s law by its moments and Stieltjes transform
-    (:mod:`theorylab.jacobian_law`).
-    """
-    layer = free.s_transform(f"{weights}_weights", weight_variance=float(weight_variance))
-    if str(activation) in activations.SMOOTH_JACOBIAN:
-        return jacobian_law.JacobianLaw(layer, jacobian_law.SquaredDerivativeLaw(
-            str(activation), float(q)), int(depth))
-    return (layer * free.s_transform("bernoulli", p=float(active_fraction(activation, float(
-        q))))) ** int(depth)
-
-
-def derivative_moment(activation: Any, q: Any, k: Any) -> Any:
-    """``μ_k = E φ'(√q* z)^{2k}``: ``p`` for every k (piecewise-linear), quadrature (tanh, erf)."""
-    return activations.derivative_moment(str(activation), q, int(k))
-
-
-def derivative_s_transform(activation: Any, q: Any, w: Any) -> Any:
-    """``S_{D²}(w)``: ``(1 + w)/(p + w)`` (Bernoulli), else from ``M_{D²}⁻¹`` by quadrature."""
-    if str(activation) in activations.SMOOTH_JACOBIAN:
-        return jacobian_law.SquaredDerivativeLaw(str(activation), float(q)).s_transform(
-            float(w))
-    p = active_fraction(activation, q)
-    return (1 + w) / (p + w)
-
-
-def jacobian_moment(activation: Any, weights: Any, depth: Any, weight_variance: Any, q: Any,
-                    k: Any) -> Any:
-    """``m_k`` of JJᵀ's spectrum by Lagrange inversion of ``S_{JJᵀ}`` (float64)."""
-    return float(_jacobian_law(activation, weights, depth, weight_variance, q).moment(int(k)))
+    """``S_{JJᵀ} = S_{WWᵀ}^L S_{D²}^L`` (Pennington et al. 2017, 2018) as a law."""
+    return jacobian_law.network_law(str(activation), str(weights), int(depth),
+                                    float(weight_variance), float(q))
 
 
 # Named functions of the Jacobian claims: p and [Gaussian] of the S-transform, and the law's
@@ -668,13 +639,17 @@ jacobian_edge_function = named_function(
 
 _activation, _weights, _depth_symbol = sympy.symbols("activation weights L")
 _weight_variance, _q_symbol = sympy.symbols("sigma_w^2 q^*", positive=True)
-derivative_moment_function = named_function("derivative_moment", derivative_moment,
-                                            latex=r"\mu", pretty="μ")
-derivative_s_transform_function = named_function("derivative_s_transform",
-                                                 derivative_s_transform, latex="S_{D^2}",
-                                                 pretty="S_D²")
-jacobian_moment_function = named_function("jacobian_moment", jacobian_moment,
-                                          latex=r"m_{JJ^T}", pretty="m_JJᵀ")
+# μ_k = E φ'(√q* z)^{2k} (p for every k when D² is Bernoulli), S_{D²}(w), and m_k of JJᵀ by
+# Lagrange inversion of S_{JJᵀ} (theorylab.activations, theorylab.jacobian_law).
+derivative_moment_function = named_function(
+    "derivative_moment", lambda a, q, k: activations.derivative_moment(str(a), q, int(k)),
+    latex=r"\mu", pretty="μ")
+derivative_s_transform_function = named_function(
+    "derivative_s_transform", lambda a, q, w: jacobian_law.derivative_s_transform(str(a), q, w),
+    latex="S_{D^2}", pretty="S_D²")
+jacobian_moment_function = named_function(
+    "jacobian_moment", lambda *network_and_k: float(_jacobian_law(*network_and_k[:5]).moment(
+        int(network_and_k[5]))), latex=r"m_{JJ^T}", pretty="m_JJᵀ")
 _p = active_fraction_function(_activation, _q_symbol)
 _mu_1 = derivative_moment_function(_activation, _q_symbol, 1)
 _mu_2 = derivative_moment_function(_activation, _q_symbol, 2)
@@ -701,18 +676,10 @@ JACOBIAN_STATEMENTS = {
 }
 
 
-def bernoulli_jacobian_moment(activation: Any, weights: Any, depth: Any, weight_variance: Any,
-                              q: Any, k: Any) -> Any:
-    """The decoy's ``m_k``: D² taken as Bernoulli(μ₁), ``S_{D²} = (1 + w)/(μ₁ + w)``."""
-    mean = float(derivative_moment(activation, float(q), 1))
-    layer = free.s_transform(f"{weights}_weights", weight_variance=float(weight_variance))
-    bernoulli = free.STransform(mean, ((1.0, 1), (1 / mean, -1))) if mean != 1 else \
-        free.STransform(1.0)
-    return float(((layer * bernoulli) ** int(depth)).moment(int(k)))
-
-
 bernoulli_jacobian_moment_function = named_function(
-    "bernoulli_jacobian_moment", bernoulli_jacobian_moment, latex=r"m^{\mathrm{Bern}}_{JJ^T}",
+    "bernoulli_jacobian_moment", lambda a, g, L, v, q, k: float(
+        jacobian_law.bernoulli_network_law(str(a), str(g), int(L), float(v), float(q))
+        .moment(int(k))), latex=r"m^{\mathrm{Bern}}_{JJ^T}",
     pretty="m_Bern")
 #: D² as Bernoulli(μ₁): the piecewise-linear formulas with p = μ₁ (right mean, wrong spread
 #: and higher moments for tanh and erf; the same law for piecewise-linear φ).

@@ -53,7 +53,7 @@ import numpy as np
 from theorylab import activations, free
 
 __all__ = ["SquaredDerivativeLaw", "JacobianLaw", "reverted_series", "s_transform_series",
-           "jacobian_moments"]
+           "jacobian_moments", "network_law", "bernoulli_network_law", "derivative_s_transform"]
 
 #: Contour height ``c`` of ``h(t) = t + i c t/(1 + t²)`` (at most c/2 = 0.35 above the axis).
 CONTOUR_HEIGHT = 0.7
@@ -372,3 +372,41 @@ class JacobianLaw:
             if high / low < 1 + 1e-13:
                 break
         return float(self._map(np.array([top + math.sqrt(low * high)], dtype=complex))[0][0].real)
+
+
+# -- the network's law, any activation of the Jacobian spectra -------------------------
+
+
+def network_law(activation: str, weights: str, depth: int, weight_variance: float,
+                q: float) -> Any:
+    """``S_{JJᵀ} = S_{WWᵀ}^L S_{D²}^L`` as a law, for ``weights`` orthogonal or gaussian.
+
+    Piecewise-linear φ: D² is Bernoulli(p), a power-product law (a
+    :class:`theorylab.free.STransform`); tanh and erf: a :class:`JacobianLaw`.
+    """
+    layer = free.s_transform(f"{weights}_weights", weight_variance=float(weight_variance))
+    if activation in activations.SMOOTH_JACOBIAN:
+        return JacobianLaw(layer, SquaredDerivativeLaw(activation, float(q)), int(depth))
+    p = float(activations.derivative_mean_square(activation, float(q)))
+    return (layer * free.s_transform("bernoulli", p=p)) ** int(depth)
+
+
+def bernoulli_network_law(activation: str, weights: str, depth: int, weight_variance: float,
+                          q: float) -> free.STransform:
+    """The law with D² taken as Bernoulli(μ₁), ``S_{D²} = (1 + w)/(μ₁ + w)`` (μ₁ may exceed 1).
+
+    The piecewise-linear law with a smooth activation's mean: right ``m₁``, wrong spread.
+    """
+    mean = float(activations.derivative_moment(activation, float(q), 1))
+    layer = free.s_transform(f"{weights}_weights", weight_variance=float(weight_variance))
+    bernoulli = free.STransform(mean, ((1.0, 1), (1 / mean, -1))) if mean != 1 else \
+        free.STransform(1.0)
+    return (layer * bernoulli) ** int(depth)
+
+
+def derivative_s_transform(activation: str, q: float, w: float) -> float:
+    """``S_{D²}(w)`` at real ``w ≥ 0``: ``(1 + w)/(p + w)`` (Bernoulli), else by quadrature."""
+    if activation in activations.SMOOTH_JACOBIAN:
+        return SquaredDerivativeLaw(activation, float(q)).s_transform(float(w))
+    p = activations.derivative_mean_square(activation, q)
+    return (1 + w) / (p + w)
