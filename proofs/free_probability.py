@@ -327,8 +327,8 @@ derivative_s_transform_series = Derivation(
         Step.assume(Eq(S_D, (1 + w) * sympy.expand(REVERSION / w)),
                     "S(w) = (1 + w)/(w M⁻¹(w)) with M⁻¹(w) = 1/u(w), u the reversion of "
                     "M_D (lemma derivative_moment_reversion), truncated after w²",
-                    cite="Pennington, Schoenholz & Ganguli 2018, Sec. 3 (S-transform); "
-                         "series reversion (Lagrange)"),
+                    cite="Pennington, Schoenholz & Ganguli 2018 (arXiv:1802.09979; section "
+                         "unchecked); series reversion (Lagrange)"),
         Step.equal(Eq(S_D, DERIVATIVE_S_SERIES + (2 * mu_2**2 - mu_1 * mu_3) / mu_1**5 * w**3),
                    "expanded: S_D²(0) = 1/μ₁, S_D²'(0) = 1/μ₁ − μ₂/μ₁³; Bernoulli(p) (μ_k = p) "
                    "gives 1/p − (1 − p)w/p² + ..., the series of (1 + w)/(p + w)"),
@@ -349,7 +349,7 @@ isometry_variance_from_s_transform = Derivation(
                     "derivative_s_transform_series; the O(w²) terms do not enter at w = 0); "
                     "at criticality m₁ = (σ_w² μ₁)^L = 1, so σ²/m₁² is the variance",
                     cite="Pennington et al. 2017, eqs. (12) and (18); Pennington, Schoenholz & "
-                         "Ganguli 2018, Sec. 3"),
+                         "Ganguli 2018 (arXiv:1802.09979; section unchecked)"),
         Step.equal(Eq(relative_variance_symbol, depth_symbol * (
             gaussian_symbol / (1 + w) - (mu_1**2 - mu_2)
             / (mu_1**2 + (mu_1**2 - mu_2) * w))),

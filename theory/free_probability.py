@@ -89,12 +89,12 @@ PENNINGTON = Citation(
 PENNINGTON_2018 = Citation(
     authors=("Jeffrey Pennington", "Samuel S. Schoenholz", "Surya Ganguli"), year=2018,
     title="The emergence of spectral universality in deep networks",
-    where="Sec. 3: S_JJT = prod_l S_{D_l^2} S_{W_l W_l^T} (the S-transform of JJ^T as a "
-          "product over layers), the moments of JJ^T from the S-transform's series "
-          "(m_1 = (sigma_w^2 mu_1)^L, the variance through -S'(0)/S(0)) and the density "
-          "by inverting the S-transform; equation numbers not checked against the paper's "
-          "text (not read here): the paper states these for smooth activations (tanh, erf) "
-          "with the moments mu_k = E phi'(h)^(2k) at the fixed point q*",
+    where="S_JJT = prod_l S_{D_l^2} S_{W_l W_l^T} (the S-transform of JJ^T as a product "
+          "over layers), the moments of JJ^T from the S-transform's series (m_1 = (sigma_w^2 "
+          "mu_1)^L, the variance through -S'(0)/S(0)) and the density by inverting the "
+          "S-transform, for smooth activations with mu_k = E phi'(h)^(2k) at the fixed point "
+          "q*; section and equation numbers not checked against the paper's text (only its "
+          "abstract and introduction were read here)",
     arxiv="1802.09979", venue="AISTATS",
 )
 COLLINS_HAYASE = Citation(
