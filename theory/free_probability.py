@@ -19,7 +19,9 @@ returns and the verifier compares; there are no ``evaluate`` hooks. Closed forms
 there are; named functions (:func:`theorylab.functions.named_function`) bound to the
 definitions of :mod:`theorylab.laws` where there are not: exact Narayana, Catalan and
 Fuss–Catalan numbers, the Fuss–Catalan density and CDF, densities, bin masses and edges
-of laws given by an S-transform, and ``p(activation, q*)``. Decoys are statements,
+of laws given by an S-transform, ``p(activation, q*)``, and for the Jacobian spectra the
+moments ``μ(activation, q*, k)`` of D², ``S_D²`` and ``m_JJᵀ`` (:mod:`theorylab.jacobian_law`:
+tanh and erf by quadrature and series reversion). Decoys are statements,
 substitutions into the statements (``_replacing``: each quantity's statement by its
 wrong variant's) or the claim at changed parameters. Integer arguments are bounded:
 ``k ≤ 200`` (``k ≤ 100`` for Wishart products, O(k²) terms), ``s ≤ 100``, ``L ≤ 100``; a
