@@ -683,6 +683,10 @@ bernoulli_jacobian_moment_function = named_function(
         jacobian_law.bernoulli_network_law(str(a), str(g), int(L), float(v), float(q))
         .moment(int(k))), latex=r"m^{\mathrm{Bern}}_{JJ^T}",
     pretty="m_Bern")
+bernoulli_jacobian_mass_function = named_function(
+    "bernoulli_jacobian_mass", lambda a, g, L, v, q, x, upper: laws.law_mass(
+        jacobian_law.bernoulli_network_law(str(a), str(g), int(L), float(v), float(q)), x,
+        upper), latex=r"\mu^{\mathrm{Bern}}_{JJ^T}", pretty="μ_Bern")
 #: D² as Bernoulli(μ₁): the piecewise-linear formulas with p = μ₁ (right mean, wrong spread
 #: and higher moments for tanh and erf; the same law for piecewise-linear φ).
 BERNOULLI_STATEMENTS = {
@@ -690,6 +694,7 @@ BERNOULLI_STATEMENTS = {
         _activation, _q_symbol, _w_symbol): (1 + _w_symbol) / (_mu_1 + _w_symbol)}),
     "relative_variance": BERNOULLI_RELATIVE_VARIANCE,
     "moment": bernoulli_jacobian_moment_function(*_network, _k_symbol),
+    "mass": bernoulli_jacobian_mass_function(*_network, x_symbol, _upper_symbol),
 }
 
 activation_parameter = Parameter("activation", Choice(ACTIVATIONS), "φ: linear, relu, "
@@ -724,8 +729,8 @@ q_parameter = Parameter("preactivation_variance", Real(0, math.inf, sample_lower
 
 @st.composite
 def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
-    # tanh and erf twice as often: the Bernoulli decoy differs only for them.
-    activation = draw(st.sampled_from(ACTIVATIONS + activations.SMOOTH_JACOBIAN))
+    # tanh and erf three times as often: the Bernoulli decoy differs only for them.
+    activation = draw(st.sampled_from(ACTIVATIONS + 2 * activations.SMOOTH_JACOBIAN))
     weights = draw(st.sampled_from(WEIGHTS))
     smooth = activation in activations.SMOOTH_JACOBIAN
     # Sampled depths: see SAMPLED_DEPTH (deeper Gaussian networks are predicted, not sampled).
@@ -739,8 +744,9 @@ def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
     # there is a continuous part (orthogonal, linear or one layer: atoms only; smooth φ has
     # a continuous D² at every depth).
     spread = activation != "linear" or weights != "orthogonal"
+    # Smooth φ: spread and moments twice as often (where the Bernoulli decoy differs).
     quantity = draw(st.sampled_from(
-        ["mean"] + ["relative_variance", "moment"] * spread
+        ["mean"] + ["relative_variance", "moment"] * spread * (1 + smooth)
         + ["mass"] * (smooth or weights == "gaussian" or (activation != "linear"
                                                           and depth >= 2))))
     point = dict(zip(("activation", "weights", "depth", "weight_variance",
