@@ -176,7 +176,11 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
                              weight_variance: float, preactivation_variance: float, width: int,
                              batch: int, *, rng: torch.Generator,
                              device: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The networks of :func:`jacobians`: their Jacobians and each layer's ``mean φ'²``."""
+    """The networks of :func:`jacobians`: their Jacobians and each layer's ``mean φ'²``.
+
+    For smooth φ (tanh, erf) each layer's ``mean φ'⁴`` follows as more columns (``(batch,
+    2 depth)``): D²'s empirical law moves both of the spectrum's first moments.
+    """
     bias_variance = preactivation_variance - weight_variance * activations.mean_square(
         activation, preactivation_variance)
     if bias_variance < -1e-12:
@@ -186,7 +190,7 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
     options = {"generator": rng, "device": device, "dtype": torch.float64}
     h = torch.randn(batch, width, **options) * math.sqrt(preactivation_variance)
     product = None
-    fractions = []
+    fractions, fourth = [], []
     for _ in range(depth):
         if weights == "gaussian":
             w = torch.randn(batch, width, width, **options) * math.sqrt(weight_variance / width)
@@ -197,9 +201,12 @@ def _jacobians_and_fractions(activation: str, weights: str, depth: int,
                                                                             **options)
         _, slope = _activation(activation, h)
         fractions.append((slope * slope).mean(dim=1))
+        fourth.append((slope**4).mean(dim=1))
         layer = slope.unsqueeze(-1) * w
         product = layer if product is None else layer @ product
     assert product is not None
+    if activation in activations.SMOOTH_JACOBIAN:
+        fractions += fourth
     return product, torch.stack(fractions, dim=1)
 
 
@@ -551,7 +558,7 @@ def jacobian_spectrum(points: Sequence[dict[str, Any]], *, seed: int, device: st
     results = []
     with _single_thread(device):
         for point in points:
-            if point["quantity"] in ("mean", "relative_variance", "mass"):
+            if point["quantity"] in ("mean", "relative_variance", "mass", "moment"):
                 results.append(jacobian_trace_statistics(
                     point, point["weight_variance"], seed=seed, rng=rng, device=device,
                     ensemble=ensemble))
@@ -569,7 +576,9 @@ def _critical_weight_variance(activation: str, q: float) -> float:
         return 1.0
     if activation == "relu":
         return 2.0
-    return 1 / math.erf(1 / math.sqrt(2 * q))
+    if activation == "hard_tanh":
+        return 1 / math.erf(1 / math.sqrt(2 * q))
+    return 1 / float(activations.derivative_moment(activation, q, 1))  # tanh, erf
 
 
 def dynamical_isometry(points: Sequence[dict[str, Any]], *, seed: int, device: str,
@@ -612,13 +621,15 @@ def jacobian_moment_replicas(point: dict[str, Any]) -> tuple[int, ...]:
 
 
 def active_fraction(activation: str, preactivation_variance: float) -> float:
-    """``P(φ'(h) ≠ 0)`` for ``h ~ N(0, q)``: the mean-field mean of each layer's ``p̂_l``.
+    """``E φ'(h)²`` for ``h ~ N(0, q)``: the mean-field mean of each layer's ``mean φ'(h_l)²``.
+
+    For piecewise-linear φ it is ``P(φ'(h) ≠ 0)``, the mean of the active fraction ``p̂_l``.
 
     A property of the simulated network's own fixed point (used only as the known
     mean of the control variate in :func:`jacobian_trace_statistics`); a definition
     from :mod:`theorylab.activations`.
     """
-    return float(activations.derivative_mean_square(activation, preactivation_variance))
+    return float(activations.derivative_moment(activation, preactivation_variance, 1))
 
 
 def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: float,
@@ -627,7 +638,8 @@ def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: 
                                                                 torch.Tensor]:
     """``m₁ = tr(JJᵀ)/n``, ``m₂ = tr((JJᵀ)²)/n`` and each layer's active fraction ``p̂_l``.
 
-    Shapes ``(batch,)``, ``(batch,)`` and ``(batch, depth)``; the networks are those of
+    Shapes ``(batch,)``, ``(batch,)`` and ``(batch, depth)`` (``2 depth`` for smooth φ: the
+    ``mean φ'⁴`` too); the networks are those of
     :func:`jacobians`, built once (forward pass and Jacobian together).
     """
     product, fractions = _jacobians_and_fractions(
@@ -642,10 +654,11 @@ def jacobian_traces(activation: str, weights: str, depth: int, weight_variance: 
 def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, seed: int,
                               rng: torch.Generator, device: str, ensemble: int
                               ) -> Measurement:
-    """``mean`` (``m₁``), ``relative_variance`` (``m₂/m₁² − 1``) or ``mass`` per network.
+    """``mean`` (``m₁``), ``relative_variance`` (``m₂/m₁² − 1``), ``moment`` or ``mass``.
 
     ``mass`` (the fraction of ``JJᵀ``'s eigenvalues in ``(x, upper]``) takes the
-    eigenvalues; the others need only traces.
+    eigenvalues; the others need only traces (``moment``: ``tr((JJᵀ)^k)/n`` by matrix
+    products).
 
     Each network's statistic ``Y`` fluctuates as ``n^{−1/2}`` with its activation pattern
     (the fractions ``p̂_l``, a binomial count). The control variate
@@ -655,7 +668,13 @@ def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, 
     Richardson extrapolation over ``1/n`` removes with the rest of the finite-width bias.
     """
     quantity = point["quantity"]
-    mean_fraction = active_fraction(point["activation"], point["preactivation_variance"])
+    mean_fraction: Any = active_fraction(point["activation"], point["preactivation_variance"])
+    if point["activation"] in activations.SMOOTH_JACOBIAN:  # columns φ'² then φ'⁴ per layer
+        fourth = float(activations.derivative_moment(point["activation"],
+                                                     point["preactivation_variance"], 2))
+        mean_fraction = torch.tensor([mean_fraction] * point["depth"]
+                                     + [fourth] * point["depth"], dtype=torch.float64,
+                                     device=device)
     levels = []
     counts = jacobian_moment_replicas(point)
     for width, replicas in zip(JACOBIAN_MOMENT_SIZES, counts, strict=True):
@@ -666,6 +685,16 @@ def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, 
                 device=device)
             spectra = torch.linalg.eigvalsh(product @ product.transpose(1, 2))
             values = spectral_statistic(spectra, "mass", x=point["x"], upper=point["upper"])
+        elif quantity == "moment":
+            product, fractions = _jacobians_and_fractions(
+                point["activation"], point["weights"], point["depth"], weight_variance,
+                point["preactivation_variance"], width, ensemble * replicas, rng=rng,
+                device=device)
+            gram = product @ product.transpose(1, 2)
+            power = gram
+            for _ in range(int(point["k"]) - 1):
+                power = power @ gram
+            values = torch.diagonal(power, dim1=1, dim2=2).sum(dim=1) / width
         else:
             first, second, fractions = jacobian_traces(
                 point["activation"], point["weights"], point["depth"], weight_variance,

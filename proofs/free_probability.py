@@ -46,7 +46,8 @@ from sympy import Eq, I, im, pi, sqrt
 from theorylab.theory.free_probability import (
     MP_CDF,
     MP_DENSITY,
-    active_fraction_function,
+    derivative_moment_function,
+    derivative_s_transform_function,
     dynamical_isometry,
     fuss_catalan,
     gaussian_weights_function,
@@ -65,7 +66,8 @@ from theorylab.derivation import Derivation, Step
 __all__ = ["mp_density_from_stieltjes", "mp_cdf_by_antiderivative", "semicircle_from_stieltjes",
            "fuss_catalan_by_lagrange", "jacobian_s_transform_product",
            "isometry_variance_from_s_transform", "product_s_transform",
-           "product_moments_from_lagrange", "LEMMAS", "narayana_from_lagrange",
+           "product_moments_from_lagrange", "LEMMAS", "SMOOTH_JACOBIAN_LEMMAS",
+           "narayana_from_lagrange",
            "G", "M", "z", "root"]
 
 G = sympy.Symbol("G")
@@ -280,23 +282,62 @@ jacobian_s_transform_product = Derivation(
                    "expanded (S-transforms of positive elements are positive near 0)"),
         Step.substitute(Eq(S_J, weight_variance_symbol ** (-depth_symbol)
                            * (1 + w) ** (-gaussian_symbol * depth_symbol)
-                           * ((1 + w) / (p_symbol + w)) ** depth_symbol),
-                        {S_W: 1 / (weight_variance_symbol * (1 + w) ** gaussian_symbol),
-                         S_D: (1 + w) / (p_symbol + w)},
+                           * S_D**depth_symbol),
+                        {S_W: 1 / (weight_variance_symbol * (1 + w) ** gaussian_symbol)},
                         "S_WWᵀ = σ_w^−2 (σ_w × Haar: a point mass) or σ_w^−2/(1 + w) "
                         "(Gaussian: MP at ratio 1), i.e. σ_w^−2 (1 + w)^−g with g = 1 Gaussian, "
-                        "0 orthogonal; D² is Bernoulli(p): S_D² = (1 + w)/(p + w)"),
+                        "0 orthogonal"),
         Step.substitute(Eq(S_J, jacobian_spectrum.statement),
-                        {p_symbol: active_fraction_function(activation, q_star),
+                        {S_D: derivative_s_transform_function(activation, q_star, w),
                          gaussian_symbol: gaussian_weights_function(weights)},
-                        "p = E φ'(√q* z)² at the fixed point q*: 1 (linear), 1/2 (ReLU), "
-                        "erf(1/√(2q*)) (hard-tanh); g = [Gaussian weights]"),
+                        "S_D² is the S-transform of the law of φ'(h)², h ~ N(0, q*) at the "
+                        "fixed point: (1 + w)/(p + w) for Bernoulli D² (piecewise-linear φ), "
+                        "from its moments μ_k for tanh and erf (lemma "
+                        "derivative_s_transform_series); g = [Gaussian weights]"),
     ),
 )
 
 relative_variance_symbol = sympy.Symbol("sigma^2_{JJ^T}")
+# Moments of D² = φ'(h)² (μ_1, μ_2, μ_3) and the reversion of M_D(u) = Σ μ_k u^k (u = 1/z).
+mu_1, mu_2, mu_3 = sympy.symbols("mu_1 mu_2 mu_3", positive=True)
+u_symbol, residual_symbol = sympy.Symbol("u"), sympy.Symbol("r")
+#: u(w) = M_D⁻¹ as a series in w to third order (Lagrange: [w^n]u = (1/n)[u^(n−1)](u/M(u))^n).
+REVERSION = w / mu_1 - mu_2 * w**2 / mu_1**3 + (2 * mu_2**2 - mu_1 * mu_3) * w**3 / mu_1**5
+#: S_D²(w) = (1 + w)/(w M_D⁻¹(w)) = (1 + w) u(w)/w, to second order in w.
+DERIVATIVE_S_SERIES = (1 / mu_1 + (1 / mu_1 - mu_2 / mu_1**3) * w
+                       + ((2 * mu_2**2 - mu_1 * mu_3) / mu_1**5 - mu_2 / mu_1**3) * w**2)
+derivative_moment_reversion = Derivation(
+    claim=jacobian_spectrum.id,
+    title="M_D⁻¹ from the moments of D²: the series reversion to third order",
+    steps=(
+        Step.assume(Eq(residual_symbol, (sum(m * REVERSION**j for j, m in enumerate(
+            (mu_1, mu_2, mu_3), start=1)) - w) / w**3),
+                    "the residual of M_D(u(w)) = w, M_D(u) = μ₁u + μ₂u² + μ₃u³ + O(u⁴), "
+                    "divided by w³ (u = O(w), so the O(u⁴) terms are O(w⁴))"),
+        Step.limit(Eq(residual_symbol, 0), w, 0,
+                   "it vanishes as w → 0: u(w) inverts M_D through order w³"),
+    ),
+    ranges={mu_1: (0.3, 1.2), mu_2: (0.1, 1.0), mu_3: (0.05, 1.0), w: (0.0, 0.5)},
+    conclusion="expression",
+)
+derivative_s_transform_series = Derivation(
+    claim=jacobian_spectrum.id,
+    title="S_D² from the moments of D² at low order",
+    steps=(
+        Step.assume(Eq(S_D, (1 + w) * sympy.expand(REVERSION / w)),
+                    "S(w) = (1 + w)/(w M⁻¹(w)) with M⁻¹(w) = 1/u(w), u the reversion of "
+                    "M_D (lemma derivative_moment_reversion), truncated after w²",
+                    cite="Pennington, Schoenholz & Ganguli 2018 (arXiv:1802.09979; section "
+                         "unchecked); series reversion (Lagrange)"),
+        Step.equal(Eq(S_D, DERIVATIVE_S_SERIES + (2 * mu_2**2 - mu_1 * mu_3) / mu_1**5 * w**3),
+                   "expanded: S_D²(0) = 1/μ₁, S_D²'(0) = 1/μ₁ − μ₂/μ₁³; Bernoulli(p) (μ_k = p) "
+                   "gives 1/p − (1 − p)w/p² + ..., the series of (1 + w)/(p + w)"),
+    ),
+    ranges={mu_1: (0.3, 1.2), mu_2: (0.1, 1.0), mu_3: (0.05, 1.0), w: (0.0, 0.5)},
+    conclusion="expression",
+)
 S_NETWORK = (weight_variance_symbol ** (-depth_symbol) * (1 + w) ** (-gaussian_symbol
-             * depth_symbol) * ((1 + w) / (p_symbol + w)) ** depth_symbol)
+             * depth_symbol) * (1 / mu_1 + (1 / mu_1 - mu_2 / mu_1**3) * w) ** depth_symbol)
 isometry_variance_from_s_transform = Derivation(
     claim=dynamical_isometry.id,
     title="The spread of JJᵀ's spectrum from −S'(0)/S(0)",
@@ -304,21 +345,25 @@ isometry_variance_from_s_transform = Derivation(
         Step.assume(Eq(relative_variance_symbol, -sympy.diff(sympy.log(S_NETWORK), w)),
                     "σ²/m₁² = −S'(0)/S(0), since S(w) = 1/m₁ − (m₂ − m₁²)w/m₁³ + O(w²); "
                     "S_JJᵀ = S_WWᵀ^L S_D²^L with S_WWᵀ = σ_w^−2 (1 + w)^−g (g = 1 Gaussian, "
-                    "0 orthogonal), S_D² = (1 + w)/(p + w) (D² Bernoulli(p)); at criticality "
-                    "m₁ = (σ_w² p)^L = 1, so σ²/m₁² is the variance",
-                    cite="Pennington et al. 2017, eqs. (12) and (18)"),
-        Step.equal(Eq(relative_variance_symbol, depth_symbol * ((gaussian_symbol - 1) / (1 + w)
-                                                                 + 1 / (p_symbol + w))),
+                    "0 orthogonal) and S_D²(w) = 1/μ₁ + (1/μ₁ − μ₂/μ₁³)w + O(w²) (lemma "
+                    "derivative_s_transform_series; the O(w²) terms do not enter at w = 0); "
+                    "at criticality m₁ = (σ_w² μ₁)^L = 1, so σ²/m₁² is the variance",
+                    cite="Pennington et al. 2017, eqs. (12) and (18); Pennington, Schoenholz & "
+                         "Ganguli 2018 (arXiv:1802.09979; section unchecked)"),
+        Step.equal(Eq(relative_variance_symbol, depth_symbol * (
+            gaussian_symbol / (1 + w) - (mu_1**2 - mu_2)
+            / (mu_1**2 + (mu_1**2 - mu_2) * w))),
                    "the logarithmic derivative"),
-        Step.substitute(Eq(relative_variance_symbol, depth_symbol * (1 / p_symbol - 1
-                                                                     + gaussian_symbol)),
-                        {w: 0}, "at w = 0"),
+        Step.substitute(Eq(relative_variance_symbol, depth_symbol * (
+            mu_2 / mu_1**2 - 1 + gaussian_symbol)), {w: 0}, "at w = 0"),
         Step.substitute(Eq(relative_variance_symbol, dynamical_isometry.statement),
-                        {p_symbol: active_fraction_function(activation, q_star),
+                        {mu_1: derivative_moment_function(activation, q_star, 1),
+                         mu_2: derivative_moment_function(activation, q_star, 2),
                          gaussian_symbol: gaussian_weights_function(weights)},
-                        "p = E φ'(√q* z)² at the fixed point q*; g = [Gaussian weights]"),
+                        "μ_k = E φ'(√q* z)^{2k} at the fixed point q* (μ_k = p for Bernoulli D², "
+                        "giving L(1/p − 1 + g)); g = [Gaussian weights]"),
     ),
-    ranges={p_symbol: (0.2, 1.0), gaussian_symbol: (0.0, 1.0), w: (0.0, 0.5)},
+    ranges={mu_1: (0.3, 1.2), mu_2: (0.1, 1.0), gaussian_symbol: (0.0, 1.0), w: (0.0, 0.5)},
 )
 
 
@@ -447,3 +492,6 @@ silverstein_at_identity = Derivation(
 )
 LEMMAS = (*LEMMAS, deformed_moment_at_identity, silverstein_at_identity)
 del deformed_moment_at_identity, silverstein_at_identity  # lemmas, not registered
+SMOOTH_JACOBIAN_LEMMAS = (derivative_moment_reversion, derivative_s_transform_series)
+LEMMAS = LEMMAS + SMOOTH_JACOBIAN_LEMMAS
+del derivative_moment_reversion, derivative_s_transform_series  # lemmas, not registered

@@ -19,7 +19,9 @@ returns and the verifier compares; there are no ``evaluate`` hooks. Closed forms
 there are; named functions (:func:`theorylab.functions.named_function`) bound to the
 definitions of :mod:`theorylab.laws` where there are not: exact Narayana, Catalan and
 Fuss–Catalan numbers, the Fuss–Catalan density and CDF, densities, bin masses and edges
-of laws given by an S-transform, and ``p(activation, q*)``. Decoys are statements,
+of laws given by an S-transform, ``p(activation, q*)``, and for the Jacobian spectra the
+moments ``μ(activation, q*, k)`` of D², ``S_D²`` and ``m_JJᵀ`` (:mod:`theorylab.jacobian_law`:
+tanh and erf by quadrature and series reversion). Decoys are statements,
 substitutions into the statements (``_replacing``: each quantity's statement by its
 wrong variant's) or the claim at changed parameters. Integer arguments are bounded:
 ``k ≤ 200`` (``k ≤ 100`` for Wishart products, O(k²) terms), ``s ≤ 100``, ``L ≤ 100``; a
@@ -45,10 +47,11 @@ import math
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import sympy
 from hypothesis import strategies as st
 
-from theorylab import activations, free, laws
+from theorylab import activations, free, jacobian_law, laws
 from theorylab.claim import REQUIRED, Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Real
 from theorylab.functions import named_function
@@ -84,6 +87,17 @@ PENNINGTON = Citation(
           "2020), which also derives m_2 = m_1^2 (L + p)/p for Gaussian weights; not read in "
           "the paper's own text. Table numbers unchecked",
     arxiv="1711.04735", venue="NeurIPS",
+)
+PENNINGTON_2018 = Citation(
+    authors=("Jeffrey Pennington", "Samuel S. Schoenholz", "Surya Ganguli"), year=2018,
+    title="The emergence of spectral universality in deep networks",
+    where="S_JJT = prod_l S_{D_l^2} S_{W_l W_l^T} (the S-transform of JJ^T as a product "
+          "over layers), the moments of JJ^T from the S-transform's series (m_1 = (sigma_w^2 "
+          "mu_1)^L, the variance through -S'(0)/S(0)) and the density by inverting the "
+          "S-transform, for smooth activations with mu_k = E phi'(h)^(2k) at the fixed point "
+          "q*; section and equation numbers not checked against the paper's text (only its "
+          "abstract and introduction were read here)",
+    arxiv="1802.09979", venue="AISTATS",
 )
 COLLINS_HAYASE = Citation(
     authors=("Benoît Collins", "Tomohiro Hayase"), year=2023,
@@ -589,8 +603,10 @@ s_transform_product = Claim(
 
 # -- 5. Jacobian spectra -------------------------------------------------------------------
 
-ACTIVATIONS = activations.PIECEWISE_LINEAR
+ACTIVATIONS = activations.PIECEWISE_LINEAR + activations.SMOOTH_JACOBIAN
 WEIGHTS = ("orthogonal", "gaussian")
+#: Largest moment order of JJᵀ (quantity=moment): the series of S_{D²} from μ_1..μ_k.
+MAX_JACOBIAN_MOMENT_ORDER = 6
 
 
 def active_fraction(activation: Any, q: Any) -> Any:
@@ -599,11 +615,10 @@ def active_fraction(activation: Any, q: Any) -> Any:
 
 
 def _jacobian_law(activation: Any, weights: Any, depth: Any, weight_variance: Any,
-                  q: Any) -> free.STransform:
-    """``S_{JJᵀ} = S_{WWᵀ}^L S_{D²}^L`` (Pennington et al. 2017) as a law."""
-    layer = free.s_transform(f"{weights}_weights", weight_variance=float(weight_variance))
-    return (layer * free.s_transform("bernoulli", p=float(active_fraction(activation, float(
-        q))))) ** int(depth)
+                  q: Any) -> Any:
+    """``S_{JJᵀ} = S_{WWᵀ}^L S_{D²}^L`` (Pennington et al. 2017, 2018) as a law."""
+    return jacobian_law.network_law(str(activation), str(weights), int(depth),
+                                    float(weight_variance), float(q))
 
 
 # Named functions of the Jacobian claims: p and [Gaussian] of the S-transform, and the law's
@@ -626,27 +641,64 @@ jacobian_edge_function = named_function(
 
 _activation, _weights, _depth_symbol = sympy.symbols("activation weights L")
 _weight_variance, _q_symbol = sympy.symbols("sigma_w^2 q^*", positive=True)
+# μ_k = E φ'(√q* z)^{2k} (p for every k when D² is Bernoulli), S_{D²}(w), and m_k of JJᵀ by
+# Lagrange inversion of S_{JJᵀ} (theorylab.activations, theorylab.jacobian_law).
+derivative_moment_function = named_function(
+    "derivative_moment", lambda a, q, k: activations.derivative_moment(str(a), q, int(k)),
+    latex=r"\mu", pretty="μ")
+derivative_s_transform_function = named_function(
+    "derivative_s_transform", lambda a, q, w: jacobian_law.derivative_s_transform(str(a), q, w),
+    latex="S_{D^2}", pretty="S_D²")
+jacobian_moment_function = named_function(
+    "jacobian_moment", lambda *network_and_k: float(_jacobian_law(*network_and_k[:5]).moment(
+        int(network_and_k[5]))), latex=r"m_{JJ^T}", pretty="m_JJᵀ")
 _p = active_fraction_function(_activation, _q_symbol)
+_mu_1 = derivative_moment_function(_activation, _q_symbol, 1)
+_mu_2 = derivative_moment_function(_activation, _q_symbol, 2)
 _gaussian = gaussian_weights_function(_weights)
 _network = (_activation, _weights, _depth_symbol, _weight_variance, _q_symbol)
 #: S_{JJᵀ}(w) = S_{WWᵀ}(w)^L S_{D²}(w)^L with S_{WWᵀ} = σ_w^{−2}(1 + w)^{−[Gaussian]} and
-#: S_{D²} = (1 + w)/(p + w), evaluated at the parameter w.
+#: S_{D²}(w) ((1 + w)/(p + w) for Bernoulli D²), evaluated at the parameter w.
 JACOBIAN_S_TRANSFORM = (_weight_variance ** (-_depth_symbol)
                         * (1 + _w_symbol) ** (-_gaussian * _depth_symbol)
-                        * ((1 + _w_symbol) / (_p + _w_symbol)) ** _depth_symbol)
-#: σ²_{JJᵀ}/m₁² = −S'(0)/S(0) of S_{JJᵀ}.
-JACOBIAN_RELATIVE_VARIANCE = _depth_symbol * (1 / _p - 1 + _gaussian)
+                        * derivative_s_transform_function(_activation, _q_symbol, _w_symbol)
+                        ** _depth_symbol)
+#: σ²_{JJᵀ}/m₁² = −S'(0)/S(0) of S_{JJᵀ}, with −S_{D²}'(0)/S_{D²}(0) = μ₂/μ₁² − 1.
+JACOBIAN_RELATIVE_VARIANCE = _depth_symbol * (_mu_2 / _mu_1**2 - 1 + _gaussian)
+#: The decoy: D² as Bernoulli(μ₁) (right mean, μ₂ = μ₁ in place of the smooth law's μ₂).
+BERNOULLI_RELATIVE_VARIANCE = _depth_symbol * (1 / _mu_1 - 1 + _gaussian)
 JACOBIAN_STATEMENTS = {
     "s_transform": JACOBIAN_S_TRANSFORM,
-    "mean": (_weight_variance * _p) ** _depth_symbol,
+    "mean": (_weight_variance * _mu_1) ** _depth_symbol,
     "relative_variance": JACOBIAN_RELATIVE_VARIANCE,
+    "moment": jacobian_moment_function(*_network, _k_symbol),
     "density": jacobian_density_function(*_network, x_symbol),
     "mass": jacobian_mass_function(*_network, x_symbol, _upper_symbol),
     "edge": jacobian_edge_function(*_network),
 }
 
-activation_parameter = Parameter("activation", Choice(ACTIVATIONS), "φ: linear, relu or "
-                                 "hard_tanh")
+
+bernoulli_jacobian_moment_function = named_function(
+    "bernoulli_jacobian_moment", lambda a, g, L, v, q, k: float(
+        jacobian_law.bernoulli_network_law(str(a), str(g), int(L), float(v), float(q))
+        .moment(int(k))), latex=r"m^{\mathrm{Bern}}_{JJ^T}",
+    pretty="m_Bern")
+bernoulli_jacobian_mass_function = named_function(
+    "bernoulli_jacobian_mass", lambda a, g, L, v, q, x, upper: laws.law_mass(
+        jacobian_law.bernoulli_network_law(str(a), str(g), int(L), float(v), float(q)), x,
+        upper), latex=r"\mu^{\mathrm{Bern}}_{JJ^T}", pretty="μ_Bern")
+#: D² as Bernoulli(μ₁): the piecewise-linear formulas with p = μ₁ (right mean, wrong spread
+#: and higher moments for tanh and erf; the same law for piecewise-linear φ).
+BERNOULLI_STATEMENTS = {
+    "s_transform": JACOBIAN_S_TRANSFORM.xreplace({derivative_s_transform_function(
+        _activation, _q_symbol, _w_symbol): (1 + _w_symbol) / (_mu_1 + _w_symbol)}),
+    "relative_variance": BERNOULLI_RELATIVE_VARIANCE,
+    "moment": bernoulli_jacobian_moment_function(*_network, _k_symbol),
+    "mass": bernoulli_jacobian_mass_function(*_network, x_symbol, _upper_symbol),
+}
+
+activation_parameter = Parameter("activation", Choice(ACTIVATIONS), "φ: linear, relu, "
+                                 "hard_tanh (piecewise-linear), tanh or erf (smooth)")
 weights_parameter = Parameter("weights", Choice(WEIGHTS), "orthogonal (σ_w × Haar) or "
                               "gaussian (N(0, σ_w²/n)) weights")
 #: Practical bound on the depth: the S-transform power and the root tracking stay fast and
@@ -677,20 +729,41 @@ q_parameter = Parameter("preactivation_variance", Real(0, math.inf, sample_lower
 
 @st.composite
 def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
-    activation, weights = draw(st.sampled_from(ACTIVATIONS)), draw(st.sampled_from(WEIGHTS))
+    # tanh and erf three times as often: the Bernoulli decoy differs only for them.
+    activation = draw(st.sampled_from(ACTIVATIONS + 2 * activations.SMOOTH_JACOBIAN))
+    weights = draw(st.sampled_from(WEIGHTS))
+    smooth = activation in activations.SMOOTH_JACOBIAN
     # Sampled depths: see SAMPLED_DEPTH (deeper Gaussian networks are predicted, not sampled).
     depth, q = draw(st.integers(1, SAMPLED_DEPTH[weights])), draw(st.floats(0.4, 1.5))
-    limit = {"linear": 1.0, "relu": 2.0, "hard_tanh": 1.0}[activation]
+    # The largest σ_w² with σ_b² = q* − σ_w² E φ² ≥ 0 (smooth φ), or the existing bounds.
+    limit = (q / float(activations.mean_square(activation, q)) if smooth else
+             {"linear": 1.0, "relu": 2.0, "hard_tanh": 1.0}[activation])
     network = (activation, weights, depth, limit * draw(st.floats(0.7, 1.0)), q)
     # Orthogonal linear networks have no spread. Density and edge are predicted, not sampled
     # (the activation pattern's O(n^-1/2) fluctuation): bin masses check the density where
-    # there is a continuous part (orthogonal, linear or one layer: atoms only).
+    # there is a continuous part (orthogonal, linear or one layer: atoms only; smooth φ has
+    # a continuous D² at every depth).
+    spread = activation != "linear" or weights != "orthogonal"
+    # Smooth φ: spread and moments twice as often (where the Bernoulli decoy differs).
     quantity = draw(st.sampled_from(
-        ["mean"] + ["relative_variance"] * (activation != "linear" or weights != "orthogonal")
-        + ["mass"] * (weights == "gaussian" or (activation != "linear" and depth >= 2))))
+        ["mean"] + ["relative_variance", "moment"] * spread * (1 + smooth)
+        + ["mass"] * (smooth or weights == "gaussian" or (activation != "linear"
+                                                          and depth >= 2))))
     point = dict(zip(("activation", "weights", "depth", "weight_variance",
                       "preactivation_variance"), network, strict=True), quantity=quantity)
-    if quantity == "mass":
+    if quantity == "moment":
+        # m₃ of Gaussian networks fluctuates with the Wishart factors: 9.4% tolerance seen at
+        # L = 1 (tanh, q* = 1.1); m₂ is sampled there, m₂ and m₃ for orthogonal weights.
+        point["k"] = draw(st.integers(2, 3 if weights == "orthogonal" else 2))
+    if quantity == "mass" and smooth:
+        # The whole law is continuous: bins between quantiles in (0.02, 0.9) of the edge,
+        # from its CDF on a coarse grid (each CDF point tracks a root through quadrature).
+        law = _jacobian_law(*network)
+        grid = np.linspace(0.02, 0.9, 45) * law.edge()
+        values = law.cdf(grid)
+        point["x"], point["upper"] = draw(quantile_bins(
+            cdf=lambda x: np.interp(x, grid, values), low=grid[0], high=grid[-1]))
+    elif quantity == "mass":
         # Inside (0.02, 0.9) of the edge: the atoms at 0 and at σ_w^(2L) (orthogonal
         # hard-tanh: mass 1 − L(1 − p) when positive) stay outside the bins, and so does the
         # edge layer, whose bias is not yet 1/n at n ≤ 128 (orthogonal hard-tanh, L = 4, up
@@ -707,15 +780,20 @@ def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
     return point
 
 
-JACOBIAN_QUANTITY = _quantity("s_transform", "mean", "relative_variance", "density", "mass",
-                              "edge")
+JACOBIAN_QUANTITY = _quantity("s_transform", "mean", "relative_variance", "moment", "density",
+                              "mass", "edge")
 jacobian_spectrum = Claim(
     id="free_probability.jacobian_spectrum",
     title="Spectrum of JJᵀ for deep networks at their fixed point q*",
-    citation=PENNINGTON,
+    citation=replace(PENNINGTON, where=PENNINGTON.where + "; tanh and erf networks: "
+                     + PENNINGTON_2018.short()),
     parameters=(activation_parameter, weights_parameter, depth_parameter,
                 weight_variance_parameter, q_parameter,
-                JACOBIAN_QUANTITY, x_parameter, upper_parameter, w_parameter),
+                JACOBIAN_QUANTITY, x_parameter, upper_parameter, w_parameter,
+                replace(k_parameter, domain=Integer(1, MAX_JACOBIAN_MOMENT_ORDER,
+                                                    sample_upper=3),
+                        description=f"moment order of JJᵀ (quantity=moment), at most "
+                        f"{MAX_JACOBIAN_MOMENT_ORDER}")),
     quantity=sympy.Symbol("S_{JJ^T}(w)"),
     statement=JACOBIAN_S_TRANSFORM,
     statements=JACOBIAN_STATEMENTS,
@@ -723,9 +801,17 @@ jacobian_spectrum = Claim(
         "h_l = W_l φ(h_{l−1}) + b_l, width n, at the fixed point q* of the pre-activation "
         "variance (σ_b² = q* − σ_w² E φ(√q* z)² ≥ 0); J = Π_l D_l W_l, D_l = diag φ'(h_l).",
         "S_{WWᵀ} = σ_w^−2 (orthogonal: σ_w × Haar) or σ_w^−2/(1 + w) (Gaussian N(0, σ_w²/n)); "
-        "D² is Bernoulli(p), S_{D²} = (1 + w)/(p + w), p = 1 (linear), 1/2 (ReLU), "
-        "erf(1/√(2q*)) (hard-tanh).",
-        "m₁ = χ^L with χ = σ_w² p; relative variance σ²/m₁² = L(1/p − 1 + [Gaussian]).",
+        "piecewise-linear φ: D² is Bernoulli(p), S_{D²} = (1 + w)/(p + w), p = 1 (linear), 1/2 "
+        "(ReLU), erf(1/√(2q*)) (hard-tanh).",
+        "tanh and erf (erf(z), not erf(z/√2)): D² = φ'(h)² with h ~ N(0, q*) has moments "
+        "μ_k = E φ'(h)^{2k} (μ(activation, q*, k); erf: (4/π)^k/√(1 + 4kq*), tanh: trapezoid "
+        "quadrature) and S_{D²}(w) = (1 + w)/(w M_{D²}⁻¹(w)); piecewise-linear: μ_k = p.",
+        "m₁ = χ^L with χ = σ_w² μ₁; relative variance σ²/m₁² = L(μ₂/μ₁² − 1 + [Gaussian]) "
+        "(= L(1/p − 1 + [Gaussian]) for Bernoulli D²); moment: m_k by Lagrange inversion, "
+        "m_k = (1/k)[w^(k−1)]((1 + w)/S_{JJᵀ}(w))^k, with S_{D²}'s series from μ_1..μ_k.",
+        "Smooth φ: density, mass and edge from G_{D²}(ζ) = E 1/(ζ − φ'(h)²) by quadrature "
+        "on a complex contour in h, ζ = M_{D²}⁻¹(M) tracked by Newton's method "
+        "(theorylab.jacobian_law, float64).",
         "s_transform: S_{JJᵀ}(w) at the parameter w ≥ 0 (predicted; checked through the "
         "mean, spread and bin masses it implies); density, mass and edge: ρ_JJᵀ, μ_JJᵀ "
         "((x, upper]) and λ_max of the law with this S-transform (theorylab.free).",
@@ -739,6 +825,9 @@ jacobian_spectrum = Claim(
               at={"weights": "gaussian"}),
         Decoy("depth_off_by_one", "L + 1 layers (counting the input layer)",
               substitute={_depth_symbol: _depth_symbol + 1}),
+        Decoy("bernoulli_derivative", "D² as Bernoulli(μ₁), the piecewise-linear law with the "
+              "smooth activation's mean: right m₁, wrong spread and higher moments",
+              statements=BERNOULLI_STATEMENTS),
     ),
     ensemble=32,
     budget=12,
@@ -750,7 +839,8 @@ jacobian_spectrum = Claim(
 dynamical_isometry = Claim(
     id="free_probability.dynamical_isometry",
     title="Dynamical isometry: the variance of JJᵀ's spectrum at criticality",
-    citation=replace(PENNINGTON, where="Sec. 2: eq. (12) (S_JJT) at chi = 1 (eq. (5)), "
+    citation=replace(PENNINGTON, where="tanh and erf networks: " + PENNINGTON_2018.short()
+                     + "; Sec. 2: eq. (12) (S_JJT) at chi = 1 (eq. (5)), "
                      "sigma^2_JJT = -S'(0)/S(0) through the Lagrange inversion eq. (18); "
                      "m_2 = m_1^2 (L + p)/p for Gaussian weights (equation numbers as quoted "
                      "by the Depth First Learning curriculum on the paper, 2020, not read in "
@@ -761,11 +851,13 @@ dynamical_isometry = Claim(
     quantity=sympy.Symbol("sigma^2_{JJ^T}"),
     statement=JACOBIAN_RELATIVE_VARIANCE,
     conventions=COMMON + (
-        "Criticality χ = σ_w² p = 1, so σ_w² = 1/p and m₁ = 1; p = 1 (linear), 1/2 (ReLU), "
-        "erf(1/√(2q*)) (hard-tanh).",
-        "σ²_{JJᵀ} = L(1/p − 1) + L [Gaussian weights]: it grows with L for Gaussian weights and "
-        "for ReLU (1/p − 1 = 1), and stays O(1) for orthogonal hard-tanh as q* → 0 (p → 1) "
-        "at fixed L q*-dependence.",
+        "Criticality χ = σ_w² μ₁ = 1, so σ_w² = 1/μ₁ and m₁ = 1, with μ_k = E φ'(√q* z)^{2k}; "
+        "piecewise-linear φ: μ_k = p = 1 (linear), 1/2 (ReLU), erf(1/√(2q*)) (hard-tanh); "
+        "tanh and erf (erf(z)): quadrature, erf: (4/π)^k/√(1 + 4kq*).",
+        "σ²_{JJᵀ} = L(μ₂/μ₁² − 1) + L [Gaussian weights] (= L(1/p − 1) + L [Gaussian] for "
+        "Bernoulli D²): it grows with L for Gaussian weights and for ReLU (1/p − 1 = 1), and "
+        "stays O(1) for orthogonal hard-tanh, tanh and erf as q* → 0 (D² → a point mass) "
+        "at fixed L (Pennington, Schoenholz & Ganguli 2018 for tanh and erf).",
         "Measured as var/mean² of each network's spectrum (the same limit; free of the "
         "O(n^-1/2) fluctuation of the overall scale Π_l p̂_l). Orthogonal linear networks "
         "(σ² = 0 exactly) are excluded from sampling.",
@@ -773,7 +865,9 @@ dynamical_isometry = Claim(
     simulation="theorylab.numerics.free_probability:dynamical_isometry",
     systematic_error=BULK,
     # Orthogonal linear networks (σ² = 0) are not sampled; depths as SAMPLED_DEPTH.
-    sample=lambda: st.sampled_from(ACTIVATIONS).flatmap(lambda activation: st.sampled_from(
+    # tanh and erf twice as often (the Bernoulli decoy differs only for them).
+    sample=lambda: st.sampled_from(ACTIVATIONS + activations.SMOOTH_JACOBIAN).flatmap(
+        lambda activation: st.sampled_from(
         ("gaussian",) if activation == "linear" else WEIGHTS).flatmap(lambda weights: st.builds(
             lambda depth, q: {"activation": activation, "weights": weights, "depth": depth,
                               "preactivation_variance": q, "quantity": "variance"},
@@ -783,6 +877,9 @@ dynamical_isometry = Claim(
               substitute={_gaussian: 0}),
         Decoy("orthogonal_as_gaussian", "S_{WWᵀ} = σ_w^−2/(1 + w) for orthogonal weights",
               substitute={_gaussian: 1}),
+        Decoy("bernoulli_derivative", "D² as Bernoulli(μ₁): L(1/μ₁ − 1 + [Gaussian]), the "
+              "piecewise-linear formula with the smooth activation's μ₁",
+              statement=BERNOULLI_RELATIVE_VARIANCE),
     ),
     ensemble=32,
     budget=10,

@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import numpy as np
 import sympy
 
 __all__ = ["Activation", "activation", "torch_function", "torch_derivative", "mean_square",
-           "derivative_mean_square", "NAMES", "PIECEWISE_LINEAR", "SCALE_INVARIANT",
+           "derivative_mean_square", "derivative_moment", "NAMES", "PIECEWISE_LINEAR",
+           "SMOOTH_JACOBIAN", "SCALE_INVARIANT",
            "ZERO_FIXED_POINT", "BOUNDED", "LEAKY_SLOPE", "z", "K11", "K22", "K12", "variance"]
 
 #: The default negative slope of ``leaky_relu`` (PyTorch's 0.01 is not it: 0.2 as in
@@ -47,6 +49,9 @@ ZERO_FIXED_POINT = ("tanh", "erf", "sin")  # the K* = 0 universality class (PDLT
 BOUNDED = ("tanh", "erf")
 #: The Jacobian-spectrum activations (Pennington et al. 2017): phi' takes the values 0 and 1.
 PIECEWISE_LINEAR = ("linear", "relu", "hard_tanh")
+#: Smooth activations of the Jacobian spectra (Pennington, Schoenholz & Ganguli 2018): phi'^2
+#: has a continuous law, whose moments :func:`derivative_moment` gives.
+SMOOTH_JACOBIAN = ("tanh", "erf")
 
 z = sympy.Symbol("z", real=True)
 K11, K22 = sympy.symbols("K11 K22", positive=True)
@@ -215,17 +220,23 @@ def torch_function(name: str, leaky_slope: float = LEAKY_SLOPE) -> Callable[[Any
 
 
 def torch_derivative(name: str) -> Callable[[Any], Any]:
-    """The derivative phi' of a piecewise-linear activation, as a torch function (0 or 1)."""
+    """The derivative phi' as a torch function: 0 or 1 (piecewise-linear), or smooth.
+
+    The smooth activations of the Jacobian spectra (:data:`SMOOTH_JACOBIAN`): tanh
+    (``1 − tanh²``) and erf (``(2/√π) e^{−h²}``).
+    """
     import torch
 
     table: dict[str, Callable[[Any], Any]] = {
         "linear": torch.ones_like,
         "relu": lambda h: (h > 0).to(h.dtype),
         "hard_tanh": lambda h: (h.abs() < 1).to(h.dtype),
+        "tanh": lambda h: 1 - torch.tanh(h) ** 2,
+        "erf": lambda h: 2 / math.sqrt(math.pi) * torch.exp(-h * h),
     }
     if name not in table:
         raise ValueError(f"no closed-form derivative for {name!r}; known: "
-                         f"{', '.join(PIECEWISE_LINEAR)}")
+                         f"{', '.join(PIECEWISE_LINEAR + SMOOTH_JACOBIAN)}")
     return table[name]
 
 
@@ -250,10 +261,50 @@ def derivative_mean_square(name: str, variance: Any) -> Any:
                      f"{', '.join(PIECEWISE_LINEAR)}")
 
 
+def derivative_moment(name: str, variance: Any, k: int) -> Any:
+    """``μ_k = E phi'(sqrt(q) z)^(2k)`` for ``z ~ N(0, 1)``: the k-th moment of ``D²``.
+
+    Piecewise-linear: ``p`` for every k (phi'² is Bernoulli(p)); erf: ``(4/π)^k/√(1 + 4kq)``
+    (phi'² = (4/π) e^{−2h²}, a Gaussian integral); tanh: the trapezoid rule of
+    :mod:`theorylab.quadrature` on ``sech^(4k)`` (poles at ``iπ/2``), float64 only.
+
+    Raises:
+        ValueError: an activation outside :data:`PIECEWISE_LINEAR` and
+            :data:`SMOOTH_JACOBIAN`, or ``k < 1``.
+
+    """
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise ValueError(f"derivative_moment: k must be an integer >= 1, got {k!r}")
+    k = int(k)
+    if name in PIECEWISE_LINEAR:
+        return derivative_mean_square(name, variance)
+    if name == "erf":
+        library = _library(variance)
+        return (4 / library.pi) ** k / library.sqrt(1 + 4 * k * variance)
+    if name == "tanh":
+        # |sech|^(4k) <= 4^k on |Im h| <= π/4: that strip, with k·log10(4) more digits.
+        return _gaussian_expectation(lambda h: np.cosh(h) ** (-4 * k), float(variance),
+                                     singularity=math.pi / 4, digits=16 + math.ceil(0.61 * k))
+    raise ValueError(f"no derivative moments for {name!r}; known: "
+                     f"{', '.join(PIECEWISE_LINEAR + SMOOTH_JACOBIAN)}")
+
+
+def _gaussian_expectation(function: Callable[[Any], Any], variance: float, *,
+                          singularity: float = math.pi / 2, digits: int = 16) -> float:
+    """``E f(sqrt(q) z)`` for f analytic and bounded in ``|Im h| < singularity``, to float64."""
+    from theorylab.quadrature import gaussian_rule, gaussian_step, weighted_sum
+
+    scale = math.sqrt(variance)
+    nodes, weights = gaussian_rule(gaussian_step(scale=scale, singularity=singularity,
+                                                 digits=digits))
+    return weighted_sum(weights, function(scale * nodes))
+
+
 def mean_square(name: str, variance: Any) -> Any:
     """``E phi(sqrt(q) z)^2`` for ``z ~ N(0, 1)`` (a fixed point's bias variance needs it).
 
-    q (linear), q/2 (ReLU); hard-tanh, with ``c = 1/sqrt(q)`` and the standard normal
+    q (linear), q/2 (ReLU), ``(2/π) asin(2q/(1 + 2q))`` (erf), quadrature (tanh); hard-tanh,
+    with ``c = 1/sqrt(q)`` and the standard normal
     density ``varphi``: ``q (erf(c/sqrt 2) - 2 c varphi(c)) + 1 - erf(c/sqrt 2)``.
     """
     if name == "hard_tanh":
@@ -264,5 +315,10 @@ def mean_square(name: str, variance: Any) -> Any:
         return variance * (inside - 2 * cut * density) + (1 - inside)
     if name in ("linear", "relu"):
         return variance if name == "linear" else variance / 2
+    if name == "erf":  # Williams (1997) at K11 = K22 = K12 = q
+        library = _library(variance)
+        return 2 / library.pi * library.asin(2 * variance / (1 + 2 * variance))
+    if name == "tanh":
+        return _gaussian_expectation(lambda h: np.tanh(h) ** 2, float(variance))
     raise ValueError(f"no closed-form Gaussian moment for {name!r}; known: "
                      f"{', '.join(PIECEWISE_LINEAR)}")
