@@ -145,7 +145,15 @@ def test_statement_is_the_checked_number(claim):
                                   np.asarray(claim.predict(**point), dtype=float))
 
 
-@pytest.mark.parametrize("claim", CLAIMS, ids=IDS)
+# 40-digit predictions taking over 30 s (the chaotic phase's mpmath fixed point and
+# quadratures) run under -m slow; their float64 paths are pinned by the family's tests.
+SLOW_PRECISE = frozenset({"rg_flow.depth_scales"})
+
+
+@pytest.mark.parametrize("claim", [
+    pytest.param(claim, id=claim.id,
+                 marks=[pytest.mark.slow] if claim.id in SLOW_PRECISE else [])
+    for claim in CLAIMS])
 def test_predict_is_finite_and_precise(claim):
     from theorylab.verifier import draw_points
 
