@@ -284,8 +284,12 @@ def _time_measurements(points: Sequence[dict[str, Any]], strengths: list[list[fl
     measurements = []
     for index, samples in enumerate(_split(times, len(points), ensemble)):
         resolution = np.array(TIME_LEVELS) * rates[index * ensemble]
+        # A run that never crossed is NaN: that point is INCONCLUSIVE, the others stand
+        # (saxe_learning_time seed 184: a NaN rounding bound made the whole batch raise).
+        finite = samples[np.isfinite(samples)]
+        scale = float(np.max(finite)) if finite.size else 0.0
         measurements.append(Measurement(samples * tau[index], resolution,
-                                        _rounding(longest, float(np.max(samples))) * tau[index],
+                                        _rounding(longest, scale) * tau[index],
                                         {"steps": longest}))
     return measurements
 
