@@ -373,6 +373,24 @@ CONTRACTION_NETWORKS = {"variance": 512, "correlation": 1024}
 CONTRACTION_LAYERS = {"variance": 3, "correlation": 6}
 
 
+def _contraction_levels(series: dict[int, list[torch.Tensor]], widths: Sequence[int],
+                        ensemble: int, networks: int, layers: int) -> np.ndarray:
+    """Per width, the mean ratio of successive layers' means, half-split jackknifed.
+
+    ``series[n]`` holds one (batch,) tensor per layer; the ratio of means is biased at
+    O(1/networks), so 2 x (whole) - mean(halves) removes that. Returns (widths, ensemble).
+    """
+    def contraction(means: torch.Tensor) -> torch.Tensor:
+        return (means[..., 1:] / means[..., :-1]).mean(-1)
+
+    levels = []
+    for n in widths:
+        values = torch.stack(series[n], dim=-1)  # (batch, layers)
+        halves = values.reshape(ensemble, 2, networks // 2, layers).mean(2)
+        levels.append(2 * contraction(halves.mean(1)) - contraction(halves).mean(1))
+    return torch.stack(levels).cpu().numpy()
+
+
 def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, which: str, *,
                       ensemble: int, rng: torch.Generator, device: str,
                       c_star: torch.Tensor | None = None) -> Measurement:
@@ -448,17 +466,7 @@ def deep_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tensor, w
                     pair = math.sqrt(C_W / n) * (omega[:, :n, :n] @ torch.stack([s, ds], -1))
                     z[n] = pair[..., 0] + math.sqrt(C_b) * beta[:, :n]
                     dz[n] = pair[..., 1]
-        levels = []
-        for n in widths:
-            values = torch.stack(series[n], dim=-1)  # (batch, layers)
-            halves = values.reshape(ensemble, 2, networks // 2, layers).mean(2)
-            whole = halves.mean(1)
-
-            def contraction(means: torch.Tensor) -> torch.Tensor:
-                return (means[..., 1:] / means[..., :-1]).mean(-1)
-
-            levels.append(2 * contraction(whole) - contraction(halves).mean(1))
-        samples = torch.stack(levels).cpu().numpy()
+        samples = _contraction_levels(series, widths, ensemble, networks, layers)
     return Measurement(samples, 1.0 / np.array(widths, dtype=float),
                        rounding=1e-12 * float(np.abs(samples).max()),
                        info={"widths": widths, "layers": layers,
@@ -531,17 +539,7 @@ def _chaotic_contractions(name: str, C_W: float, C_b: float, q_star: torch.Tenso
                     z_a[n] = pair[..., 0] + math.sqrt(C_b) * beta[:, :n]
                     z_b[n] = pair[..., 1] + math.sqrt(C_b) * beta[:, :n]
                     dz[n] = pair[..., 2]
-        levels = []
-        for n in widths:
-            values = torch.stack(series[n], dim=-1)  # (batch, layers)
-            halves = values.reshape(ensemble, 2, networks // 2, layers).mean(2)
-            whole = halves.mean(1)
-
-            def contraction(means: torch.Tensor) -> torch.Tensor:
-                return (means[..., 1:] / means[..., :-1]).mean(-1)
-
-            levels.append(2 * contraction(whole) - contraction(halves).mean(1))
-        samples = torch.stack(levels).cpu().numpy()
+        samples = _contraction_levels(series, widths, ensemble, networks, layers)
     return Measurement(samples, 1.0 / np.array(widths, dtype=float),
                        rounding=1e-12 * float(np.abs(samples).max()),
                        info={"widths": widths, "layers": layers, "networks": batch,
