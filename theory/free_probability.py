@@ -51,7 +51,7 @@ import numpy as np
 import sympy
 from hypothesis import strategies as st
 
-from theorylab import activations, free, jacobian_law, laws
+from theorylab import activations, free, jacobian_law, law_samplers, laws
 from theorylab.claim import REQUIRED, Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Real
 from theorylab.functions import named_function
@@ -239,29 +239,6 @@ def _quantity(*options: str, default: Any = REQUIRED) -> Parameter:
                      default=default)
 
 
-RATIOS = tuple(sorted({a / b for a in range(1, 5) for b in range(1, 5)}))
-
-
-@st.composite
-def _mp_points(draw: st.DrawFn, *, quantities: tuple[str, ...]) -> dict[str, Any]:
-    ratio, variance = draw(st.sampled_from(RATIOS)), draw(st.floats(0.5, 2.0))
-    # Atoms where there is one; bins of mass >= 0.3 (λ <= 2: the continuous part is at least
-    # 1/2), whose count fluctuates by O(1) eigenvalues of p. Densities and edges are
-    # predicted, not sampled (out of the 5% resolution at the default budget).
-    quantity = draw(st.sampled_from([q for q in quantities if (q != "atom" or ratio > 1)
-                                     and (q != "mass" or ratio <= 2)]))
-    point: dict[str, Any] = {"ratio": ratio, "variance": variance, "quantity": quantity}
-    low, high = laws.marchenko_pastur_edges(ratio, variance)
-    if quantity == "moment":
-        point["k"] = draw(st.integers(1, 2))
-    elif quantity == "cdf":
-        point["x"] = low + (high - low) * draw(st.floats(0.3, 0.85))
-    elif quantity == "mass":
-        point["x"], point["upper"] = draw(quantile_bins(cdf=lambda y: laws.marchenko_pastur_cdf(
-            y, ratio, variance), low=max(low, 1e-3 * high), high=high))
-    return point
-
-
 MP_QUANTITY = _quantity("moment", "density", "mass", "edge", "atom")
 marchenko_pastur = Claim(
     id="free_probability.marchenko_pastur",
@@ -277,7 +254,8 @@ marchenko_pastur = Claim(
     simulation="theorylab.numerics.free_probability:marchenko_pastur",
     systematic_error=BULK,
     constraints=_needs(MP_QUANTITY) + (BIN_ORDER,),
-    sample=lambda: _mp_points(quantities=("moment", "mass", "atom")),
+    sample=lambda: law_samplers.marchenko_pastur_points(
+        quantities=("moment", "mass", "atom")),
     decoys=(
         Decoy("inverted_ratio", "λ in place of 1/λ: the law of the n×n companion XᵀX/n "
               "mislabelled (atom (1 − λ)₊, moments and density at ratio 1/λ)",
@@ -311,7 +289,7 @@ mp_cdf = Claim(
                           "(1 − 1/λ)₊ on [0, a] and 1 from b on."),
     simulation="theorylab.numerics.free_probability:mp_cdf",
     systematic_error=BULK,
-    sample=lambda: _mp_points(quantities=("cdf",)),
+    sample=lambda: law_samplers.marchenko_pastur_points(quantities=("cdf",)),
     uses=("free_probability.marchenko_pastur",),
     decoys=(
         Decoy("atom_ratio", "atom (1 − λ)₊ in place of (1 − 1/λ)₊",
@@ -354,20 +332,6 @@ CATALAN_SHIFT = {
 }
 
 
-@st.composite
-def _semicircle_points(draw: st.DrawFn) -> dict[str, Any]:
-    # m₂ and bin masses reach the 5% resolution at the default budget (higher moments, the
-    # density, the edge and the R-transform do not).
-    variance, quantity = draw(st.floats(0.5, 2.0)), draw(st.sampled_from(("moment", "mass")))
-    point: dict[str, Any] = {"variance": variance, "quantity": quantity}
-    if quantity == "moment":
-        point["k"] = draw(st.sampled_from((2,)))
-    else:
-        point["x"], point["upper"] = draw(quantile_bins(cdf=lambda y: laws.semicircle_cdf(
-            y, variance), low=-2 * math.sqrt(variance), high=2 * math.sqrt(variance)))
-    return point
-
-
 SEMICIRCLE_QUANTITY = _quantity("moment", "density", "mass", "edge", "r_transform")
 semicircle = Claim(
     id="free_probability.semicircle",
@@ -384,7 +348,7 @@ semicircle = Claim(
     simulation="theorylab.numerics.free_probability:semicircle",
     systematic_error=BULK,
     constraints=_needs(SEMICIRCLE_QUANTITY) + (BIN_ORDER,),
-    sample=_semicircle_points,
+    sample=law_samplers.semicircle_points,
     decoys=(
         Decoy("doubled_variance", "σ² → 2σ² (the GOE diagonal variance taken for all "
               "entries)", at={"variance": lambda point: 2 * point["variance"]}),
@@ -425,26 +389,6 @@ MOMENT_MATCHED_MP = {quantity: MP_STATEMENTS[quantity].xreplace({lam: _s_symbol,
                      for quantity in FUSS_CATALAN_STATEMENTS}
 
 
-@st.composite
-def _fc_points(draw: st.DrawFn) -> dict[str, Any]:
-    s = draw(st.integers(1, 3))
-    # "edge" is predicted but not sampled: λ_max converges as n^(-2/3), too slowly for a
-    # 5% check at this budget (the order test checks it); the density is checked through
-    # the mass in bins between quantiles.
-    quantity = draw(st.sampled_from(("moment", "mass")))
-    point: dict[str, Any] = {"s": s, "quantity": quantity}
-    if quantity == "moment":
-        point["k"] = draw(st.integers(1, 2 if s < 3 else 1))
-    else:
-        point["x"], point["upper"] = draw(quantile_bins(cdf=lambda y: laws.fuss_catalan_cdf(
-            y, s), low=1e-3 * laws.fuss_catalan_edge(s), high=laws.fuss_catalan_edge(s)))
-    point["variance"] = draw(st.floats(0.5, 2.0))
-    if quantity == "mass":
-        point["x"] *= point["variance"] ** s
-        point["upper"] *= point["variance"] ** s
-    return point
-
-
 FUSS_CATALAN_QUANTITY = _quantity("moment", "density", "mass", "edge")
 fuss_catalan = Claim(
     id="free_probability.fuss_catalan",
@@ -467,7 +411,7 @@ fuss_catalan = Claim(
     simulation="theorylab.numerics.free_probability:fuss_catalan",
     systematic_error=BULK,
     constraints=_needs(FUSS_CATALAN_QUANTITY) + (BIN_ORDER,),
-    sample=_fc_points,
+    sample=law_samplers.fuss_catalan_points,
     decoys=(
         Decoy("edge_power", "support edge (s + 1)^s/s^s: the law scaled by 1/(s + 1)",
               at={"variance": lambda point: point["variance"]
@@ -947,35 +891,6 @@ DEFORMED_STATEMENTS = {
 MEAN_VARIANCE_MP = {quantity: MP_STATEMENTS[quantity].xreplace(
     {sigma2: population_mean_function(_population_symbol), x_symbol: _real_x})
     for quantity in ("moment", "density", "mass", "edge")}
-#: Sampled ratios (p = ratio · n with p a multiple of the population's length).
-DEFORMED_RATIOS = (1 / 3, 0.5, 2 / 3, 0.75, 1.0, 1.5, 2.0)
-
-
-@st.composite
-def _deformed_points(draw: st.DrawFn) -> dict[str, Any]:
-    # Populations of 2 to 4 eigenvalues spanning a factor 4 to 8: spread enough that
-    # MP with the mean variance is off by more than the resolution (m₂ by ≥ 8%).
-    size = draw(st.integers(2, 4))
-    lowest = draw(st.floats(0.25, 1.0))
-    highest = lowest * draw(st.floats(4.0, 8.0))
-    middle = sorted(draw(st.lists(st.floats(lowest, highest), min_size=size - 2,
-                                  max_size=size - 2)))
-    population = [round(v, 4) for v in [lowest, *middle, highest]]
-    ratio = draw(st.sampled_from(DEFORMED_RATIOS))
-    # Moments k = 2, 3 and bins of mass ≥ 0.3 reach the 5% resolution; density and edge are
-    # predicted, not sampled (the density through bin masses; λ_max converges as n^-2/3).
-    # m₁ = h₁ holds exactly at every n (E tr S = tr T) and no decoy differs there.
-    quantity = draw(st.sampled_from(("moment", "mass")))
-    point: dict[str, Any] = {"population": population, "ratio": ratio, "quantity": quantity}
-    if quantity == "moment":
-        point["k"] = draw(st.integers(2, 3))
-    else:
-        law = silverstein.DeformedMarchenkoPastur.of(population, ratio)
-        low, high = max(law.edges()[0], 1e-3 * law.edge()), law.edge()
-        point["x"], point["upper"] = draw(quantile_bins(cdf=law.cdf, low=low, high=high))
-    return point
-
-
 DEFORMED_QUANTITY = _quantity("moment", "density", "mass", "edge", "atom")
 deformed_marchenko_pastur = Claim(
     id="free_probability.deformed_marchenko_pastur",
@@ -1013,7 +928,7 @@ deformed_marchenko_pastur = Claim(
     simulation="theorylab.numerics.free_probability:deformed_marchenko_pastur",
     systematic_error=BULK,
     constraints=_needs(DEFORMED_QUANTITY) + (BIN_ORDER,),
-    sample=_deformed_points,
+    sample=law_samplers.deformed_marchenko_pastur_points,
     uses=("free_probability.marchenko_pastur",),
     decoys=(
         Decoy("mean_variance_mp", "ordinary Marchenko–Pastur with σ² = mean(t), the "
