@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from theorylab.numerics import deep_linear as simulations
 
@@ -39,3 +40,18 @@ def test_drawn_points_stop_short_of_saturation(claim_id):
     # Only the drawing is narrowed: a point nearer saturation is still in the domain.
     near = {**points[0], "uf": points[0]["s"] * (1 - 1e-12)}
     assert claim.validate(near)["uf"] == near["uf"]
+
+
+def test_crossing_times_bound_their_interpolation_error():
+    # A logistic trace u_k = 1/(1 + 99 e^{-0.05 k}) crosses u = 1/2 at k = ln(99)/0.05.
+    steps = np.arange(400)
+    trace = 1 / (1 + 99 * np.exp(-0.05 * steps))
+    exact = math.log(99) / 0.05
+    times, errors = simulations._crossing_times(trace[:, None], np.array([0.5]))
+    assert abs(times[0] - exact) <= errors[0] < 1e-6
+
+
+def test_a_trace_that_is_not_monotone_at_the_crossing_is_bounded_by_a_step():
+    trace = np.array([0.0, 0.1, 0.2, 0.15, 0.3, 0.6, 0.55, 0.7, 0.8, 0.9])
+    times, errors = simulations._crossing_times(trace[:, None], np.array([0.45]))
+    assert times[0] == pytest.approx(4.5) and errors[0] == 1.0
