@@ -594,8 +594,15 @@ class Claim:
         return self._evaluate(decoy.statement, decoy.evaluate, values, None)
 
     def _substituted(self, decoy: Decoy, values: Mapping[str, Any]) -> Any:
-        return self._substitute_into(sympy.sympify(self.statement_for(values)),
-                                     decoy.substitute or {})
+        statement = self.statement_for(values)
+        # Per (decoy, statement) object: subs and srepr cost milliseconds a call.
+        key = ("substituted", id(decoy), id(statement))
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not decoy or hit[1] is not statement:
+            hit = (decoy, statement, self._substitute_into(sympy.sympify(statement),
+                                                           decoy.substitute or {}))
+            self._cache[key] = hit
+        return hit[2]
 
     def _substitute_into(self, statement: Any, substitute: Mapping[Any, Any]) -> Any:
         """Apply a decoy's substitution, binding names to the statement's own symbols.
@@ -645,7 +652,13 @@ class Claim:
         return float(result) if np.ndim(result) == 0 else np.asarray(result, dtype=np.float64)
 
     def _lambdified(self, statement: Any, module: str) -> Callable:
+        # By object first: srepr of a large statement costs milliseconds on every call
+        # (a figure's theory curves call this thousands of times).
+        same = self._cache.get(("object", id(statement), module))
+        if same is not None and same[0] is statement:
+            return same[1]
         key = (sympy.srepr(statement), module)
+        original = statement
         if key not in self._cache:
             symbols = [sympy.Dummy(p.name) for p in self.parameters]
             binding = self._binding()
@@ -656,6 +669,7 @@ class Claim:
                     for symbol in _free_symbols(statement) if symbol.name in binding})
             modules = ["mpmath"] if module == "mpmath" else ["scipy", "numpy"]
             self._cache[key] = sympy.lambdify(symbols, statement, modules=modules)
+        self._cache[("object", id(original), module)] = (original, self._cache[key])
         return self._cache[key]
 
     # -- simulation -------------------------------------------------------
