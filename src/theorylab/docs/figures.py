@@ -71,7 +71,7 @@ def _sweep_parameter(claim: Claim, points: list[dict[str, Any]]) -> str | None:
 
 #: Seconds of theory evaluation one figure may spend on its curves (claims whose
 #: statement is a quadrature cost tens of milliseconds per value).
-CURVE_BUDGET = 2.0
+CURVE_BUDGET = 0.5
 
 
 def _predict_or_nan(claim: Claim, point: dict[str, Any]) -> float:
