@@ -12,6 +12,9 @@ import pytest
 @pytest.fixture(autouse=True)
 def _isolated_evidence(tmp_path, monkeypatch):
     monkeypatch.setenv("THEORYLAB_EVIDENCE", str(tmp_path / "evidence.jsonl"))
+    # check and verify run in the test's own process (monkeypatches reach them); the
+    # tests that want Dask workers ask for them with --workers K.
+    monkeypatch.setenv("THEORYLAB_WORKERS", "1")
 
 
 @pytest.fixture(autouse=True)

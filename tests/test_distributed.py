@@ -205,3 +205,47 @@ def test_import_theorylab_does_not_import_dask():
 
     code = "import sys, theorylab; sys.exit('distributed' in sys.modules or 'dask' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("requested, environment, claims, expected", [
+    (None, "", 39, "cores"),  # the default: one per usable core
+    (None, "", 1, 1),  # one claim: no cluster to start
+    (None, "3", 39, 3),  # $THEORYLAB_WORKERS
+    (2, "1", 39, 2),  # --workers overrides it
+    (4, "", 2, 2),  # never more workers than claims
+])
+def test_check_and_verify_use_one_worker_per_core_by_default(requested, environment, claims,
+                                                             expected, monkeypatch):
+    from theorylab.cli import check_workers
+    from theorylab.distributed import usable_cores
+
+    monkeypatch.setenv("THEORYLAB_WORKERS", environment)
+    cores = usable_cores()
+    want = min(cores, claims) if expected == "cores" else expected
+    if requested is not None and requested > 4 * cores or environment == "3" and 3 > 4 * cores:
+        pytest.skip("more workers than this machine allows")
+    assert check_workers(requested, claims) == want
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_theorylab_workers_is_one_line(value, module_path, tmp_path, capsys, monkeypatch):
+    from theorylab.cli import main
+
+    monkeypatch.setenv("THEORYLAB_WORKERS", value)
+    code = main(["--evidence", str(tmp_path / "e.jsonl"), "check", "--module", module_path,
+                 "dasktest.mean", "dasktest.twice"])
+    error = capsys.readouterr().err.strip()
+    assert code == 2
+    assert "THEORYLAB_WORKERS" in error and "\n" not in error and "Traceback" not in error
+
+
+def test_checks_go_longest_first_by_their_last_recorded_time(tmp_path):
+    from theorylab.distributed import expected_costs
+
+    evidence = Evidence(tmp_path / "e.jsonl")
+    for claim, seconds in [("a.one", 5.0), ("a.two", 80.0), ("a.one", 7.0)]:
+        evidence.append({"kind": "verdict", "claim": claim, "fingerprint": "f", "time": 0.0,
+                         "data": {"wall_time": seconds, "status": "PASS", "seed": 0,
+                                  "device": "cpu"}})
+    assert expected_costs(evidence, {"a.one", "a.two", "a.three"}) == {"a.one": 7.0,
+                                                                        "a.two": 80.0}

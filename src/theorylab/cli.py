@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -133,15 +134,39 @@ def _engine_options(sub: argparse.ArgumentParser) -> None:
     engine.add_argument("--scheduler", metavar="ADDRESS",
                         help="run checks on an existing Dask scheduler (tcp://host:8786)")
     engine.add_argument("--workers", type=int, metavar="K",
-                        help="run checks on a local Dask cluster of K worker processes")
+                        help="run checks on a local Dask cluster of K worker processes "
+                             "(check and verify: default $THEORYLAB_WORKERS, else one per "
+                             "core, at most one per claim; 1: one after another in this "
+                             "process)")
+
+
+def check_workers(requested: int | None, claims: int) -> int:
+    """Local worker processes for ``check`` and ``verify``; 1 means in this process.
+
+    ``--workers`` when given, else ``$THEORYLAB_WORKERS``, else one per usable core;
+    never more than there are claims (a worker with nothing to do only costs its start).
+    """
+    from theorylab.distributed import usable_cores, worker_count
+
+    if requested is None:
+        text = os.environ.get("THEORYLAB_WORKERS", "").strip()
+        if text:
+            try:
+                requested = worker_count(int(text))  # the same domain as --workers
+            except (ValueError, ParameterError):
+                limit = 4 * usable_cores()
+                raise ParameterError("THEORYLAB_WORKERS", f"an integer in [1, {limit}] "
+                                     "(4 per core)", text) from None
+        else:
+            requested = usable_cores()
+    return max(1, min(worker_count(requested), claims))
 
 
 def _distributed_checks(args: argparse.Namespace, claims: Sequence[Any], device: str,
-                        evidence: Any, progress: Any) -> list[Any]:
+                        evidence: Any, progress: Any, workers: int | None) -> list[Any]:
     """The checks of ``_run_checks`` as Dask tasks; the client records each verdict."""
-    from theorylab.distributed import Task, run_checks, worker_count
+    from theorylab.distributed import Task, run_checks
 
-    workers = None if args.workers is None else worker_count(args.workers)
     tasks = [Task(claim.id, args.seed, args.budget, device) for claim in claims]
     return run_checks(tasks, modules=args.module, scheduler=args.scheduler, workers=workers,
                       evidence=evidence, timeout=args.timeout,
@@ -558,8 +583,9 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
             proved[claim.id] = _prove([claim], evidence, say=lines.append)
             progress.update(f"proved {claim.id}", advance=1)
     verdicts = []
-    if args.scheduler is not None or args.workers is not None:  # in parallel on Dask
-        verdicts = _distributed_checks(args, claims, device, evidence, progress)
+    workers = None if args.scheduler is not None else check_workers(args.workers, len(claims))
+    if workers is None or workers > 1:  # in parallel on Dask
+        verdicts = _distributed_checks(args, claims, device, evidence, progress, workers)
         claims = ()
     for claim in claims:
         progress.update(f"checking {claim.id}")

@@ -25,7 +25,8 @@ from typing import Any
 
 from theorylab.errors import TheorylabError, elide
 
-__all__ = ["CONNECT_TIMEOUT", "Task", "TaskError", "client", "run_checks", "worker_count"]
+__all__ = ["CONNECT_TIMEOUT", "Task", "TaskError", "client", "expected_costs", "run_checks",
+           "usable_cores", "worker_count"]
 
 #: Seconds to wait for an existing scheduler before giving up.
 CONNECT_TIMEOUT = 5.0
@@ -48,11 +49,19 @@ class TaskError(TheorylabError):
     """A task that could not produce a verdict (its worker died on every retry)."""
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask; ``os.cpu_count`` elsewhere)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return max(os.cpu_count() or 1, 1)
+
+
 def worker_count(workers: int | None) -> int:
     """``workers``, or one per core; refuses a count below 1 or above 4 per core."""
     from theorylab.errors import ParameterError
 
-    cores = max(os.cpu_count() or 1, 1)
+    cores = usable_cores()
     if workers is None:
         return cores
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 4 * cores:
@@ -275,9 +284,13 @@ def _gather(engine: Any, tasks: list[Task], modules: tuple[str, ...], evidence: 
 
     slots = max(sum(engine.nthreads().values()), 1)
     display = _Display(len(tasks), slots, progress)
+    costs = expected_costs(evidence, {task.claim for task in tasks})
     futures = {}
     for index, task in enumerate(tasks):
+        # Longest first (by the claim's last recorded check time): a long check started
+        # last would leave the other workers idle at the end.
         future = engine.submit(_run_task, task, modules, timeout, pure=False,
+                               priority=int(round(costs.get(task.claim, 0.0))),
                                key=f"theorylab-check-{task.claim}-{task.seed}-{index}-"
                                    f"{os.getpid()}-{time.monotonic_ns()}")
         futures[future] = index
@@ -313,6 +326,23 @@ def _gather(engine: Any, tasks: list[Task], modules: tuple[str, ...], evidence: 
         extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise TaskError(problems[0] + extra)
     return verdicts
+
+
+def expected_costs(evidence: Any, claims: set[str]) -> dict[str, float]:
+    """Each claim's most recent recorded check time in seconds (absent: never checked)."""
+    if evidence is None:
+        return {}
+    costs: dict[str, float] = {}
+    try:
+        entries = evidence.entries()
+    except Exception:  # noqa: BLE001  (an unreadable store only loses the ordering)
+        return {}
+    for entry in entries:
+        data = entry.get("data")
+        if entry.get("kind") == "verdict" and entry.get("claim") in claims and \
+                isinstance(data, dict) and isinstance(data.get("wall_time"), (int, float)):
+            costs[entry["claim"]] = float(data["wall_time"])
+    return costs
 
 
 def _task_failure(task: Task, error: BaseException | None) -> str:
