@@ -163,14 +163,36 @@ def check_workers(requested: int | None, claims: int) -> int:
 
 
 def _distributed_checks(args: argparse.Namespace, claims: Sequence[Any], device: str,
-                        evidence: Any, progress: Any, workers: int | None) -> list[Any]:
-    """The checks of ``_run_checks`` as Dask tasks; the client records each verdict."""
+                        evidence: Any, progress: Any, workers: int | None,
+                        proved: dict[str, bool] | None, lines: list[str]) -> list[Any]:
+    """The checks of ``_run_checks`` as Dask tasks; the client records each verdict.
+
+    With ``proved`` (verify), each claim's derivations are tasks too; the client
+    records them, fills ``proved`` and says what they found into ``lines``.
+    """
+    from theorylab import registry
     from theorylab.distributed import Task, run_checks
+    from theorylab.workflow import derivation_record
+
+    said: dict[str, list[str]] = {}
+
+    def record_proof(claim_id: str, results: list[Any], seconds: float) -> None:
+        if results:
+            evidence.record("derivation", registry.get(claim_id),
+                            derivation_record(results, seconds))
+        said[claim_id] = []
+        assert proved is not None
+        proved[claim_id] = _proved(claim_id, results, said[claim_id].append)
 
     tasks = [Task(claim.id, args.seed, args.budget, device) for claim in claims]
-    return run_checks(tasks, modules=args.module, scheduler=args.scheduler, workers=workers,
-                      evidence=evidence, timeout=args.timeout,
-                      progress=lambda line: progress.update(line, advance=1))
+    verdicts = run_checks(tasks, modules=args.module, scheduler=args.scheduler,
+                          workers=workers, evidence=evidence, timeout=args.timeout,
+                          progress=lambda line: progress.update(line, advance=1),
+                          proofs=[claim.id for claim in claims] if proved is not None else (),
+                          on_proof=record_proof)
+    for claim in claims:  # in the claims' order, as a serial run says them
+        lines.extend(said.get(claim.id, []))
+    return verdicts
 
 
 def _command_calibrate(args: argparse.Namespace) -> int:
@@ -481,30 +503,36 @@ def _named_components(names: Sequence[str], value: Any) -> dict[str, Any] | None
 
 def _prove(claims: Sequence[Any], evidence: Any, say: Any = print) -> bool:
     """Check and record derivations; True when every one derives its statement."""
-    from theorylab.derivation import StepStatus
     from theorylab.workflow import prove
 
     all_ok = True
     for claim in claims:
-        results = prove(claim, record=evidence)
-        if not results:
-            say(f"{claim.id}: no derivation")
-            continue
-        for result in results:
-            all_ok &= result.derives
-            marks = " ".join({StepStatus.ASSUMED: "A", StepStatus.EXACT: "=",
-                              StepStatus.NUMERIC: "~", StepStatus.FAILED: "X"}[s.status]
-                             for s in result.steps)
-            head = result.status.value.upper() if result.derives or not result.ok else \
-                "NOT DERIVED"
-            say(f"{claim.id}: {head} [{marks}] {result.title} -- {result.summary()}")
-            for step in result.steps:
-                if step.status is StepStatus.FAILED:
-                    say(f"    step {step.index} ({step.relation}) failed: {step.detail}")
-                elif step.cited:
-                    say(f"    step {step.index} cited, not checked: {step.cited}")
-            if result.conclusion is StepStatus.FAILED or result.circular:
-                say(f"    {result.conclusion_detail}")
+        all_ok &= _proved(claim.id, prove(claim, record=evidence), say)
+    return all_ok
+
+
+def _proved(claim_id: str, results: Sequence[Any], say: Any) -> bool:
+    """Say what a claim's derivation checks found; True when every one derives it."""
+    from theorylab.derivation import StepStatus
+
+    all_ok = True
+    if not results:
+        say(f"{claim_id}: no derivation")
+    for result in results:
+        all_ok &= result.derives
+        marks = " ".join({StepStatus.ASSUMED: "A", StepStatus.EXACT: "=",
+                          StepStatus.NUMERIC: "~", StepStatus.FAILED: "X"}[s.status]
+                         for s in result.steps)
+        head = result.status.value.upper() if result.derives or not result.ok else \
+            "NOT DERIVED"
+        say(f"{claim_id}: {head} [{marks}] {result.title} -- {result.summary()}")
+        for step in result.steps:
+            if step.status is StepStatus.FAILED:
+                say(f"    step {step.index} ({step.relation}) failed: {step.detail}")
+            elif step.cited:
+                say(f"    step {step.index} cited, not checked: {step.cited}")
+        if result.conclusion is StepStatus.FAILED or result.circular:
+            say(f"    {result.conclusion_detail}")
     return all_ok
 
 
@@ -577,16 +605,17 @@ def _run_checks(args: argparse.Namespace, claims: Sequence[Any], *, prove: bool)
     progress = _Progress(len(claims) * (2 if prove else 1))
     proved: dict[str, bool] = {}
     lines: list[str] = []
-    if prove:
+    verdicts = []
+    workers = None if args.scheduler is not None else check_workers(args.workers, len(claims))
+    if workers is None or workers > 1:  # in parallel on Dask, derivations too
+        verdicts = _distributed_checks(args, claims, device, evidence, progress, workers,
+                                       proved if prove else None, lines)
+        claims = ()
+    elif prove:
         for claim in claims:
             progress.update(f"proving {claim.id}")
             proved[claim.id] = _prove([claim], evidence, say=lines.append)
             progress.update(f"proved {claim.id}", advance=1)
-    verdicts = []
-    workers = None if args.scheduler is not None else check_workers(args.workers, len(claims))
-    if workers is None or workers > 1:  # in parallel on Dask
-        verdicts = _distributed_checks(args, claims, device, evidence, progress, workers)
-        claims = ()
     for claim in claims:
         progress.update(f"checking {claim.id}")
         verdict = check_with_deadline(  # recorded at once: kept even if a later one crashes

@@ -188,6 +188,21 @@ def _run_task(task: Task, modules: tuple[str, ...], timeout: float | None) -> di
     return {"verdict": verdict.to_dict()}
 
 
+def _prove_task(claim_id: str, modules: tuple[str, ...]) -> dict[str, Any]:
+    """On a worker: check the claim's derivations; the results and the seconds taken."""
+    from theorylab import registry
+    from theorylab.workflow import prove
+
+    _prepare_worker()
+    for module in modules:
+        if module not in _loaded:
+            registry.load(module)
+            _loaded.add(module)
+    started = time.perf_counter()
+    results = prove(registry.get(claim_id), record=False)
+    return {"results": results, "seconds": time.perf_counter() - started}
+
+
 def _module_sources(modules: Sequence[str]) -> tuple[str, ...]:
     """Module names as given; ``.py`` paths made absolute so any worker finds them."""
     return tuple(str(Path(m).resolve()) if m.endswith(".py") or Path(m).is_file() else m
@@ -241,7 +256,8 @@ def run_checks(tasks: Sequence[Task], *, modules: Sequence[str] = (),
                evidence: Any = None, timeout: float | None = None,
                on_verdict: Callable[[Task, Any], None] | None = None,
                progress: Callable[[str], None] | None = None,
-               engine: Any = None) -> list[Any]:
+               engine: Any = None, proofs: Sequence[str] = (),
+               on_proof: Callable[[str, list[Any], float], None] | None = None) -> list[Any]:
     """Run the checks on Dask; verdicts in the order of ``tasks``.
 
     Args:
@@ -255,6 +271,10 @@ def run_checks(tasks: Sequence[Task], *, modules: Sequence[str] = (),
         on_verdict: called in the client with each task and verdict as it completes.
         progress: receives the progress lines (default: stderr).
         engine: an existing Dask client to use instead of starting one.
+        proofs: claim ids whose derivations the workers check alongside the checks
+            (``verify``); nothing is recorded for them here.
+        on_proof: called in the client with each claim id, its derivation results and
+            the seconds they took, as each completes.
 
     Returns:
         One :class:`~theorylab.verifier.Verdict` per task, in order.
@@ -265,27 +285,29 @@ def run_checks(tasks: Sequence[Task], *, modules: Sequence[str] = (),
         TheorylabError: the scheduler is unreachable.
 
     """
-    if not tasks:
+    if not tasks and not proofs:
         return []
     with contextlib.ExitStack() as stack:
         if engine is None:
-            device = tasks[0].device
+            device = tasks[0].device if tasks else "cpu"
             engine = stack.enter_context(client(scheduler, workers, device))
         return _gather(engine, list(tasks), _module_sources(modules), evidence, timeout,
-                       on_verdict, progress)
+                       on_verdict, progress, tuple(proofs), on_proof)
 
 
 def _gather(engine: Any, tasks: list[Task], modules: tuple[str, ...], evidence: Any,
             timeout: float | None, on_verdict: Callable[[Task, Any], None] | None,
-            progress: Callable[[str], None] | None) -> list[Any]:
+            progress: Callable[[str], None] | None, proofs: tuple[str, ...] = (),
+            on_proof: Callable[[str, list[Any], float], None] | None = None) -> list[Any]:
     from distributed import as_completed
 
     from theorylab.verifier import Verdict
 
     slots = max(sum(engine.nthreads().values()), 1)
-    display = _Display(len(tasks), slots, progress)
+    display = _Display(len(tasks) + len(proofs), slots, progress)
     costs = expected_costs(evidence, {task.claim for task in tasks})
-    futures = {}
+    proof_costs = expected_costs(evidence, set(proofs), kind="derivation")
+    futures: dict[Any, int | str] = {}
     for index, task in enumerate(tasks):
         # Longest first (by the claim's last recorded check time): a long check started
         # last would leave the other workers idle at the end.
@@ -294,11 +316,29 @@ def _gather(engine: Any, tasks: list[Task], modules: tuple[str, ...], evidence: 
                                key=f"theorylab-check-{task.claim}-{task.seed}-{index}-"
                                    f"{os.getpid()}-{time.monotonic_ns()}")
         futures[future] = index
+    for claim_id in proofs:
+        future = engine.submit(_prove_task, claim_id, modules, pure=False,
+                               priority=int(round(proof_costs.get(claim_id, 0.0))),
+                               key=f"theorylab-prove-{claim_id}-{os.getpid()}-"
+                                   f"{time.monotonic_ns()}")
+        futures[future] = claim_id
     verdicts: list[Any] = [None] * len(tasks)
     problems: list[str] = []
     try:
         for future in as_completed(list(futures), loop=engine.loop):
             index = futures.pop(future)
+            if isinstance(index, str):  # a claim's derivations
+                if future.status == "error":
+                    error = future.exception()
+                    problems.append(f"{index} derivations: {type(error).__name__}: "
+                                    f"{' '.join(str(error).split())[:150]}")
+                    display.update(f"proving {index}: error", failed=True)
+                    continue
+                answer = future.result()
+                if on_proof is not None:
+                    on_proof(index, answer["results"], answer["seconds"])
+                display.update(f"{index} proved")
+                continue
             task = tasks[index]
             if future.status == "error":
                 problems.append(_task_failure(task, future.exception()))
@@ -328,10 +368,15 @@ def _gather(engine: Any, tasks: list[Task], modules: tuple[str, ...], evidence: 
     return verdicts
 
 
-def expected_costs(evidence: Any, claims: set[str]) -> dict[str, float]:
-    """Each claim's most recent recorded check time in seconds (absent: never checked)."""
-    if evidence is None:
+def expected_costs(evidence: Any, claims: set[str], kind: str = "verdict") -> dict[str, float]:
+    """Each claim's most recent recorded time in seconds (absent: never recorded).
+
+    ``kind`` is ``"verdict"`` (a check's ``wall_time``) or ``"derivation"`` (the
+    ``seconds`` its derivations took).
+    """
+    if evidence is None or not claims:
         return {}
+    field = "wall_time" if kind == "verdict" else "seconds"
     costs: dict[str, float] = {}
     try:
         entries = evidence.entries()
@@ -339,9 +384,9 @@ def expected_costs(evidence: Any, claims: set[str]) -> dict[str, float]:
         return {}
     for entry in entries:
         data = entry.get("data")
-        if entry.get("kind") == "verdict" and entry.get("claim") in claims and \
-                isinstance(data, dict) and isinstance(data.get("wall_time"), (int, float)):
-            costs[entry["claim"]] = float(data["wall_time"])
+        if entry.get("kind") == kind and entry.get("claim") in claims and \
+                isinstance(data, dict) and isinstance(data.get(field), (int, float)):
+            costs[entry["claim"]] = float(data[field])
     return costs
 
 

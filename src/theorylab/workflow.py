@@ -10,6 +10,7 @@ rejected and every derivation derives the statement: INCONCLUSIVE is not success
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +29,11 @@ def _store(record: Any) -> Any:
     return Evidence() if record is True else record
 
 
-def derivation_record(results: list[DerivationResult]) -> dict[str, Any]:
-    """The evidence record of a claim's derivation checks."""
-    return {"results": [{
+def derivation_record(results: list[DerivationResult],
+                      seconds: float | None = None) -> dict[str, Any]:
+    """The evidence record of a claim's derivation checks (and the seconds they took)."""
+    timing = {} if seconds is None else {"seconds": seconds}
+    return {**timing, "results": [{
         "title": r.title, "ok": r.ok, "derives": r.derives, "circular": r.circular,
         "status": r.status.value, "counts": r.counts, "summary": r.summary(),
         "steps": [{"relation": s.relation, "reason": s.reason, "status": s.status.value,
@@ -54,10 +57,12 @@ def prove(claim: Claim | str, *, record: Any = True) -> list[DerivationResult]:
     from theorylab import registry
 
     resolved = registry.get(claim) if isinstance(claim, str) else claim
+    started = time.perf_counter()
     results = [check_derivation(d, resolved.statement) for d in registry.derivations(resolved.id)]
     store = _store(record)
     if store is not None and results:
-        store.record("derivation", resolved, derivation_record(results))
+        store.record("derivation", resolved,
+                     derivation_record(results, time.perf_counter() - started))
     return results
 
 
