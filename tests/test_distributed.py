@@ -249,3 +249,66 @@ def test_checks_go_longest_first_by_their_last_recorded_time(tmp_path):
                                   "device": "cpu"}})
     assert expected_costs(evidence, {"a.one", "a.two", "a.three"}) == {"a.one": 7.0,
                                                                         "a.two": 80.0}
+
+
+PROVED = textwrap.dedent('''
+    """One fast user claim with a derivation, for verify on Dask."""
+    import math
+
+    import numpy as np
+    import sympy
+
+    from theorylab.claim import Citation, Claim, Decoy, Parameter
+    from theorylab.derivation import Derivation, Step
+    from theorylab.domains import Real
+    from theorylab.measurement import Measurement
+
+    mean = Parameter("mean", Real(-math.inf, math.inf, sample_lower=1, sample_upper=2))
+    CITATION = Citation(("A. Tester",), 2024, "Synthetic", "eq. 1", arxiv="0000.00000")
+
+
+    def gaussian(points, *, seed, device, ensemble):
+        generator = np.random.default_rng(seed)
+        return [Measurement(generator.normal(2 * p["mean"], 0.01, size=(1, ensemble)))
+                for p in points]
+
+
+    def claim(name):
+        return Claim(id=f"daskproof.{name}", title=name, citation=CITATION,
+                     parameters=(mean,), statement=2 * mean.symbol, quantity=sympy.Symbol("m"),
+                     simulation=gaussian, budget=3, ensemble=8, resolution=0.05,
+                     decoys=(Decoy("off", "ten percent off", statement=2.2 * mean.symbol),))
+
+
+    first, second = claim("first"), claim("second")
+    m, x, y = sympy.symbols("m x y")
+    derivation = Derivation(claim="daskproof.first", title="Doubled", steps=(
+        Step.assume(sympy.Eq(m, x + y), "the sum of two draws"),
+        Step.substitute(sympy.Eq(m, 2 * mean.symbol), {x: mean.symbol, y: mean.symbol},
+                        "each draw is the mean"),
+    ))
+''')
+
+
+def test_verify_on_workers_proves_and_records_as_a_serial_run_does(tmp_path, capsys):
+    from theorylab.cli import main
+
+    path = tmp_path / "dask_proved_claims.py"
+    path.write_text(PROVED)
+    outputs = {}
+    for workers in ("1", "2"):
+        evidence = tmp_path / f"e{workers}.jsonl"
+        code = main(["--evidence", str(evidence), "verify", "--module", str(path),
+                     "--no-report", "--workers", workers])
+        out = capsys.readouterr().out
+        assert code == 0
+        stored = Evidence(evidence).entries()
+        proofs = [e for e in stored if e["kind"] == "derivation"]
+        assert [e["claim"] for e in proofs] == ["daskproof.first"]
+        assert proofs[0]["data"]["results"][0]["derives"]
+        assert proofs[0]["data"]["seconds"] >= 0
+        outputs[workers] = [line for line in out.splitlines() if line.startswith("daskproof.")]
+    # The same lines in the same order; only the check times differ.
+    assert [line.split()[:2] for line in outputs["1"]] == \
+        [line.split()[:2] for line in outputs["2"]]
+    assert any("EXACT" in line for line in outputs["2"])
