@@ -21,9 +21,7 @@ claim of this family:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import sympy
@@ -33,7 +31,7 @@ from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, Syste
 from theorylab.domains import Choice, Integer, Matrix, Real
 from theorylab.errors import ParameterError
 from theorylab.functions import named_function
-from theorylab.gain_flow import conserved_split, gain_flow, gain_flow_time_value
+from theorylab.gain_flow import conserved_split, gain_flow
 from theorylab.matrix_functions import (
     gram_sandwich,
     matrix_pairs,
@@ -41,6 +39,12 @@ from theorylab.matrix_functions import (
     singular_projection,
     singular_value,
     transposed,
+)
+from theorylab.mode_samplers import (
+    SATURATION_MARGIN,
+    either,
+    pathway_points,
+    short_of_saturation,
 )
 from theorylab.riccati import (
     MAX_EXPONENT,
@@ -127,23 +131,9 @@ u = sympy.Symbol("u", positive=True)  # a mode strength, the variable of eq. 15'
 U0_BELOW_S = Constraint("0 < u0 < s", lambda p: p["u0"] < p["s"], ("u0", "s"))
 UF_BETWEEN = Constraint("u0 < uf < s", lambda p: p["u0"] < p["uf"] < p["s"], ("uf", "u0", "s"))
 
-# Drawn points stop short of saturation, s - uf >= SATURATION_MARGIN s: closer, the gap
-# s - u falls towards float64 rounding and gradient descent cannot resolve the crossing
-# (saxe_learning_time seed 184 drew uf = s - 1e-16). The domain itself stays uf < s.
-SATURATION_MARGIN = 1e-3
 SHORT_OF_SATURATION = (f"Points are drawn with s - uf >= {SATURATION_MARGIN:g} s: nearer "
                        "saturation float64 gradient descent cannot resolve the crossing; "
                        "such points are in the domain and a check of one is INCONCLUSIVE.")
-
-
-def _short_of_saturation(parameters: tuple[Parameter, ...],
-                         start: Callable[[dict[str, Any]], float]) -> Callable[[], Any]:
-    """Sampler of points with start(p) < uf <= (1 - SATURATION_MARGIN) s."""
-    def strategy() -> Any:
-        return st.fixed_dictionaries({p.name: p.strategy() for p in parameters}).filter(
-            lambda p: start(p) < p["uf"] <= (1 - SATURATION_MARGIN) * p["s"])
-    return strategy
-
 
 # -- 1. two-layer mode strength (eq. 12) -----------------------------------------
 
@@ -194,7 +184,7 @@ saxe_learning_time = Claim(
     simulation="theorylab.numerics.deep_linear:saxe_learning_time",
     systematic_error=TIME_STEP_SIZE,
     constraints=(U0_BELOW_S, UF_BETWEEN),
-    sample=_short_of_saturation((s_parameter, u0_parameter, uf_parameter, tau_parameter),
+    sample=short_of_saturation((s_parameter, u0_parameter, uf_parameter, tau_parameter),
                                 lambda p: p["u0"]),
     uses=("deep_linear.saxe_mode_strength",),
     decoys=(
@@ -262,7 +252,7 @@ unequal_layer_time = Claim(
     simulation="theorylab.numerics.deep_linear:unequal_layer_time",
     systematic_error=TIME_STEP_SIZE,
     constraints=(UNEQUAL_START,),
-    sample=_short_of_saturation(
+    sample=short_of_saturation(
         (s_parameter, a0_parameter, b0_parameter, uf_parameter, tau_parameter),
         lambda p: p["a0"] * p["b0"]),
     uses=("deep_linear.saxe_learning_time",),
@@ -312,7 +302,7 @@ deep_mode_dynamics = Claim(
     simulation="theorylab.numerics.deep_linear:deep_learning_time",
     systematic_error=TIME_STEP_SIZE,
     constraints=(U0_BELOW_S, UF_BETWEEN),
-    sample=_short_of_saturation(
+    sample=short_of_saturation(
         (layers_parameter, s_parameter, deep_u0_parameter, uf_parameter, tau_parameter),
         lambda p: p["u0"]),
     uses=("deep_linear.saxe_learning_time",),
@@ -659,39 +649,6 @@ K_a_final = sympy.Function("K_a")(sympy.oo)
 K_a_deficit = sympy.Function("K_a")(T_path)
 
 
-def _either(options: tuple[str, ...], *values: float) -> str:
-    """One of ``options``, chosen by a hash of the point's other values.
-
-    hypothesis favours the first element of ``sampled_from``: a check could then draw one
-    quantity only, and a decoy of the other would go unjudged.
-    """
-    import hashlib
-
-    digest = hashlib.sha256(repr(values).encode()).digest()
-    return options[digest[0] % len(options)]
-
-
-def _pathway_points() -> st.SearchStrategy[dict]:
-    """Points where the deficit matters, D > 2 four times in five.
-
-    Depths 2..6, K0/S in [0.03, 0.4], and deficits of 0.1 to 1.5 times the time pathway a
-    alone needs to reach S/2, half way from K0 to its level S - K0 and beyond (where the
-    effect is large). No deficit (t_d = 0, where every decoy but two is exact) is left to
-    the tests.
-    """
-
-    def point(depth: int, target: float, ratio: float, fraction: float) -> dict:
-        start = ratio * target
-        half = gain_flow_time_value(depth, target - start, start, target / 2)
-        quantity = _either(PATHWAY_QUANTITIES, depth, target, ratio, fraction)
-        return {"quantity": quantity, "depth": depth, "target": target,
-                "initial_gain": start, "deficit_time": fraction * half}
-
-    return st.builds(point, st.integers(2, 6),
-                      st.floats(0.5, 2.0), st.floats(0.03, 0.4),
-                      st.floats(0.1, 1.5))
-
-
 critical_period = Claim(
     id="deep_linear.critical_period",
     title="Critical period: a temporary deficit of one pathway permanently shifts the gains",
@@ -734,7 +691,7 @@ critical_period = Claim(
     constraints=(Constraint("0 < initial_gain < target/2",
                             lambda p: p["initial_gain"] < p["target"] / 2,
                             ("initial_gain", "target")),),
-    sample=_pathway_points,
+    sample=lambda: pathway_points(PATHWAY_QUANTITIES),
     uses=("deep_linear.deep_mode_dynamics",),
     decoys=(
         Decoy("no_permanent_effect", "both pathways end at S/2 (the deficit is forgotten)",
@@ -805,7 +762,7 @@ deep_learning_time_asymptotic = Claim(
     sample=lambda: st.fixed_dictionaries({p.name: p.strategy() for p in (
         _shallow_s, deep_u0_parameter, uf_parameter, tau_parameter)}).filter(
             lambda p: p["u0"] < p["uf"] < p["s"]).map(
-            lambda p: {"quantity": _either(ASYMPTOTIC_QUANTITIES, *p.values()), **p}),
+            lambda p: {"quantity": either(ASYMPTOTIC_QUANTITIES, *p.values()), **p}),
     uses=("deep_linear.deep_mode_dynamics",),
     decoys=(
         Decoy("wrong_prefactor", "tau/(2 s^2) in place of tau/s^2",

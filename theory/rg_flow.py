@@ -33,12 +33,49 @@ from functools import partial
 import sympy
 from hypothesis import strategies as st
 
-from theorylab import convolution_kernels as convolution
-from theorylab import kernels, mean_field
+from theorylab import kernels
 from theorylab.activations import BOUNDED, NAMES, SCALE_INVARIANT, ZERO_FIXED_POINT
 from theorylab.claim import Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Matrix, Real
-from theorylab.functions import named_function
+from theorylab.kernel_functions import (
+    activation_of,
+    conv_nngp,
+    conv_nngp_zero_padded,
+    conv_ntk,
+    conv_ntk_zero_padded,
+    correlation_fixed_point,
+    critical_kernel,
+    derivative_pair,
+    diagonal_pooled,
+    input_gram,
+    input_size,
+    jacobian_norm,
+    jacobian_scale,
+    jacobian_slope,
+    kernel_fixed_point,
+    mean_slope_squared_at_zero,
+    nngp,
+    ntk,
+    parallel_critical_kernel,
+    pooled,
+    position_derivative_pair,
+    position_sigma_pair,
+    positive_side,
+    residual_mask,
+    sigma_1,
+    sigma_3,
+    sigma_pair,
+    sigma_squared,
+    sigma_squared_slope,
+    slope_at_zero,
+    slope_moment_2,
+    slope_moment_4,
+    slope_pair_at,
+    slope_squared,
+    slope_squared_at_zero,
+    uncorrelated_critical_kernel,
+)
+from theorylab.network_samplers import cnn_points, criticality_points, depth_scale_points
 from theorylab.strategies import input_pairs
 
 __all__ = ["nngp_kernel", "ntk_kernel", "criticality", "depth_scales", "power_law_decay",
@@ -74,66 +111,7 @@ DOSHI = Citation(
     venue="NeurIPS 2023",
 )
 
-# -- named functions: the statements' non-elementary pieces (theorylab.kernels) -------------
-
-activation_of = named_function("activation_of", kernels.statement_activation, latex=r"\sigma",
-                               pretty="σ")
-input_gram = named_function("input_gram", kernels.statement_input_gram,
-                            latex=r"\tfrac{1}{n_0}\operatorname{Gram}", pretty="Gram/n₀")
-input_size = named_function("input_size", kernels.statement_input_size, latex="n_0",
-                            pretty="n₀")
-sigma_pair = named_function("sigma_pair", kernels.statement_sigma_pair,
-                            latex=r"\langle\sigma\sigma\rangle", pretty="⟨σσ⟩")
-derivative_pair = named_function("derivative_pair", kernels.statement_derivative_pair,
-                                 latex=r"\langle\sigma'\sigma'\rangle", pretty="⟨σ'σ'⟩")
-nngp = named_function("nngp", kernels.statement_nngp, latex="K", pretty="K")
-ntk = named_function("ntk", kernels.statement_ntk, latex=r"\Theta", pretty="Θ")
-sigma_squared = named_function("sigma_squared", kernels.statement_sigma_squared,
-                               latex=r"\langle\sigma^2\rangle", pretty="⟨σ²⟩")
-slope_squared = named_function("slope_squared", kernels.statement_slope_squared,
-                               latex=r"\langle\sigma'^2\rangle", pretty="⟨σ'²⟩")
-sigma_squared_slope = named_function("sigma_squared_slope", kernels.statement_sigma_squared_slope,
-                                     latex=r"\partial_K\langle\sigma^2\rangle", pretty="∂_K⟨σ²⟩")
-slope_pair_at = named_function("slope_pair_at", kernels.statement_slope_pair_at,
-                               latex=r"\langle\sigma'(u_1)\sigma'(u_2)\rangle",
-                               pretty="⟨σ'(u₁)σ'(u₂)⟩")
-kernel_fixed_point = named_function("kernel_fixed_point", kernels.statement_fixed_point,
-                                    latex="K^*", pretty="K*")
-critical_kernel = named_function("critical_kernel", kernels.statement_critical_kernel,
-                                 latex="q^*_c", pretty="q*_c")
-parallel_critical_kernel = named_function(
-    "parallel_critical_kernel", kernels.statement_parallel_critical_kernel,
-    latex=r"q^*_{\parallel}", pretty="q*_∥")
-uncorrelated_critical_kernel = named_function(
-    "uncorrelated_critical_kernel", kernels.statement_uncorrelated_critical_kernel,
-    latex=r"q^*_{\langle\sigma'\rangle^2}", pretty="q*_⟨σ'⟩²")
-slope_squared_at_zero = named_function("slope_squared_at_zero",
-                                       kernels.statement_slope_squared_at_zero,
-                                       latex=r"\langle\sigma'^2\rangle_{K\to0}",
-                                       pretty="⟨σ'²⟩_{K→0}")
-mean_slope_squared_at_zero = named_function("mean_slope_squared_at_zero",
-                                            kernels.statement_mean_slope_squared_at_zero,
-                                            latex=r"\langle\sigma'\rangle^2_{K\to0}",
-                                            pretty="⟨σ'⟩²_{K→0}")
-slope_at_zero = named_function("slope_at_zero", kernels.statement_slope_at_zero,
-                               latex=r"\sigma'(0^+)", pretty="σ'(0⁺)")
-positive_side = named_function("positive_side", kernels.statement_positive_side,
-                               latex=r"\sigma_{+}", pretty="σ₊")
-sigma_1 = named_function("sigma_1", partial(kernels.statement_taylor_coefficient, order=1),
-                         latex=r"\sigma_1", pretty="σ₁")
-sigma_3 = named_function("sigma_3", partial(kernels.statement_taylor_coefficient, order=3),
-                         latex=r"\sigma_3", pretty="σ₃")
-slope_moment_2 = named_function("slope_moment_2", partial(kernels.statement_slope_moment,
-                                                          power=2), latex="A_2", pretty="A₂")
-slope_moment_4 = named_function("slope_moment_4", partial(kernels.statement_slope_moment,
-                                                          power=4), latex="A_4", pretty="A₄")
-jacobian_norm = named_function("jacobian_norm", kernels.statement_apjn, latex="J", pretty="J")
-jacobian_slope = named_function("jacobian_slope", kernels.statement_apjn_slope,
-                                latex=r"\langle\sigma'^2\rangle_J", pretty="⟨σ'²⟩_J")
-jacobian_scale = named_function("jacobian_scale", kernels.statement_apjn_scale,
-                                latex=r"K_{\mathrm{LN}}", pretty="K_LN")
-residual_mask = named_function("residual_mask", kernels.statement_residual_mask,
-                               latex=r"\mathbb{1}_{\mathrm{res}}", pretty="𝟙_res")
+# -- named functions: the statements' non-elementary pieces (theorylab.kernel_functions) ---
 
 # -- parameters ------------------------------------------------------------------------------
 
@@ -324,33 +302,6 @@ def _defined(point: dict) -> bool:
     return point["quantity"] != "fixed_point" or point["activation"] in CRITICAL_LINE
 
 
-_susceptibility_point = st.fixed_dictionaries({
-    "quantity": st.sampled_from(("chi_parallel", "chi_perpendicular")),
-    "activation": st.sampled_from(CRITICALITY_ACTIVATIONS), "C_W": st.floats(0.5, 2.0),
-    "C_b": st.floats(0.05, 1.0), "K": st.floats(0.2, 1.2)})
-_fixed_point_point = st.fixed_dictionaries({
-    "quantity": st.just("fixed_point"), "activation": st.sampled_from(CRITICAL_LINE),
-    "C_W": st.floats(0.5, 2.0), "C_b": st.floats(0.05, 1.0), "K": st.floats(0.2, 1.2)})
-_critical_weight_point = st.fixed_dictionaries({
-    "quantity": st.just("critical_weight_variance"),
-    "activation": st.sampled_from(SCALE_INVARIANT + ZERO_FIXED_POINT),
-    "C_W": st.floats(0.5, 2.0), "C_b": st.floats(0.05, 1.0), "K": st.floats(0.2, 1.2)})
-# On the critical line, C_W from 2.5 times critical keeps sigma_b^2 well above 0
-# (tanh: C_W* = 1, erf: pi/4).
-_critical_line_points = tuple(st.fixed_dictionaries({
-    "quantity": st.just("critical_bias_variance"), "activation": st.just(name),
-    "C_W": st.floats(2.5 * critical, 2.5 * critical + 1.5), "C_b": st.floats(0.05, 1.0),
-    "K": st.floats(0.2, 1.2)}) for name, critical in (("tanh", 1.0), ("erf", math.pi / 4)))
-# hard_tanh's line from C_W = 1.3 (C_b = 0.12) to 2.5 (C_b = 1.8).
-_hard_tanh_line_point = st.fixed_dictionaries({
-    "quantity": st.just("critical_bias_variance"), "activation": st.just("hard_tanh"),
-    "C_W": st.floats(1.3, 2.5), "C_b": st.floats(0.05, 1.0), "K": st.floats(0.2, 1.2)})
-# The critical network of a given q* = K: K from 0.5 keeps C_b above 0.04.
-_critical_network_point = st.fixed_dictionaries({
-    "quantity": st.just("critical_line_bias_variance"),
-    "activation": st.sampled_from(CRITICAL_LINE), "C_W": st.floats(0.5, 2.0),
-    "C_b": st.floats(0.05, 1.0), "K": st.floats(0.5, 1.5)})
-
 criticality = Claim(
     id="rg_flow.criticality",
     title="Susceptibilities, fixed points and critical initializations",
@@ -399,9 +350,8 @@ criticality = Claim(
                             "or hard_tanh, with C_W above critical for critical_bias_variance; "
                             "critical_weight_variance: scale-invariant or K*=0 activations)",
                             _defined, ("activation", "quantity", "C_W")),),
-    sample=partial(st.one_of, _susceptibility_point, _susceptibility_point, _fixed_point_point,
-                   _critical_weight_point, *_critical_line_points, _hard_tanh_line_point,
-                   _critical_network_point),
+    sample=partial(criticality_points, activations=CRITICALITY_ACTIVATIONS,
+                   critical_line=CRITICAL_LINE),
     uses=("rg_flow.nngp_kernel",),
     decoys=(
         Decoy("parallel_is_perpendicular", "chi_par and chi_perp swapped (equal only for the "
@@ -430,11 +380,6 @@ criticality = Claim(
 
 DEPTH_QUANTITIES = ("variance_depth_scale", "correlation_depth_scale", "variance_contraction",
                     "correlation_contraction")
-# c*: the stable fixed point of the correlation map, 1 in the ordered phase, < 1 in the
-# chaotic one (theorylab.mean_field).
-correlation_fixed_point = named_function(
-    "correlation_fixed_point", mean_field.statement_correlation_fixed_point, latex="c^*",
-    pretty="c*")
 # Per-layer slopes at q*: of the variance map (chi_par) and of the correlation map at c*.
 _depth_fixed_point = kernel_fixed_point(activation, C_W, C_b)
 _correlation_point = correlation_fixed_point(activation, C_W, C_b)
@@ -461,13 +406,6 @@ def _off_critical_line(point: dict) -> bool:
     q = kernels.fixed_point(point["activation"], point["C_W"], point["C_b"])
     chi = kernels.chi_perpendicular(point["activation"], point["C_W"], q)
     return chi < 1 or chi > 1 + CHAOTIC_MARGIN
-
-
-def _chaotic(quantities: tuple[str, ...], largest_weight: float) -> st.SearchStrategy:
-    """Points deep in the chaotic phase (chi_1 >= 1.09: tanh at C_W = 3, C_b = 0.25)."""
-    return st.fixed_dictionaries({
-        "quantity": st.sampled_from(quantities), "activation": st.sampled_from(BOUNDED),
-        "C_W": st.floats(3.0, largest_weight), "C_b": st.floats(0.05, 0.25)})
 
 
 _logs = (sympy.log(_variance_slope), sympy.log(_correlation_slope))
@@ -522,16 +460,8 @@ depth_scales = Claim(
     # stays visible over several layers above the perpendicular noise of a finite network.
     # The chaotic correlation points first: hypothesis draws the first strategy's simplest
     # point first, so every check has one, where the slope_at_one decoy differs.
-    # Contractions up to C_W = 3.4: beyond, the finite-width Richardson correction of the
-    # deep networks grows (erf at C_W = 3.75: bias bound 2.3%, tolerance 4.6% of the 5%).
-    sample=partial(st.one_of, _chaotic(("correlation_depth_scale", "variance_depth_scale"),
-                                       4.0),
-                   _chaotic(("correlation_contraction",), 3.4), *(st.fixed_dictionaries({
-        "quantity": st.just(quantity), "activation": st.sampled_from(BOUNDED),
-        "C_W": st.floats(0.5, 1.5), "C_b": st.floats(0.3, 1.0)}) for quantity in
-        DEPTH_QUANTITIES[:2] + DEPTH_QUANTITIES[3:]), st.fixed_dictionaries({
-            "quantity": st.just("variance_contraction"), "activation": st.sampled_from(BOUNDED),
-            "C_W": st.floats(0.6, 1.1), "C_b": st.floats(0.02, 0.1)})),
+    # Contractions up to C_W = 3.4 (theorylab.network_samplers.depth_scale_points).
+    sample=partial(depth_scale_points, quantities=DEPTH_QUANTITIES),
     uses=("rg_flow.criticality",),
     decoys=(
         Decoy("swapped", "xi_q from chi_perp and xi_c from chi_par",
@@ -775,27 +705,6 @@ cnn_x2 = Parameter("x2", Matrix(ndim=2, max_size=6, same_shape_as="x1"),
 _cnn_filter, _cnn_depth = cnn_filter.symbol, cnn_depth.symbol
 _cnn_arguments = (sigma, _cnn_depth, _cnn_filter, C_W, C_b, cnn_x1.symbol, cnn_x2.symbol)
 
-conv_nngp = named_function("conv_nngp", convolution.statement_nngp,
-                           latex=r"\mathcal{K}^{(L)}", pretty="𝒦⁽ᴸ⁾")
-conv_ntk = named_function("conv_ntk", convolution.statement_ntk,
-                          latex=r"\mathcal{T}^{(L)}", pretty="𝒯⁽ᴸ⁾")
-conv_nngp_zero_padded = named_function("conv_nngp_zero_padded",
-                                       convolution.statement_nngp_zero_padded,
-                                       latex=r"\mathcal{K}^{(L)}_{0}", pretty="𝒦⁽ᴸ⁾₀")
-conv_ntk_zero_padded = named_function("conv_ntk_zero_padded",
-                                      convolution.statement_ntk_zero_padded,
-                                      latex=r"\mathcal{T}^{(L)}_{0}", pretty="𝒯⁽ᴸ⁾₀")
-position_sigma_pair = named_function("position_sigma_pair", convolution.statement_sigma_pair,
-                                     latex=r"\langle\sigma\sigma\rangle_{pq}", pretty="⟨σσ⟩_pq")
-position_derivative_pair = named_function("position_derivative_pair",
-                                          convolution.statement_derivative_pair,
-                                          latex=r"\langle\sigma'\sigma'\rangle_{pq}",
-                                          pretty="⟨σ'σ'⟩_pq")
-pooled = named_function("pooled", convolution.statement_pooled,
-                        latex=r"\operatorname{mean}_{pq}", pretty="mean_pq")
-diagonal_pooled = named_function("diagonal_pooled", convolution.statement_diagonal_pooled,
-                                 latex=r"\operatorname{mean}_{p=q}", pretty="mean_p=q")
-
 _conv_kernel = conv_nngp(*_cnn_arguments)
 _conv_theta = conv_ntk(*_cnn_arguments)
 _pooled_pair = pooled(position_sigma_pair(sigma, _conv_kernel))
@@ -809,28 +718,6 @@ CNN_STATEMENTS = {
 
 def _filter_fits(values: dict) -> bool:
     return int(values["filter"]) <= len(values["x1"])
-
-
-def _cnn_inputs(positions: int, channels: int) -> st.SearchStrategy:
-    """Two inputs of ``positions x channels`` at an angle of 0.2-0.8 rad (input_pairs).
-
-    Not more: a small K12 has a large relative error (odd activations at depth 2).
-    """
-    return input_pairs(min_dimension=positions * channels, max_dimension=positions * channels,
-                       min_angle=0.2, max_angle=0.8).map(lambda pair: {
-                           key: value.reshape(positions, channels) for key, value in pair.items()})
-
-
-def _cnn_points() -> st.SearchStrategy:
-    """Small inputs (3-4 positions) so that the padding and the filter average matter."""
-    shapes = st.tuples(st.integers(3, 4), st.integers(2, 3))
-    return st.builds(lambda inputs, rest: {**inputs, **rest},
-                     shapes.flatmap(lambda shape: _cnn_inputs(*shape)),
-                     st.fixed_dictionaries({
-                         "quantity": st.sampled_from(CNN_QUANTITIES),
-                         "activation": st.sampled_from(NAMES), "depth": st.integers(1, 2),
-                         "filter": st.integers(2, 3), "C_W": st.floats(0.8, 2.0),
-                         "C_b": st.floats(0.05, 0.3)}))
 
 
 cnn_kernel = Claim(
@@ -884,7 +771,7 @@ cnn_kernel = Claim(
         "correction. One convolution: exact at every n, one level."),
     constraints=(Constraint("filter <= positions (the rows of x1)", _filter_fits,
                             ("filter", "x1")),),
-    sample=_cnn_points,
+    sample=partial(cnn_points, quantities=CNN_QUANTITIES),
     components=("K11", "K22", "K12"),
     decoys=(
         Decoy("zero_padding", "zero padding ('SAME'): positions outside the input read 0 "
