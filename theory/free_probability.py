@@ -45,17 +45,39 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
-import numpy as np
 import sympy
-from hypothesis import strategies as st
 
-from theorylab import activations, free, jacobian_law, law_samplers, laws
+from theorylab import activations, law_samplers, silverstein
 from theorylab.claim import REQUIRED, Citation, Claim, Constraint, Decoy, Parameter, SystematicError
 from theorylab.domains import Choice, Integer, Real
-from theorylab.functions import named_function
-from theorylab.strategies import quantile_bins
+from theorylab.spectral_functions import (
+    active_fraction_function,
+    bernoulli_jacobian_mass_function,
+    bernoulli_jacobian_moment_function,
+    catalan,
+    deformed_cdf_function,
+    deformed_density_function,
+    deformed_edge_function,
+    derivative_moment_function,
+    derivative_s_transform_function,
+    fuss_catalan_cdf_function,
+    fuss_catalan_density_function,
+    fuss_catalan_number,
+    gaussian_weights_function,
+    jacobian_density_function,
+    jacobian_edge_function,
+    jacobian_mass_function,
+    jacobian_moment_function,
+    narayana,
+    population_bell_function,
+    population_mean_function,
+    product_density_function,
+    product_edge_function,
+    product_mass_function,
+)
 
 # -- citations ---------------------------------------------------------------------
 
@@ -140,15 +162,7 @@ _upper_symbol, _w_symbol = sympy.Symbol("upper", real=True), sympy.Symbol("w")
 _k_symbol, _s_symbol, _j_symbol = sympy.symbols("k s j", integer=True, positive=True)
 _radius = sympy.Symbol("R", positive=True)  # placeholder for the semicircle's radius
 
-narayana = named_function("narayana", laws.narayana_number, latex="N", pretty="N")
-catalan = named_function("catalan", laws.catalan_number, latex="C", pretty="C")
-fuss_catalan_number = named_function("fuss_catalan_number", laws.fuss_catalan_number,
-                                     latex=r"\mathrm{FC}", pretty="FC")
-fuss_catalan_density_function = named_function(
-    "fuss_catalan_unit_density", laws.fuss_catalan_density, latex=r"\rho_{\mathrm{FC}}",
-    pretty="ρ_FC")
-fuss_catalan_cdf_function = named_function(
-    "fuss_catalan_unit_cdf", laws.fuss_catalan_cdf, latex=r"F_{\mathrm{FC}}", pretty="F_FC")
+
 
 
 def _needs(quantity: Parameter) -> tuple[Constraint, ...]:
@@ -431,25 +445,6 @@ fuss_catalan = Claim(
 # -- 3. S-transform product -------------------------------------------------------------
 
 
-def _product_law(ratio_a: Any, ratio_b: Any, variance: Any) -> free.STransform:
-    """``MP(λ_A) ⊠ MP(λ_B, σ²)`` (λ_B = 0: B = σ²I)."""
-    second = free.s_transform("marchenko_pastur", ratio=float(ratio_b), variance=float(
-        variance)) if ratio_b else free.s_transform("point_mass", value=float(variance))
-    return free.free_multiplicative_convolution(
-        free.s_transform("marchenko_pastur", ratio=float(ratio_a)), second)
-
-
-# Named functions of the product's law (tracked root of S_A S_B, theorylab.free).
-product_density_function = named_function(
-    "wishart_product_density", lambda a, b, v, x: laws.law_density(_product_law(a, b, v), x),
-    latex=r"\rho_{A^{1/2}BA^{1/2}}", pretty="ρ_AB")
-product_mass_function = named_function(
-    "wishart_product_mass", lambda a, b, v, x, upper: laws.law_mass(_product_law(a, b, v), x,
-                                                                    upper),
-    latex=r"\mu_{A^{1/2}BA^{1/2}}", pretty="μ_AB")
-product_edge_function = named_function(
-    "wishart_product_edge", lambda a, b, v: laws.law_edge(_product_law(a, b, v), a, b, v),
-    latex=r"\lambda_{\max}", pretty="λ_max")
 _lambda_a, _lambda_b = sympy.symbols("lambda_A lambda_B", positive=True)
 _i_symbol, _l_symbol = sympy.symbols("i l", integer=True, nonnegative=True)
 PRODUCT_STATEMENTS = {
@@ -479,24 +474,6 @@ MAX_PRODUCT_MOMENT_ORDER = 100
 #: several times more and m₃ does not reach the 5% resolution there; predicted, not
 #: sampled).
 SAMPLED_PRODUCT_RATIOS = (0.25, 1 / 3, 0.5, 2 / 3, 0.75, 1.0)
-
-
-@st.composite
-def _product_points(draw: st.DrawFn) -> dict[str, Any]:
-    first = draw(st.sampled_from(SAMPLED_PRODUCT_RATIOS))
-    second = draw(st.sampled_from(SAMPLED_PRODUCT_RATIOS))
-    # The pointwise density and the edge are predicted (root tracking) but not sampled: they
-    # do not reach the 5% resolution at the default budget; moments and bin masses do.
-    quantity = draw(st.sampled_from(("moment", "mass")))
-    point: dict[str, Any] = {"ratio_a": first, "ratio_b": second, "quantity": quantity,
-                             "variance": draw(st.floats(0.5, 2.0))}
-    if quantity == "moment":
-        point["k"] = draw(st.integers(2, 3))
-    else:
-        law = _product_law(first, second, point["variance"])
-        point["x"], point["upper"] = draw(quantile_bins(cdf=law.cdf, low=1e-3 * law.edge(),
-                                                        high=law.edge()))
-    return point
 
 
 PRODUCT_QUANTITY = _quantity("s_transform", "moment", "density", "mass", "edge")
@@ -532,7 +509,7 @@ s_transform_product = Claim(
     simulation="theorylab.numerics.free_probability:s_transform_product",
     systematic_error=BULK,
     constraints=_needs(PRODUCT_QUANTITY) + (BIN_ORDER,),
-    sample=_product_points,
+    sample=partial(law_samplers.product_points, ratios=SAMPLED_PRODUCT_RATIOS),
     decoys=(
         Decoy("single_wishart", "S = 1/(1 + (λ_A + λ_B)w): one Wishart with the summed ratio "
               "(right m₁ and m₂, wrong from m₃ on)",
@@ -553,49 +530,8 @@ WEIGHTS = ("orthogonal", "gaussian")
 MAX_JACOBIAN_MOMENT_ORDER = 6
 
 
-def active_fraction(activation: Any, q: Any) -> Any:
-    """``p = E φ'(√q* z)²``: 1 (linear), 1/2 (ReLU), erf(1/√(2q*)) (hard-tanh)."""
-    return activations.derivative_mean_square(str(activation), q)
-
-
-def _jacobian_law(activation: Any, weights: Any, depth: Any, weight_variance: Any,
-                  q: Any) -> Any:
-    """``S_{JJᵀ} = S_{WWᵀ}^L S_{D²}^L`` (Pennington et al. 2017, 2018) as a law."""
-    return jacobian_law.network_law(str(activation), str(weights), int(depth),
-                                    float(weight_variance), float(q))
-
-
-# Named functions of the Jacobian claims: p and [Gaussian] of the S-transform, and the law's
-# density, bin mass and edge from the tracked root of S_JJᵀ (theorylab.free).
-active_fraction_function = named_function("active_fraction", active_fraction, latex="p",
-                                          pretty="p")
-gaussian_weights_function = named_function(
-    "gaussian_weights", lambda weights: 1 if str(weights) == "gaussian" else 0,
-    latex=r"[\mathrm{Gaussian}]", pretty="[Gaussian]")
-jacobian_density_function = named_function(
-    "jacobian_density", lambda a, g, L, v, q, x: laws.law_density(_jacobian_law(a, g, L, v, q), x),
-    latex=r"\rho_{JJ^T}", pretty="ρ_JJᵀ")
-jacobian_mass_function = named_function(
-    "jacobian_mass", lambda *network_and_bin: laws.law_mass(
-        _jacobian_law(*network_and_bin[:5]), *network_and_bin[5:]),
-    latex=r"\mu_{JJ^T}", pretty="μ_JJᵀ")
-jacobian_edge_function = named_function(
-    "jacobian_edge", lambda *network: laws.law_edge(_jacobian_law(*network), network[3]),
-    latex=r"\lambda_{\max}", pretty="λ_max")
-
 _activation, _weights, _depth_symbol = sympy.symbols("activation weights L")
 _weight_variance, _q_symbol = sympy.symbols("sigma_w^2 q^*", positive=True)
-# μ_k = E φ'(√q* z)^{2k} (p for every k when D² is Bernoulli), S_{D²}(w), and m_k of JJᵀ by
-# Lagrange inversion of S_{JJᵀ} (theorylab.activations, theorylab.jacobian_law).
-derivative_moment_function = named_function(
-    "derivative_moment", lambda a, q, k: activations.derivative_moment(str(a), q, int(k)),
-    latex=r"\mu", pretty="μ")
-derivative_s_transform_function = named_function(
-    "derivative_s_transform", lambda a, q, w: jacobian_law.derivative_s_transform(str(a), q, w),
-    latex="S_{D^2}", pretty="S_D²")
-jacobian_moment_function = named_function(
-    "jacobian_moment", lambda *network_and_k: float(_jacobian_law(*network_and_k[:5]).moment(
-        int(network_and_k[5]))), latex=r"m_{JJ^T}", pretty="m_JJᵀ")
 _p = active_fraction_function(_activation, _q_symbol)
 _mu_1 = derivative_moment_function(_activation, _q_symbol, 1)
 _mu_2 = derivative_moment_function(_activation, _q_symbol, 2)
@@ -622,15 +558,6 @@ JACOBIAN_STATEMENTS = {
 }
 
 
-bernoulli_jacobian_moment_function = named_function(
-    "bernoulli_jacobian_moment", lambda a, g, L, v, q, k: float(
-        jacobian_law.bernoulli_network_law(str(a), str(g), int(L), float(v), float(q))
-        .moment(int(k))), latex=r"m^{\mathrm{Bern}}_{JJ^T}",
-    pretty="m_Bern")
-bernoulli_jacobian_mass_function = named_function(
-    "bernoulli_jacobian_mass", lambda a, g, L, v, q, x, upper: laws.law_mass(
-        jacobian_law.bernoulli_network_law(str(a), str(g), int(L), float(v), float(q)), x,
-        upper), latex=r"\mu^{\mathrm{Bern}}_{JJ^T}", pretty="μ_Bern")
 #: D² as Bernoulli(μ₁): the piecewise-linear formulas with p = μ₁ (right mean, wrong spread
 #: and higher moments for tanh and erf; the same law for piecewise-linear φ).
 BERNOULLI_STATEMENTS = {
@@ -669,59 +596,6 @@ weight_variance_parameter = Parameter("weight_variance", Real(0, math.inf), "σ_
 q_parameter = Parameter("preactivation_variance", Real(0, math.inf, sample_lower=0.4,
                                                         sample_upper=1.5),
                         "q*: the fixed point of the pre-activation variance", latex="q^*")
-
-
-@st.composite
-def _jacobian_points(draw: st.DrawFn) -> dict[str, Any]:
-    # tanh and erf three times as often: the Bernoulli decoy differs only for them.
-    activation = draw(st.sampled_from(ACTIVATIONS + 2 * activations.SMOOTH_JACOBIAN))
-    weights = draw(st.sampled_from(WEIGHTS))
-    smooth = activation in activations.SMOOTH_JACOBIAN
-    # Sampled depths: see SAMPLED_DEPTH (deeper Gaussian networks are predicted, not sampled).
-    depth, q = draw(st.integers(1, SAMPLED_DEPTH[weights])), draw(st.floats(0.4, 1.5))
-    # The largest σ_w² with σ_b² = q* − σ_w² E φ² ≥ 0 (smooth φ), or the existing bounds.
-    limit = (q / float(activations.mean_square(activation, q)) if smooth else
-             {"linear": 1.0, "relu": 2.0, "hard_tanh": 1.0}[activation])
-    network = (activation, weights, depth, limit * draw(st.floats(0.7, 1.0)), q)
-    # Orthogonal linear networks have no spread. Density and edge are predicted, not sampled
-    # (the activation pattern's O(n^-1/2) fluctuation): bin masses check the density where
-    # there is a continuous part (orthogonal, linear or one layer: atoms only; smooth φ has
-    # a continuous D² at every depth).
-    spread = activation != "linear" or weights != "orthogonal"
-    # Smooth φ: spread and moments twice as often (where the Bernoulli decoy differs).
-    quantity = draw(st.sampled_from(
-        ["mean"] + ["relative_variance", "moment"] * spread * (1 + smooth)
-        + ["mass"] * (smooth or weights == "gaussian" or (activation != "linear"
-                                                          and depth >= 2))))
-    point = dict(zip(("activation", "weights", "depth", "weight_variance",
-                      "preactivation_variance"), network, strict=True), quantity=quantity)
-    if quantity == "moment":
-        # m₃ of Gaussian networks fluctuates with the Wishart factors: 9.4% tolerance seen at
-        # L = 1 (tanh, q* = 1.1); m₂ is sampled there, m₂ and m₃ for orthogonal weights.
-        point["k"] = draw(st.integers(2, 3 if weights == "orthogonal" else 2))
-    if quantity == "mass" and smooth:
-        # The whole law is continuous: bins between quantiles in (0.02, 0.9) of the edge,
-        # from its CDF on a coarse grid (each CDF point tracks a root through quadrature).
-        law = _jacobian_law(*network)
-        grid = np.linspace(0.02, 0.9, 45) * law.edge()
-        values = law.cdf(grid)
-        point["x"], point["upper"] = draw(quantile_bins(
-            cdf=lambda x: np.interp(x, grid, values), low=grid[0], high=grid[-1]))
-    elif quantity == "mass":
-        # Inside (0.02, 0.9) of the edge: the atoms at 0 and at σ_w^(2L) (orthogonal
-        # hard-tanh: mass 1 − L(1 − p) when positive) stay outside the bins, and so does the
-        # edge layer, whose bias is not yet 1/n at n ≤ 128 (orthogonal hard-tanh, L = 4, up
-        # to 0.98 of the edge: n × relative bias −2.2, −2.6, −3.4 at n = 32, 64, 128).
-        law = _jacobian_law(*network)
-        low, high = 0.02 * law.edge(), 0.9 * law.edge()
-        found = draw(quantile_bins(cdf=law.cdf, low=low, high=high))
-        if float(law.cdf(high) - law.cdf(low)) < 0.35:
-            # Too little continuous mass between the atoms (orthogonal hard-tanh with p near
-            # 1): a bin of mass < 0.3 misses the 5% resolution (7.7% at mass 0.115 seen).
-            point["quantity"] = "relative_variance"
-        else:
-            point["x"], point["upper"] = found
-    return point
 
 
 JACOBIAN_QUANTITY = _quantity("s_transform", "mean", "relative_variance", "moment", "density",
@@ -763,7 +637,8 @@ jacobian_spectrum = Claim(
     simulation="theorylab.numerics.free_probability:jacobian_spectrum",
     systematic_error=BULK,
     constraints=_needs(JACOBIAN_QUANTITY) + (BIN_ORDER,),
-    sample=_jacobian_points,
+    sample=partial(law_samplers.jacobian_points, networks=ACTIVATIONS,
+                   weight_ensembles=WEIGHTS, sampled_depth=SAMPLED_DEPTH),
     decoys=(
         Decoy("orthogonal_as_gaussian", "S_{WWᵀ} = σ_w^−2/(1 + w) also for orthogonal weights",
               at={"weights": "gaussian"}),
@@ -808,14 +683,8 @@ dynamical_isometry = Claim(
     ) + NETWORK_CONVENTIONS,
     simulation="theorylab.numerics.free_probability:dynamical_isometry",
     systematic_error=BULK,
-    # Orthogonal linear networks (σ² = 0) are not sampled; depths as SAMPLED_DEPTH.
-    # tanh and erf twice as often (the Bernoulli decoy differs only for them).
-    sample=lambda: st.sampled_from(ACTIVATIONS + activations.SMOOTH_JACOBIAN).flatmap(
-        lambda activation: st.sampled_from(
-        ("gaussian",) if activation == "linear" else WEIGHTS).flatmap(lambda weights: st.builds(
-            lambda depth, q: {"activation": activation, "weights": weights, "depth": depth,
-                              "preactivation_variance": q, "quantity": "variance"},
-            st.integers(1, SAMPLED_DEPTH[weights]), st.floats(0.4, 1.5)))),
+    sample=partial(law_samplers.isometry_points, networks=ACTIVATIONS,
+                   weight_ensembles=WEIGHTS, sampled_depth=SAMPLED_DEPTH),
     decoys=(
         Decoy("depth_not_doubled", "variance L(1/p − 1): L in place of 2L for Gaussian ReLU",
               substitute={_gaussian: 0}),
@@ -838,9 +707,6 @@ UNVERIFIED: tuple[Claim, ...] = ()
 
 # -- 8. deformed Marchenko–Pastur: a discrete population (Silverstein equation) ------------
 
-# Imported here, with its claim, so that the block stays one addition at the end.
-from theorylab import silverstein  # noqa: E402
-
 SILVERSTEIN_BAI = Citation(
     authors=("Haoran Li",), year=2024,
     title="Analysis of the limiting spectral distribution of large random matrices of the "
@@ -862,16 +728,6 @@ SILVERSTEIN_BAI = Citation(
 MAX_DEFORMED_MOMENT_ORDER = 100
 _population_symbol = sympy.Symbol("T")
 _b_symbol = sympy.Symbol("b", integer=True, positive=True)
-population_bell_function = named_function("population_bell", silverstein.population_bell,
-                                          latex=r"\hat{B}", pretty="B̂")
-population_mean_function = named_function("population_mean", silverstein.population_mean,
-                                          latex=r"\bar{t}", pretty="t̄")
-deformed_density_function = named_function("deformed_mp_density", silverstein.density,
-                                           latex=r"\rho_{H \boxtimes \mathrm{MP}}", pretty="ρ")
-deformed_cdf_function = named_function("deformed_mp_cdf", silverstein.cdf,
-                                       latex=r"F_{H \boxtimes \mathrm{MP}}", pretty="F")
-deformed_edge_function = named_function("deformed_mp_edge", silverstein.upper_edge,
-                                        latex=r"\lambda_{\max}", pretty="λ_max")
 #: m_k = Σ_b binom(k + 1, b)/(k + 1) λ^(b−1) B̂_{k,b}(h₁, h₂, ...), h_j = mean(t^j)
 #: (derived in proofs/free_probability: deformed_moments_by_kreweras).
 DEFORMED_MOMENT = sympy.Sum(sympy.binomial(_k_symbol + 1, _b_symbol) / (_k_symbol + 1)
