@@ -514,9 +514,7 @@ def s_transform_product(points: Sequence[dict[str, Any]], *, seed: int, device: 
                 # Control variates (known mean 0): the pooled least-squares slope removes
                 # most of the O(1/p) trace fluctuation; the O(1/N) bias of the estimated
                 # slope is far below the SE.
-                design = np.column_stack([np.ones(len(response)), control])
-                slope = np.linalg.lstsq(design, response, rcond=None)[0][1:]
-                response = response - control @ slope
+                response = _controlled(response, control)
                 levels.append(response.reshape(ensemble, replicas).mean(axis=1))
             samples = np.stack(levels)
             rounding = 1e3 * max(sizes) * FLOAT64_EPS * float(np.max(np.abs(samples)))
@@ -599,6 +597,17 @@ def dynamical_isometry(points: Sequence[dict[str, Any]], *, seed: int, device: s
 #: control variate), so they get more networks.
 JACOBIAN_MOMENT_SIZES = (32, 64, 128)
 JACOBIAN_MOMENT_REPLICAS = (24, 12, 8)
+
+
+def _controlled(response: np.ndarray, control: np.ndarray) -> np.ndarray:
+    """``response`` less its pooled least-squares slope on ``control`` (columns of known mean 0).
+
+    The control variate keeps the mean and removes the part of the fluctuation that the
+    controls explain; the O(1/N) bias of the estimated slope is far below the SE.
+    """
+    design = np.column_stack([np.ones(len(response)), control])
+    slope = np.linalg.lstsq(design, response, rcond=None)[0][1:]
+    return response - control @ slope
 
 
 def jacobian_moment_replicas(point: dict[str, Any]) -> tuple[int, ...]:
@@ -706,9 +715,7 @@ def jacobian_trace_statistics(point: dict[str, Any], weight_variance: float, *, 
         keep = control.std(axis=0) > 0  # linear networks: p̂ = 1, nothing to remove
         if keep.any():
             control = control[:, keep]
-            design = np.column_stack([np.ones(len(response)), control])
-            slope = np.linalg.lstsq(design, response, rcond=None)[0][1:]
-            response = response - control @ slope
+            response = _controlled(response, control)
         levels.append(response.reshape(ensemble, replicas).mean(axis=1))
     samples = np.stack(levels)
     resolutions = np.array([1.0 / width for width in JACOBIAN_MOMENT_SIZES])
@@ -830,9 +837,7 @@ def deformed_marchenko_pastur(points: Sequence[dict[str, Any]], *, seed: int, de
                     # Control variates (known mean 0, lower orders only: m_k itself is
                     # never corrected by its own expectation): the pooled least-squares
                     # slope removes most of the trace fluctuation, as for the products.
-                    design = np.column_stack([np.ones(len(response)), control])
-                    slope = np.linalg.lstsq(design, response, rcond=None)[0][1:]
-                    response = response - control @ slope
+                    response = _controlled(response, control)
                 levels.append(response.reshape(ensemble, replicas).mean(axis=1))
             samples = np.stack(levels)
             rounding = 1e3 * max(sizes) * FLOAT64_EPS * float(np.max(np.abs(samples)))
